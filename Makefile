@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set up .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CDK_CLI := aws-cdk@2.1148.1
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint format unit integration infra e2e synth bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(STAMP) ## Start the local OMS (API on :8000, AWS endpoint on :4566) with demo data.
+	$(BIN)/python -m local
+
+test: lint unit integration infra e2e ## Every test layer, offline.
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy blueprint shared functions infra local app.py
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+infra: $(STAMP)
+	$(BIN)/pytest -q tests/infrastructure
+
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+synth: $(STAMP) ## cdk synth with the pinned CDK CLI, offline (no lookups, notices or telemetry).
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx --yes $(CDK_CLI) synth --no-lookups --quiet
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

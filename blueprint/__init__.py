@@ -1,0 +1,248 @@
+"""The OMS described once: tables, functions, routes and the order workflow.
+
+Both renderings read this module and nothing else to learn what exists:
+- `infra/` turns it into the CDK stack (API Gateway, Lambda, Step Functions, DynamoDB);
+- `local/` turns it into the local runtime (moto tables, in-process Lambda, the same ASL).
+
+Handlers never import it: at run time they learn table names and ARNs from their
+environment, which both renderings fill from `Function.environment_keys()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS_DIR = Path(__file__).resolve().parent / "workflows"
+
+Access = Literal["read", "write"]
+# "start": may start order workflow executions (needs the state machine ARN).
+# "callback": may resume or fail a waiting task (SendTaskSuccess/Failure/Heartbeat by task token).
+WorkflowAction = Literal["start", "callback"]
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table; `env` is the variable that carries its name to handlers."""
+
+    name: str
+    env: str
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function: where its handler is and exactly what it may touch."""
+
+    name: str
+    handler: str
+    description: str
+    tables: dict[str, Access] = field(default_factory=dict)
+    workflow: tuple[WorkflowAction, ...] = ()
+    memory_mb: int = 256
+    timeout_seconds: int = 10
+    settings: dict[str, str] = field(default_factory=dict)
+
+    def environment_keys(self) -> list[str]:
+        """Names of the environment variables whose values depend on where we run."""
+        keys = [TABLES[name].env for name in self.tables]
+        if "start" in self.workflow:
+            keys.append(ORDER_WORKFLOW.env)
+        return keys
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "PUT", "POST", "DELETE"]
+    path: str
+    function: str
+    api_key_required: bool = True
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A state machine whose ASL file is deployed by CDK and executed by moto alike.
+
+    `function_arns` maps each `${Placeholder}` in the ASL to the function whose ARN replaces it.
+    """
+
+    name: str
+    env: str
+    definition_file: Path
+    function_arns: dict[str, str]
+
+    def definition_text(self) -> str:
+        return self.definition_file.read_text(encoding="utf-8")
+
+
+ORDERS = Table(
+    name="Orders",
+    env="ORDERS_TABLE",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(
+        Index("byStatus", partition_key="status", sort_key="createdKey"),
+        Index("byChannel", partition_key="channelId", sort_key="createdKey"),
+        Index("byCreation", partition_key="listPartition", sort_key="createdKey"),
+    ),
+    description="Orders, their fulfillments and timelines, and the (channel, channel order id) claims.",
+)
+INVENTORY = Table(
+    name="Inventory",
+    env="INVENTORY_TABLE",
+    partition_key="pk",
+    sort_key="sk",
+    description="Stock per SKU and warehouse, warehouses, and the reservations each order holds.",
+)
+CHANNELS = Table(
+    name="Channels",
+    env="CHANNELS_TABLE",
+    partition_key="channelId",
+    description="Registered sales channels and their webhook secrets.",
+)
+IDEMPOTENCY = Table(
+    name="Idempotency",
+    env="IDEMPOTENCY_TABLE",
+    partition_key="id",
+    ttl_attribute="expiration",
+    description="Powertools idempotency records for webhook deliveries.",
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, INVENTORY, CHANNELS, IDEMPOTENCY)}
+
+WORKFLOW_TIMINGS = {
+    # Seconds. The warehouse must report within the timeout; PICKED/PACKED events are heartbeats.
+    "FULFILLMENT_TIMEOUT_SECONDS": str(7 * 24 * 3600),
+    "FULFILLMENT_HEARTBEAT_SECONDS": str(3 * 24 * 3600),
+    "DELIVERY_TIMEOUT_SECONDS": str(30 * 24 * 3600),
+}
+
+FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        Function(
+            name="ApiInfo",
+            handler="functions.api_info.handler.lambda_handler",
+            description="GET /health and the OpenAPI document.",
+        ),
+        Function(
+            name="ChannelsApi",
+            handler="functions.channels_api.handler.lambda_handler",
+            description="Registers sales channels.",
+            tables={"Channels": "write"},
+        ),
+        Function(
+            name="InventoryApi",
+            handler="functions.inventory_api.handler.lambda_handler",
+            description="Warehouses and stock levels.",
+            tables={"Inventory": "write"},
+        ),
+        Function(
+            name="Intake",
+            handler="functions.intake.handler.lambda_handler",
+            description="Channel order webhooks: verify, de-duplicate, store, start the workflow.",
+            tables={"Channels": "read", "Orders": "write", "Idempotency": "write"},
+            workflow=("start",),
+            settings=WORKFLOW_TIMINGS,
+        ),
+        Function(
+            name="OrdersApi",
+            handler="functions.orders_api.handler.lambda_handler",
+            description="Order queries and cancellation.",
+            tables={"Orders": "write"},
+            workflow=("callback",),
+        ),
+        Function(
+            name="FulfillmentEvents",
+            handler="functions.fulfillment_events.handler.lambda_handler",
+            description="Warehouse and carrier callbacks that move an order's workflow on.",
+            tables={"Orders": "write", "Inventory": "write"},
+            workflow=("callback",),
+        ),
+        Function(
+            name="ValidateOrder",
+            handler="functions.validate_order.handler.lambda_handler",
+            description="Workflow step: business validation of a received order.",
+            tables={"Orders": "write", "Inventory": "read"},
+        ),
+        Function(
+            name="ReserveInventory",
+            handler="functions.reserve_inventory.handler.lambda_handler",
+            description="Workflow step: sources a warehouse and reserves stock atomically.",
+            tables={"Orders": "write", "Inventory": "write"},
+            timeout_seconds=30,
+        ),
+        Function(
+            name="AwaitEvent",
+            handler="functions.await_event.handler.lambda_handler",
+            description="Workflow step: parks the task token until the warehouse or carrier reports.",
+            tables={"Orders": "write"},
+            workflow=("callback",),
+        ),
+        Function(
+            name="Compensate",
+            handler="functions.compensate.handler.lambda_handler",
+            description="Workflow step: releases what an order holds and records why it ended.",
+            tables={"Orders": "write", "Inventory": "write"},
+            timeout_seconds=30,
+        ),
+    )
+}
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "ApiInfo", api_key_required=False),
+    Route("GET", "/openapi.json", "ApiInfo", api_key_required=False),
+    Route("PUT", "/channels/{channelId}", "ChannelsApi"),
+    Route("GET", "/channels/{channelId}", "ChannelsApi"),
+    Route("POST", "/webhooks/{channelId}", "Intake", api_key_required=False),
+    Route("GET", "/orders", "OrdersApi"),
+    Route("GET", "/orders/{orderId}", "OrdersApi"),
+    Route("POST", "/orders/{orderId}/cancel", "OrdersApi"),
+    Route("POST", "/fulfillments/{fulfillmentId}/events", "FulfillmentEvents"),
+    Route("PUT", "/warehouses/{warehouseId}", "InventoryApi"),
+    Route("GET", "/warehouses", "InventoryApi"),
+    Route("PUT", "/inventory/{sku}/locations/{warehouseId}", "InventoryApi"),
+    Route("GET", "/inventory/{sku}", "InventoryApi"),
+)
+
+ORDER_WORKFLOW = Workflow(
+    name="OrderWorkflow",
+    env="ORDER_WORKFLOW_ARN",
+    definition_file=WORKFLOWS_DIR / "order.asl.json",
+    function_arns={
+        "ValidateOrderArn": "ValidateOrder",
+        "ReserveInventoryArn": "ReserveInventory",
+        "AwaitEventArn": "AwaitEvent",
+        "CompensateArn": "Compensate",
+    },
+)
+
+WORKFLOWS: dict[str, Workflow] = {ORDER_WORKFLOW.name: ORDER_WORKFLOW}
+
+# Values every function gets, in the cloud and locally alike.
+COMMON_ENVIRONMENT = {
+    "POWERTOOLS_SERVICE_NAME": "oms",
+    "POWERTOOLS_METRICS_NAMESPACE": "OMS",
+}
+
+
+def routes_of(function_name: str) -> list[Route]:
+    return [r for r in ROUTES if r.function == function_name]
+
+
+def api_functions() -> list[Function]:
+    names = {r.function for r in ROUTES}
+    return [f for f in FUNCTIONS.values() if f.name in names]

@@ -1,0 +1,31 @@
+"""POST /fulfillments/{fulfillmentId}/events: warehouse and carrier callbacks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from shared.api import api_handler, create_resolver
+from shared.logic.fulfillment import FulfillmentEventIn, apply_event
+from shared.models.order import Fulfillment
+
+router = APIGatewayRouter()
+
+
+@router.post(
+    "/fulfillments/<fulfillmentId>/events",
+    summary="Report picking, packing, shipping or delivery of a fulfillment",
+    description="Moves the order's workflow on. Repeating the current status is accepted; "
+    "an impossible transition is 409.",
+    tags=["Fulfillment"],
+)
+def post_event(
+    fulfillmentId: Annotated[str, Path(min_length=1, max_length=80)], event: FulfillmentEventIn
+) -> Fulfillment:
+    return apply_event(fulfillmentId, event)
+
+
+app = create_resolver(router)
+lambda_handler = api_handler(app)

@@ -1,0 +1,56 @@
+"""Warehouses and stock levels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from shared.api import api_handler, create_resolver
+from shared.dal import inventory
+from shared.errors import NotFound
+from shared.models.catalog import Identifier, InventoryView, StockIn, StockLevel, Warehouse, WarehouseIn
+from shared.models.order import Sku
+
+router = APIGatewayRouter()
+
+WarehouseId = Annotated[Identifier, Path(description="The warehouse's id, chosen by the retailer")]
+SkuPath = Annotated[Sku, Path(description="Stock keeping unit")]
+
+
+@router.put("/warehouses/<warehouseId>", summary="Create or update a warehouse", tags=["Inventory"])
+def put_warehouse(warehouseId: WarehouseId, warehouse: WarehouseIn) -> Warehouse:
+    return inventory.put_warehouse(warehouseId, warehouse)
+
+
+@router.get("/warehouses", summary="All warehouses", tags=["Inventory"])
+def list_warehouses() -> dict[str, list[Warehouse]]:
+    return {"warehouses": sorted(inventory.list_warehouses(), key=lambda w: w.warehouseId)}
+
+
+@router.put(
+    "/inventory/<sku>/locations/<warehouseId>",
+    summary="Set the counted stock of a SKU in a warehouse",
+    tags=["Inventory"],
+)
+def put_stock(sku: SkuPath, warehouseId: WarehouseId, stock: StockIn) -> StockLevel:
+    return inventory.set_on_hand(sku, warehouseId, stock.onHand)
+
+
+@router.get("/inventory/<sku>", summary="Stock of a SKU per warehouse", tags=["Inventory"])
+def get_stock(sku: SkuPath) -> InventoryView:
+    levels = sorted(inventory.stock_of(sku), key=lambda level: level.warehouseId)
+    if not levels:
+        raise NotFound(f"SKU {sku} is not stocked anywhere")
+    return InventoryView(
+        sku=sku,
+        onHand=sum(level.onHand for level in levels),
+        reserved=sum(level.reserved for level in levels),
+        available=sum(level.available for level in levels),
+        locations=levels,
+    )
+
+
+app = create_resolver(router)
+lambda_handler = api_handler(app)

@@ -1,0 +1,47 @@
+"""Order queries and cancellation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from shared.api import api_handler, create_resolver
+from shared.dal import orders
+from shared.logic import cancellation
+from shared.models.order import OrderStatus, OrderView
+
+router = APIGatewayRouter()
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/orders", summary="Orders, newest first", tags=["Orders"])
+def list_orders(
+    status: Annotated[OrderStatus | None, Query()] = None,
+    channelId: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    page = orders.list_orders(status, channelId, limit, cursor)
+    return {"orders": [o.model_dump(mode="json") for o in page.orders], "nextCursor": page.cursor}
+
+
+@router.get("/orders/<orderId>", summary="An order with its fulfillments and timeline", tags=["Orders"])
+def get_order(orderId: OrderId) -> OrderView:
+    return orders.view(orderId)
+
+
+@router.post(
+    "/orders/<orderId>/cancel",
+    summary="Cancel an order that has not shipped",
+    description="Releases reserved stock and ends the order's workflow as CANCELLED. 409 once shipped.",
+    tags=["Orders"],
+)
+def cancel_order(orderId: OrderId) -> OrderView:
+    return cancellation.cancel(orderId)
+
+
+app = create_resolver(router)
+lambda_handler = api_handler(app)

@@ -1,0 +1,104 @@
+"""The HTTP edge every API function shares: a Powertools resolver with validation and one error format.
+
+Errors are always `{"error": {"code", "message", "details"}}`; client mistakes are 4xx, never 5xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from shared.errors import OmsError
+from shared.observability import logger, metrics, tracer
+
+API_TITLE = "Order Management System API"
+API_VERSION = "1.0.0"
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details}},
+    )
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    # Powertools prefixes locations with where the value came from ("body", "query", "path").
+    parts = [str(p) for p in location]
+    return ".".join(parts[1:] if len(parts) > 1 and parts[0] in {"body", "query", "path"} else parts)
+
+
+def _register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response:
+        details = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in error.errors()]
+        return error_response(400, "VALIDATION_ERROR", "request is invalid", details)
+
+    @app.exception_handler(OmsError)
+    def oms_error(error: OmsError) -> Response:
+        return error_response(error.status_code, error.code, error.message, error.details)
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def in_progress(_: Exception) -> Response:
+        return error_response(409, "IN_PROGRESS", "the same delivery is being processed; retry shortly")
+
+    @app.exception_handler(IdempotencyValidationError)
+    def reused_id(_: Exception) -> Response:
+        return error_response(
+            409, "DELIVERY_ID_REUSED", "this delivery id was already used for a different body"
+        )
+
+    @app.not_found
+    def not_found(_: Exception) -> Response:
+        return error_response(404, "NOT_FOUND", "no such route")
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(500, "INTERNAL_ERROR", "the OMS failed to handle the request; it was logged")
+
+
+def create_resolver(*routers: Router) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    _register_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry point of an API function, with logging, tracing and metrics."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return lambda_handler
+
+
+def workflow_handler(
+    step: Callable[[dict[str, Any]], dict[str, Any]],
+) -> Callable[[dict[str, Any], Any], Any]:
+    """The Lambda entry point of a workflow step: the order id is the correlation id."""
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        logger.set_correlation_id(event.get("orderId"))
+        logger.append_keys(order_id=event.get("orderId"))
+        return step(event)
+
+    return lambda_handler

@@ -1,0 +1,44 @@
+"""What a handler learns from its environment (filled from blueprint/ by CDK and by the local runtime)."""
+
+from __future__ import annotations
+
+import os
+
+from shared.errors import TransientError
+
+
+def required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        # A deployment bug, not a client error; retrying will not help but it must be loud.
+        raise TransientError(f"environment variable {name} is not set")
+    return value
+
+
+def orders_table() -> str:
+    return required("ORDERS_TABLE")
+
+
+def inventory_table() -> str:
+    return required("INVENTORY_TABLE")
+
+
+def channels_table() -> str:
+    return required("CHANNELS_TABLE")
+
+
+def idempotency_table() -> str:
+    return required("IDEMPOTENCY_TABLE")
+
+
+def order_workflow_arn() -> str:
+    return required("ORDER_WORKFLOW_ARN")
+
+
+def workflow_timings() -> dict[str, int]:
+    """Execution input the ASL reads through TimeoutSecondsPath / HeartbeatSecondsPath."""
+    return {
+        "fulfillmentTimeoutSeconds": int(required("FULFILLMENT_TIMEOUT_SECONDS")),
+        "fulfillmentHeartbeatSeconds": int(required("FULFILLMENT_HEARTBEAT_SECONDS")),
+        "deliveryTimeoutSeconds": int(required("DELIVERY_TIMEOUT_SECONDS")),
+    }

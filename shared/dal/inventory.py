@@ -1,0 +1,170 @@
+"""Inventory table: warehouses, stock per SKU and warehouse, and what each order holds.
+
+Keys: warehouse `WAREHOUSE`/`<id>`; stock `SKU#<sku>`/`LOC#<warehouse>`;
+reservation `RESERVATION#<order id>`/`<sku>#<warehouse>`.
+Stock keeps `available` (= onHand - reserved) as its own attribute, so a reservation is one
+conditional decrement and DynamoDB, not the code, guarantees stock never goes below zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from shared import config
+from shared.clock import now_iso
+from shared.dal.dynamo import TransactionConflict, plain, table, to_item, transact
+from shared.errors import Conflict, NotFound
+from shared.models.catalog import StockLevel, Warehouse, WarehouseIn
+
+WAREHOUSE_PK = "WAREHOUSE"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    order_id: str
+    sku: str
+    warehouse_id: str
+    quantity: int
+
+
+def _name() -> str:
+    return config.inventory_table()
+
+
+def stock_key(sku: str, warehouse_id: str) -> dict[str, str]:
+    return {"pk": f"SKU#{sku}", "sk": f"LOC#{warehouse_id}"}
+
+
+def reservation_key(order_id: str, sku: str, warehouse_id: str) -> dict[str, str]:
+    return {"pk": f"RESERVATION#{order_id}", "sk": f"{sku}#{warehouse_id}"}
+
+
+def put_warehouse(warehouse_id: str, data: WarehouseIn) -> Warehouse:
+    warehouse = Warehouse(warehouseId=warehouse_id, updatedAt=now_iso(), **data.model_dump())
+    table(_name()).put_item(Item=to_item(warehouse, pk=WAREHOUSE_PK, sk=warehouse_id))
+    return warehouse
+
+
+def list_warehouses() -> list[Warehouse]:
+    # Warehouses are few (tens): one partition, read whole.
+    page = table(_name()).query(KeyConditionExpression=Key("pk").eq(WAREHOUSE_PK), ConsistentRead=True)
+    return [Warehouse.model_validate(plain(item)) for item in page["Items"]]
+
+
+def set_on_hand(sku: str, warehouse_id: str, on_hand: int) -> StockLevel:
+    """Set the counted stock; refused (409) below what is already reserved, or for an unknown warehouse."""
+    update = {
+        "Update": {
+            "TableName": _name(),
+            "Key": stock_key(sku, warehouse_id),
+            "UpdateExpression": (
+                "SET onHand = :n, reserved = if_not_exists(reserved, :zero), "
+                "available = :n - if_not_exists(reserved, :zero), sku = :sku, warehouseId = :wh"
+            ),
+            "ConditionExpression": "attribute_not_exists(reserved) OR reserved <= :n",
+            "ExpressionAttributeValues": {":n": on_hand, ":zero": 0, ":sku": sku, ":wh": warehouse_id},
+        }
+    }
+    warehouse_exists = {
+        "ConditionCheck": {
+            "TableName": _name(),
+            "Key": {"pk": WAREHOUSE_PK, "sk": warehouse_id},
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
+    try:
+        transact([warehouse_exists, update])
+    except TransactionConflict as conflict:
+        if conflict.failed(0):
+            raise NotFound(f"warehouse {warehouse_id} does not exist") from conflict
+        if conflict.failed(1):
+            level = stock_at(sku, warehouse_id)
+            raise Conflict(
+                f"onHand cannot be set below the {level.reserved if level else 0} units already reserved",
+                {"sku": sku, "warehouseId": warehouse_id, "reserved": level.reserved if level else 0},
+            ) from conflict
+        raise
+    level = stock_at(sku, warehouse_id)
+    assert level is not None
+    return level
+
+
+def stock_at(sku: str, warehouse_id: str) -> StockLevel | None:
+    item = table(_name()).get_item(Key=stock_key(sku, warehouse_id), ConsistentRead=True).get("Item")
+    return StockLevel.model_validate(plain(item)) if item else None
+
+
+def stock_of(sku: str) -> list[StockLevel]:
+    page = table(_name()).query(KeyConditionExpression=Key("pk").eq(f"SKU#{sku}"), ConsistentRead=True)
+    return [StockLevel.model_validate(plain(item)) for item in page["Items"]]
+
+
+def reservations_of(order_id: str) -> list[Reservation]:
+    page = table(_name()).query(
+        KeyConditionExpression=Key("pk").eq(f"RESERVATION#{order_id}"), ConsistentRead=True
+    )
+    return [
+        Reservation(order_id, item["sku"], item["warehouseId"], int(item["quantity"]))
+        for item in page["Items"]
+    ]
+
+
+def _stock_update(r: Reservation, expression: str, condition: str | None = None) -> dict[str, Any]:
+    update: dict[str, Any] = {
+        "TableName": _name(),
+        "Key": stock_key(r.sku, r.warehouse_id),
+        "UpdateExpression": expression,
+        "ExpressionAttributeValues": {":q": r.quantity},
+    }
+    if condition:
+        update["ConditionExpression"] = condition
+    return {"Update": update}
+
+
+def reserve_actions(reservations: list[Reservation]) -> list[dict[str, Any]]:
+    """Hold stock: available drops, reserved rises; refused if any SKU lacks the quantity."""
+    actions = []
+    for r in reservations:
+        actions.append(
+            _stock_update(r, "SET available = available - :q, reserved = reserved + :q", "available >= :q")
+        )
+        item: dict[str, Any] = {**reservation_key(r.order_id, r.sku, r.warehouse_id), "sku": r.sku}
+        item |= {"warehouseId": r.warehouse_id, "quantity": r.quantity, "orderId": r.order_id}
+        actions.append(
+            {"Put": {"TableName": _name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+        )
+    return actions
+
+
+def _consume_actions(reservations: list[Reservation], stock_expression: str) -> list[dict[str, Any]]:
+    actions = []
+    for r in reservations:
+        actions.append(
+            {
+                "Delete": {
+                    "TableName": _name(),
+                    "Key": reservation_key(r.order_id, r.sku, r.warehouse_id),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            }
+        )
+        actions.append(_stock_update(r, stock_expression))
+    return actions
+
+
+def release_actions(reservations: list[Reservation]) -> list[dict[str, Any]]:
+    """Give held stock back. Deleting the reservation in the same transaction makes it happen once."""
+    return _consume_actions(reservations, "SET available = available + :q, reserved = reserved - :q")
+
+
+def commit_actions(reservations: list[Reservation]) -> list[dict[str, Any]]:
+    """Stock left the building: onHand and reserved both drop; available is unchanged."""
+    return _consume_actions(reservations, "SET onHand = onHand - :q, reserved = reserved - :q")
+
+
+def sku_known(sku: str) -> bool:
+    page = table(_name()).query(KeyConditionExpression=Key("pk").eq(f"SKU#{sku}"), Limit=1)
+    return bool(page["Items"])

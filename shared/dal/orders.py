@@ -1,0 +1,245 @@
+"""Orders table: orders, their timelines and fulfillments, and (channel, channel order id) claims.
+
+Keys: order `ORDER#<id>`/`ORDER`; timeline `ORDER#<id>`/`EVENT#<at>#<status>`;
+fulfillment `ORDER#<id>`/`FULFILLMENT#<fid>`; claim `CHANNELORDER#<channel>#<channel order id>`/`CLAIM`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from shared import config
+from shared.clock import now_iso
+from shared.dal.dynamo import TransactionConflict, in_list_condition, plain, table, to_item, transact
+from shared.errors import InvalidRequest, InvalidTransition, NotFound
+from shared.models.order import (
+    Fulfillment,
+    Order,
+    OrderStatus,
+    OrderView,
+    TimelineEntry,
+    statuses_leading_to,
+)
+
+ORDER_SK = "ORDER"
+LIST_PARTITION = "ORDERS"
+INDEX_BY_STATUS = "byStatus"
+INDEX_BY_CHANNEL = "byChannel"
+INDEX_BY_CREATION = "byCreation"
+
+
+def order_key(order_id: str) -> dict[str, str]:
+    return {"pk": f"ORDER#{order_id}", "sk": ORDER_SK}
+
+
+def fulfillment_key(order_id: str, fulfillment_id: str) -> dict[str, str]:
+    return {"pk": f"ORDER#{order_id}", "sk": f"FULFILLMENT#{fulfillment_id}"}
+
+
+def claim_key(channel_id: str, channel_order_id: str) -> dict[str, str]:
+    return {"pk": f"CHANNELORDER#{channel_id}#{channel_order_id}", "sk": "CLAIM"}
+
+
+class DuplicateChannelOrder(Exception):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"channel order already received as {order_id}")
+        self.order_id = order_id
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    cursor: str | None
+
+
+def _name() -> str:
+    return config.orders_table()
+
+
+def timeline_put(order_id: str, status: str, at: str, reason: str | None) -> dict[str, Any]:
+    entry = TimelineEntry(status=status, at=at, reason=reason)
+    item = to_item(entry, pk=f"ORDER#{order_id}", sk=f"EVENT#{at}#{status}")
+    return {"Put": {"TableName": _name(), "Item": item}}
+
+
+def transition_actions(
+    order_id: str, target: OrderStatus, reason: str | None = None, at: str | None = None
+) -> list[dict[str, Any]]:
+    """Move an order to `target` only from a status that may lead there, and record it in the timeline."""
+    at = at or now_iso()
+    condition, values = in_list_condition("#status", statuses_leading_to(target), "from")
+    update = {
+        "Update": {
+            "TableName": _name(),
+            "Key": order_key(order_id),
+            "UpdateExpression": "SET #status = :to, updatedAt = :at, statusReason = :reason",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":to": target.value, ":at": at, ":reason": reason, **values},
+        }
+    }
+    return [update, timeline_put(order_id, target.value, at, reason)]
+
+
+def put_fulfillment_action(fulfillment: Fulfillment) -> dict[str, Any]:
+    item = to_item(fulfillment, **fulfillment_key(fulfillment.orderId, fulfillment.fulfillmentId))
+    item["history"] = [{"status": fulfillment.status.value, "at": fulfillment.createdAt}]
+    return {"Put": {"TableName": _name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def create(order: Order) -> None:
+    """Store a new order and claim its (channel, channel order id), or raise DuplicateChannelOrder."""
+    claim = {**claim_key(order.channelId, order.channelOrderId), "orderId": order.orderId}
+    item = to_item(
+        order,
+        **order_key(order.orderId),
+        listPartition=LIST_PARTITION,
+        createdKey=f"{order.createdAt}#{order.orderId}",
+    )
+    actions = [
+        {"Put": {"TableName": _name(), "Item": claim, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": {"TableName": _name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+        timeline_put(order.orderId, OrderStatus.RECEIVED.value, order.createdAt, None),
+    ]
+    try:
+        transact(actions)
+    except TransactionConflict as conflict:
+        if not conflict.failed(0):
+            raise
+        existing = table(_name()).get_item(
+            Key=claim_key(order.channelId, order.channelOrderId), ConsistentRead=True
+        )
+        raise DuplicateChannelOrder(existing["Item"]["orderId"]) from conflict
+
+
+def get(order_id: str) -> Order | None:
+    item = table(_name()).get_item(Key=order_key(order_id), ConsistentRead=True).get("Item")
+    return Order.model_validate(plain(item)) if item else None
+
+
+def require(order_id: str) -> Order:
+    order = get(order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist")
+    return order
+
+
+def _items_of(order_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(f"ORDER#{order_id}"),
+        "ConsistentRead": True,
+    }
+    while True:
+        page = table(_name()).query(**query)
+        items.extend(plain(page["Items"]))
+        if "LastEvaluatedKey" not in page:
+            return items
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def view(order_id: str) -> OrderView:
+    items = _items_of(order_id)
+    order = next((i for i in items if i["sk"] == ORDER_SK), None)
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist")
+    return OrderView.model_validate(
+        {
+            **order,
+            "fulfillments": [i for i in items if i["sk"].startswith("FULFILLMENT#")],
+            "timeline": [i for i in items if i["sk"].startswith("EVENT#")],
+        }
+    )
+
+
+def fulfillments_of(order_id: str) -> list[dict[str, Any]]:
+    """Raw fulfillment items, including the workflow's parked task token."""
+    return [i for i in _items_of(order_id) if i["sk"].startswith("FULFILLMENT#")]
+
+
+def get_fulfillment_item(order_id: str, fulfillment_id: str) -> dict[str, Any] | None:
+    key = fulfillment_key(order_id, fulfillment_id)
+    item = table(_name()).get_item(Key=key, ConsistentRead=True).get("Item")
+    return plain(item) if item else None
+
+
+def transition(order_id: str, target: OrderStatus, reason: str | None = None) -> None:
+    """Change the status alone; InvalidTransition names the current status when it may not."""
+    try:
+        transact(transition_actions(order_id, target, reason))
+    except TransactionConflict as conflict:
+        if conflict.failed(0):
+            raise invalid_transition(order_id, target) from conflict
+        raise
+
+
+def invalid_transition(order_id: str, target: OrderStatus) -> InvalidTransition:
+    current = require(order_id).status
+    return InvalidTransition(
+        f"order {order_id} is {current.value} and cannot become {target.value}",
+        {"orderId": order_id, "status": current.value, "requested": target.value},
+    )
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequest("cursor is not one this API returned", {"field": "cursor"}) from exc
+    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+        raise InvalidRequest("cursor is not one this API returned", {"field": "cursor"})
+    return key
+
+
+def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[str, Any, Any]:
+    """The index to read, its key condition, and a filter for the criterion the index can't serve."""
+    if channel_id is not None:
+        status_filter = Attr("status").eq(status.value) if status else None
+        return INDEX_BY_CHANNEL, Key("channelId").eq(channel_id), status_filter
+    if status is not None:
+        return INDEX_BY_STATUS, Key("status").eq(status.value), None
+    return INDEX_BY_CREATION, Key("listPartition").eq(LIST_PARTITION), None
+
+
+def list_orders(
+    status: OrderStatus | None, channel_id: str | None, limit: int, cursor: str | None
+) -> OrderPage:
+    """Newest first, from a GSI (never a scan). The cursor is the key of the last order returned."""
+    index, key_condition, filter_expression = _index_for(status, channel_id)
+    query: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": key_condition,
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if filter_expression is not None:
+        query["FilterExpression"] = filter_expression
+    if cursor:
+        query["ExclusiveStartKey"] = _decode_cursor(cursor)
+    found: list[dict[str, Any]] = []
+    while len(found) < limit:
+        page = table(_name()).query(**query)
+        found.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return OrderPage([Order.model_validate(plain(i)) for i in found[:limit]], None)
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    returned = found[:limit]
+    last = returned[-1]
+    index_key = {k: last[k] for k in ("pk", "sk", "createdKey", _partition_attribute(index))}
+    return OrderPage([Order.model_validate(plain(i)) for i in returned], _encode_cursor(index_key))
+
+
+def _partition_attribute(index: str) -> str:
+    return {INDEX_BY_STATUS: "status", INDEX_BY_CHANNEL: "channelId", INDEX_BY_CREATION: "listPartition"}[
+        index
+    ]

@@ -1,0 +1,52 @@
+"""Errors the OMS raises on purpose. Each maps to one HTTP status and a stable error code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OmsError(Exception):
+    status_code = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidRequest(OmsError):
+    status_code = 400
+    code = "VALIDATION_ERROR"
+
+
+class Unauthorized(OmsError):
+    status_code = 401
+    code = "UNAUTHORIZED"
+
+
+class NotFound(OmsError):
+    status_code = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(OmsError):
+    status_code = 409
+    code = "CONFLICT"
+
+
+class InvalidTransition(Conflict):
+    code = "INVALID_TRANSITION"
+
+
+class PayloadTooLarge(OmsError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class TransientError(Exception):
+    """A failure worth retrying (the workflow's Retry matches this class name)."""
+
+
+class OrderCancelled(Exception):
+    """The order was cancelled while a workflow step ran (the workflow's Catch matches this name)."""

@@ -1,0 +1,227 @@
+"""Warehouse and carrier progress of a fulfillment, and the workflow tasks that wait for it.
+
+The workflow parks a task token on the fulfillment (AwaitEvent); a callback (FulfillmentEvents)
+changes the fulfillment, the order and the stock in one transaction and then resumes the token.
+Both sides write with conditions on the fulfillment's status, so whichever comes first, the
+other sees it: a DELIVERED report that beats the workflow to AwaitDelivery is not lost.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from shared import workflow
+from shared.clock import now_iso
+from shared.dal import inventory, orders
+from shared.dal.dynamo import TransactionConflict, in_list_condition, transact
+from shared.errors import InvalidTransition, NotFound, OrderCancelled
+from shared.ids import order_id_of_fulfillment
+from shared.models.order import (
+    FULFILLMENT_TRANSITIONS,
+    Fulfillment,
+    FulfillmentStatus,
+    OrderStatus,
+)
+from shared.observability import count, logger
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+
+class FulfillmentEventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["PICKED", "PACKED", "SHIPPED", "DELIVERED"]
+    carrier: ShortText | None = None
+    trackingNumber: ShortText | None = None
+
+
+# The order status a fulfillment event moves the order to (single-fulfillment orders).
+ORDER_STATUS_AFTER = {
+    FulfillmentStatus.SHIPPED: OrderStatus.SHIPPED,
+    FulfillmentStatus.DELIVERED: OrderStatus.DELIVERED,
+}
+
+
+def _fulfillment_update(
+    item: dict[str, Any], target: FulfillmentStatus, at: str, sets: dict[str, Any], removes: list[str]
+) -> dict[str, Any]:
+    """Update a fulfillment from the status (and parked token) we read, appending to its history."""
+    assignments = ["#status = :to", "updatedAt = :at", "history = list_append(history, :entry)"]
+    values: dict[str, Any] = {":to": target.value, ":at": at, ":from": item["status"]}
+    values[":entry"] = [{"status": target.value, "at": at}]
+    for name, value in sets.items():
+        assignments.append(f"{name} = :{name}")
+        values[f":{name}"] = value
+    condition = "#status = :from"
+    if "waitToken" in item:
+        condition += " AND waitToken = :token"
+        values[":token"] = item["waitToken"]
+    else:
+        condition += " AND attribute_not_exists(waitToken)"
+    expression = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return {
+        "Update": {
+            "TableName": orders._name(),
+            "Key": orders.fulfillment_key(item["orderId"], item["fulfillmentId"]),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def _find(fulfillment_id: str) -> dict[str, Any]:
+    order_id = order_id_of_fulfillment(fulfillment_id)
+    item = orders.get_fulfillment_item(order_id, fulfillment_id) if order_id else None
+    if item is None:
+        raise NotFound(f"fulfillment {fulfillment_id} does not exist")
+    return item
+
+
+def public(item: dict[str, Any]) -> Fulfillment:
+    return Fulfillment.model_validate(item)
+
+
+def apply_event(fulfillment_id: str, event: FulfillmentEventIn) -> Fulfillment:
+    """Record a warehouse/carrier event; a repeat of the current status is accepted as a retry."""
+    for _ in range(2):  # one retry: the workflow may re-park its token between our read and write
+        item = _find(fulfillment_id)
+        current, target = FulfillmentStatus(item["status"]), FulfillmentStatus(event.type)
+        if current is target:
+            return public(item)
+        if target not in FULFILLMENT_TRANSITIONS[current]:
+            raise InvalidTransition(
+                f"fulfillment {fulfillment_id} is {current.value}; {target.value} cannot follow",
+                {"fulfillmentId": fulfillment_id, "status": current.value, "requested": target.value},
+            )
+        try:
+            _commit_event(item, target, event)
+        except TransactionConflict as conflict:
+            if conflict.failed(0):
+                continue
+            raise _order_conflict(item, target) from conflict
+        _resume_workflow(item, target, event)
+        count(f"Fulfillment{target.value.title()}")
+        return public(_find(fulfillment_id))
+    raise InvalidTransition(f"fulfillment {fulfillment_id} changed concurrently; retry the event")
+
+
+def _commit_event(item: dict[str, Any], target: FulfillmentStatus, event: FulfillmentEventIn) -> None:
+    at = now_iso()
+    sets = {k: v for k, v in (("carrier", event.carrier), ("trackingNumber", event.trackingNumber)) if v}
+    removes = ["waitToken", "awaiting"] if item.get("awaiting") == target.value else []
+    actions = [_fulfillment_update(item, target, at, sets, removes)]
+    order_status = ORDER_STATUS_AFTER.get(target)
+    if order_status is not None:
+        actions += orders.transition_actions(item["orderId"], order_status, _reason(item, event), at)
+    else:
+        actions.append(_order_must_be(item["orderId"], OrderStatus.FULFILLING))
+    if target is FulfillmentStatus.SHIPPED:
+        actions += inventory.commit_actions(inventory.reservations_of(item["orderId"]))
+    transact(actions)
+
+
+def _reason(item: dict[str, Any], event: FulfillmentEventIn) -> str:
+    via = " ".join(filter(None, [event.carrier, event.trackingNumber]))
+    return f"fulfillment {item['fulfillmentId']} {event.type.lower()}" + (f" ({via})" if via else "")
+
+
+def _order_must_be(order_id: str, status: OrderStatus) -> dict[str, Any]:
+    return {
+        "ConditionCheck": {
+            "TableName": orders._name(),
+            "Key": orders.order_key(order_id),
+            "ConditionExpression": "#status = :expected",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":expected": status.value},
+        }
+    }
+
+
+def _order_conflict(item: dict[str, Any], target: FulfillmentStatus) -> InvalidTransition:
+    order = orders.require(item["orderId"])
+    return InvalidTransition(
+        f"order {order.orderId} is {order.status.value}; its fulfillment cannot become {target.value}",
+        {"orderId": order.orderId, "status": order.status.value, "requested": target.value},
+    )
+
+
+def _resume_workflow(item: dict[str, Any], target: FulfillmentStatus, event: FulfillmentEventIn) -> None:
+    token = item.get("waitToken")
+    if not token:
+        return
+    if item.get("awaiting") == target.value:
+        output = {"fulfillmentId": item["fulfillmentId"], "status": target.value}
+        output |= event.model_dump(exclude_none=True, exclude={"type"})
+        workflow.resume(token, output)
+    else:
+        workflow.heartbeat(token)
+
+
+def park(order_id: str, awaiting: str, task_token: str) -> dict[str, object]:
+    """Workflow step AwaitEvent: keep the task token where the callback will find it."""
+    if awaiting == FulfillmentStatus.SHIPPED.value:
+        _park_for_shipment(order_id, task_token)
+    elif awaiting == FulfillmentStatus.DELIVERED.value:
+        _park_for_delivery(order_id, task_token)
+    else:
+        raise ValueError(f"cannot await {awaiting}")
+    return {"outcome": "PARKED", "reasons": []}
+
+
+def _only_fulfillment(order_id: str) -> dict[str, Any]:
+    items = orders.fulfillments_of(order_id)
+    if len(items) != 1:
+        raise NotFound(f"order {order_id} has {len(items)} fulfillments; expected one")
+    return items[0]
+
+
+def _park_action(item: dict[str, Any], awaiting: str, token: str, allowed: list[str]) -> dict[str, Any]:
+    condition, values = in_list_condition("#status", allowed, "s")
+    return {
+        "Update": {
+            "TableName": orders._name(),
+            "Key": orders.fulfillment_key(item["orderId"], item["fulfillmentId"]),
+            "UpdateExpression": "SET waitToken = :token, awaiting = :awaiting",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":token": token, ":awaiting": awaiting, **values},
+        }
+    }
+
+
+def _park_for_shipment(order_id: str, token: str) -> None:
+    """Release the fulfillment to the warehouse (order FULFILLING) with the token, in one transaction."""
+    item = _only_fulfillment(order_id)
+    order = orders.require(order_id)
+    if order.status is OrderStatus.FULFILLING:
+        # A retry of this step: keep the newest token on the still-unshipped fulfillment.
+        in_progress = ["REQUESTED", "PICKED", "PACKED"]
+        transact([_park_action(item, "SHIPPED", token, in_progress)])
+        return
+    at = now_iso()
+    request = _fulfillment_update(item, FulfillmentStatus.REQUESTED, at, {}, [])
+    request["Update"]["UpdateExpression"] += ", waitToken = :newToken, awaiting = :awaiting"
+    request["Update"]["ExpressionAttributeValues"] |= {":newToken": token, ":awaiting": "SHIPPED"}
+    reason = f"released to warehouse {item['warehouseId']}"
+    try:
+        transact([*orders.transition_actions(order_id, OrderStatus.FULFILLING, reason, at), request])
+    except TransactionConflict as conflict:
+        if orders.require(order_id).status is OrderStatus.CANCELLED:
+            raise OrderCancelled(f"order {order_id} was cancelled before release") from conflict
+        raise
+    logger.info("fulfillment released to warehouse", extra={"fulfillment_id": item["fulfillmentId"]})
+
+
+def _park_for_delivery(order_id: str, token: str) -> None:
+    item = _only_fulfillment(order_id)
+    try:
+        transact([_park_action(item, "DELIVERED", token, ["SHIPPED"])])
+    except TransactionConflict as conflict:
+        current = _only_fulfillment(order_id)
+        if current["status"] != FulfillmentStatus.DELIVERED.value:
+            raise InvalidTransition(f"fulfillment is {current['status']}, not SHIPPED") from conflict
+        # Delivered before we parked: nobody else will resume this token, so we do.
+        workflow.resume(token, {"fulfillmentId": current["fulfillmentId"], "status": "DELIVERED"})

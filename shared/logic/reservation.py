@@ -1,0 +1,84 @@
+"""Workflow step ReserveInventory: source one warehouse and hold the stock, atomically with the status."""
+
+from __future__ import annotations
+
+from shared.clock import now_iso
+from shared.dal import inventory, orders
+from shared.dal.dynamo import TransactionConflict, transact
+from shared.errors import InvalidTransition, TransientError
+from shared.ids import fulfillment_id
+from shared.logic.sourcing import choose_warehouse, shortages
+from shared.models.catalog import StockLevel
+from shared.models.order import Fulfillment, FulfillmentLine, FulfillmentStatus, Order, OrderStatus
+from shared.observability import count, logger
+
+ATTEMPTS = 3  # concurrent orders for the same stock may invalidate a sourcing decision
+
+
+def _outcome(status: OrderStatus, reasons: list[dict[str, object]] | None = None) -> dict[str, object]:
+    return {"outcome": status.value, "reasons": reasons or []}
+
+
+def reserve(order_id: str) -> dict[str, object]:
+    order = orders.require(order_id)
+    if order.status is not OrderStatus.RECEIVED:
+        # Cancelled meanwhile, or a retry of a step that already succeeded.
+        return _outcome(order.status)
+    for _ in range(ATTEMPTS):
+        stock = {line.sku: inventory.stock_of(line.sku) for line in order.lines}
+        warehouse_id = choose_warehouse(
+            order.lines, order.shippingAddress, inventory.list_warehouses(), stock
+        )
+        if warehouse_id is None:
+            return _backorder(order, stock)
+        try:
+            _reserve_at(order, warehouse_id)
+        except TransactionConflict as conflict:
+            if conflict.failed(0):
+                return _outcome(orders.require(order_id).status)
+            logger.info("stock changed while reserving; sourcing again", extra={"reasons": conflict.reasons})
+            continue
+        count("OrderReserved")
+        return _outcome(OrderStatus.RESERVED)
+    raise TransientError(f"stock for order {order_id} kept changing during {ATTEMPTS} attempts")
+
+
+def _reserve_at(order: Order, warehouse_id: str) -> None:
+    at = now_iso()
+    fulfillment = Fulfillment(
+        fulfillmentId=fulfillment_id(order.orderId, 1),
+        orderId=order.orderId,
+        warehouseId=warehouse_id,
+        lines=[FulfillmentLine(sku=line.sku, quantity=line.quantity) for line in order.lines],
+        status=FulfillmentStatus.PENDING,
+        createdAt=at,
+        updatedAt=at,
+    )
+    held = [
+        inventory.Reservation(order.orderId, line.sku, warehouse_id, line.quantity) for line in order.lines
+    ]
+    # Action 0 is the order's status change: its failure means the order is no longer RECEIVED.
+    transact(
+        [
+            *orders.transition_actions(
+                order.orderId, OrderStatus.RESERVED, f"stock held at {warehouse_id}", at
+            ),
+            orders.put_fulfillment_action(fulfillment),
+            *inventory.reserve_actions(held),
+        ]
+    )
+
+
+def _backorder(order: Order, stock: dict[str, list[StockLevel]]) -> dict[str, object]:
+    short = shortages(order.lines, stock)
+    reason = (
+        "not enough stock: " + ", ".join(f"{s['sku']} ({s['available']} of {s['requested']})" for s in short)
+        if short
+        else "no single warehouse holds every line (split shipments are not supported yet)"
+    )
+    try:
+        orders.transition(order.orderId, OrderStatus.BACKORDERED, reason)
+    except InvalidTransition:
+        return _outcome(orders.require(order.orderId).status)
+    count("OrderBackordered")
+    return _outcome(OrderStatus.BACKORDERED, short)

@@ -1,0 +1,40 @@
+"""Workflow step ValidateOrder: business rules the webhook's schema check cannot know."""
+
+from __future__ import annotations
+
+from shared.dal import inventory, orders
+from shared.errors import InvalidTransition
+from shared.models.order import Order, OrderStatus
+from shared.observability import count, logger
+
+
+def business_problems(order: Order) -> list[dict[str, str]]:
+    problems = []
+    for line in order.lines:
+        if not inventory.sku_known(line.sku):
+            problems.append(
+                {"code": "UNKNOWN_SKU", "sku": line.sku, "message": f"SKU {line.sku} is not stocked"}
+            )
+    return problems
+
+
+def validate(order_id: str) -> dict[str, object]:
+    order = orders.require(order_id)
+    if order.status is OrderStatus.CANCELLED:
+        return {"outcome": "CANCELLED", "reasons": []}
+    if order.status is not OrderStatus.RECEIVED:
+        # A retried step after its own success: the order already moved on.
+        return {"outcome": "VALID", "reasons": []}
+    problems = business_problems(order)
+    if not problems:
+        return {"outcome": "VALID", "reasons": []}
+    reason = "; ".join(p["message"] for p in problems)
+    try:
+        orders.transition(order_id, OrderStatus.REJECTED, reason)
+    except InvalidTransition:
+        if orders.require(order_id).status is OrderStatus.CANCELLED:
+            return {"outcome": "CANCELLED", "reasons": []}
+        raise
+    logger.info("order rejected", extra={"reasons": problems})
+    count("OrderRejected")
+    return {"outcome": "REJECTED", "reasons": problems}

@@ -1,0 +1,189 @@
+"""The canonical order (what channels send, normalized) and the stored order with its life."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from shared.models.money import Amount, Currency
+
+# A reservation touches two items per distinct SKU; DynamoDB transactions take at most 100 actions.
+MAX_LINES = 40
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Sku = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^#\s]+$")
+]
+
+
+class OrderStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    RESERVED = "RESERVED"
+    FULFILLING = "FULFILLING"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+    BACKORDERED = "BACKORDERED"
+    FAILED = "FAILED"
+
+
+# The only ways an order's status may change; every write is conditioned on it.
+ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.RECEIVED: frozenset(
+        {
+            OrderStatus.RESERVED,
+            OrderStatus.REJECTED,
+            OrderStatus.BACKORDERED,
+            OrderStatus.CANCELLED,
+            OrderStatus.FAILED,
+        }
+    ),
+    OrderStatus.RESERVED: frozenset({OrderStatus.FULFILLING, OrderStatus.CANCELLED, OrderStatus.FAILED}),
+    OrderStatus.FULFILLING: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.FAILED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.FAILED}),
+    OrderStatus.BACKORDERED: frozenset({OrderStatus.CANCELLED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REJECTED: frozenset(),
+    OrderStatus.FAILED: frozenset(),
+}
+
+
+def statuses_leading_to(target: OrderStatus) -> list[OrderStatus]:
+    return [source for source, targets in ORDER_TRANSITIONS.items() if target in targets]
+
+
+class FulfillmentStatus(StrEnum):
+    PENDING = "PENDING"
+    REQUESTED = "REQUESTED"
+    PICKED = "PICKED"
+    PACKED = "PACKED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+FULFILLMENT_TRANSITIONS: dict[FulfillmentStatus, frozenset[FulfillmentStatus]] = {
+    FulfillmentStatus.PENDING: frozenset({FulfillmentStatus.REQUESTED, FulfillmentStatus.CANCELLED}),
+    FulfillmentStatus.REQUESTED: frozenset(
+        {
+            FulfillmentStatus.PICKED,
+            FulfillmentStatus.PACKED,
+            FulfillmentStatus.SHIPPED,
+            FulfillmentStatus.CANCELLED,
+        }
+    ),
+    FulfillmentStatus.PICKED: frozenset(
+        {FulfillmentStatus.PACKED, FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED}
+    ),
+    FulfillmentStatus.PACKED: frozenset({FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED}),
+    FulfillmentStatus.SHIPPED: frozenset({FulfillmentStatus.DELIVERED}),
+    FulfillmentStatus.DELIVERED: frozenset(),
+    FulfillmentStatus.CANCELLED: frozenset(),
+}
+
+
+def fulfillment_statuses_leading_to(target: FulfillmentStatus) -> list[FulfillmentStatus]:
+    return [source for source, targets in FULFILLMENT_TRANSITIONS.items() if target in targets]
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: Email
+    name: NonEmpty
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: NonEmpty
+    line1: NonEmpty
+    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)] | None = None
+    city: NonEmpty
+    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    postalCode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    country: CountryCode
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: Sku
+    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    unitPrice: Amount
+
+
+class CanonicalOrder(BaseModel):
+    """The OMS's own order format (channel type `api`); other channels are normalized into it."""
+
+    model_config = ConfigDict(extra="forbid")
+    channelOrderId: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    currency: Currency
+    customer: Customer
+    shippingAddress: Address
+    lines: Annotated[list[OrderLine], Field(min_length=1, max_length=MAX_LINES)]
+    shippingPrice: Amount = Decimal("0")
+
+    @field_validator("lines")
+    @classmethod
+    def _distinct_skus(cls, lines: list[OrderLine]) -> list[OrderLine]:
+        seen: set[str] = set()
+        for line in lines:
+            if line.sku in seen:
+                raise ValueError(f"SKU {line.sku} appears on more than one line; send one line per SKU")
+            seen.add(line.sku)
+        return lines
+
+    def amount_due(self) -> Decimal:
+        return sum((line.unitPrice * line.quantity for line in self.lines), Decimal("0")) + self.shippingPrice
+
+
+class TimelineEntry(BaseModel):
+    status: str
+    at: str
+    reason: str | None = None
+
+
+class FulfillmentLine(BaseModel):
+    sku: str
+    quantity: int
+
+
+class Fulfillment(BaseModel):
+    fulfillmentId: str
+    orderId: str
+    warehouseId: str
+    lines: list[FulfillmentLine]
+    status: FulfillmentStatus
+    carrier: str | None = None
+    trackingNumber: str | None = None
+    createdAt: str
+    updatedAt: str
+
+
+class Order(CanonicalOrder):
+    """A stored order: the canonical order plus identity, status and history."""
+
+    model_config = ConfigDict(extra="ignore")
+    orderId: str
+    channelId: str
+    status: OrderStatus
+    statusReason: str | None = None
+    total: Amount
+    createdAt: str
+    updatedAt: str
+
+
+class OrderView(Order):
+    """What GET /orders/{orderId} returns."""
+
+    fulfillments: list[Fulfillment] = []
+    timeline: list[TimelineEntry] = []

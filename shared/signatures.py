@@ -1,0 +1,56 @@
+"""Webhook signature schemes, computed and verified in constant time."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+
+STANDARD_WEBHOOK_TOLERANCE_SECONDS = 5 * 60
+
+
+class SignatureError(Exception):
+    """The delivery is not authentic; the message says why (never the secret)."""
+
+
+def standard_webhook_key(secret: str) -> bytes:
+    """Standard Webhooks secrets are `whsec_` + base64; any other string is used as raw UTF-8 bytes."""
+    if secret.startswith("whsec_"):
+        return base64.b64decode(secret.removeprefix("whsec_"))
+    return secret.encode("utf-8")
+
+
+def standard_webhook_signature(secret: str, message_id: str, timestamp: int | str, body: bytes) -> str:
+    """The `webhook-signature` header value (`v1,<base64 HMAC-SHA256>`) for one delivery."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(standard_webhook_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def verify_standard_webhook(
+    secret: str,
+    headers: dict[str, str],
+    body: bytes,
+    now: float | None = None,
+    tolerance: int = STANDARD_WEBHOOK_TOLERANCE_SECONDS,
+) -> str:
+    """Check a Standard Webhooks delivery; return its `webhook-id` or raise SignatureError."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    message_id = lowered.get("webhook-id")
+    timestamp = lowered.get("webhook-timestamp")
+    signatures = lowered.get("webhook-signature")
+    if not (message_id and timestamp and signatures):
+        raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature header")
+    try:
+        sent_at = int(timestamp)
+    except ValueError as exc:
+        raise SignatureError("webhook-timestamp is not an integer") from exc
+    current = time.time() if now is None else now
+    if abs(current - sent_at) > tolerance:
+        raise SignatureError("webhook-timestamp is outside the accepted window")
+    expected = standard_webhook_signature(secret, message_id, sent_at, body)
+    # The header may carry several space-separated signatures (e.g. during secret rotation).
+    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures.split()):
+        raise SignatureError("no signature matches")
+    return message_id

@@ -1,0 +1,59 @@
+"""The order workflow as seen from the handlers: start it, resume it, fail it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared import aws, config
+from shared.observability import logger
+
+
+def start(order_id: str) -> None:
+    """Start the order's execution, named by the order id; a second start for the same order is a no-op.
+
+    The input is derived from the order id and configuration alone, so a repeated start sends the
+    same input, which Step Functions accepts idempotently.
+    """
+    payload = json.dumps({"orderId": order_id, "timings": config.workflow_timings()}, sort_keys=True)
+    try:
+        aws.stepfunctions().start_execution(
+            stateMachineArn=config.order_workflow_arn(), name=order_id, input=payload
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+        logger.info("workflow already started", extra={"order_id": order_id})
+
+
+_STALE_TOKEN_ERRORS = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
+
+
+def _tolerating_stale_token(call: Any, **kwargs: Any) -> bool:
+    """Send a task-token call; False when the task already ended (timed out, or resumed before)."""
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in _STALE_TOKEN_ERRORS:
+            raise
+        logger.warning("task token no longer waiting", extra={"error": error.response["Error"]["Code"]})
+        return False
+    return True
+
+
+def resume(task_token: str, output: dict[str, Any]) -> bool:
+    return _tolerating_stale_token(
+        aws.stepfunctions().send_task_success, taskToken=task_token, output=json.dumps(output)
+    )
+
+
+def fail(task_token: str, error: str, cause: str) -> bool:
+    return _tolerating_stale_token(
+        aws.stepfunctions().send_task_failure, taskToken=task_token, error=error, cause=cause
+    )
+
+
+def heartbeat(task_token: str) -> bool:
+    return _tolerating_stale_token(aws.stepfunctions().send_task_heartbeat, taskToken=task_token)

@@ -1,0 +1,85 @@
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from shared.ids import fulfillment_id, new_order_id, order_id_of_fulfillment
+from shared.models.order import (
+    ORDER_TRANSITIONS,
+    CanonicalOrder,
+    OrderStatus,
+    statuses_leading_to,
+)
+
+
+def canonical(**overrides):
+    order = {
+        "channelOrderId": "1001",
+        "currency": "USD",
+        "customer": {"email": "ada@example.com", "name": "Ada"},
+        "shippingAddress": {"name": "Ada", "line1": "1 Main St", "city": "Boston", "country": "US"},
+        "lines": [{"sku": "MUG-1", "quantity": 2, "unitPrice": "12.50"}],
+        "shippingPrice": "5.00",
+    }
+    order.update(overrides)
+    return order
+
+
+def errors_of(data) -> set[str]:
+    with pytest.raises(ValidationError) as caught:
+        CanonicalOrder.model_validate(data)
+    return {".".join(str(p) for p in e["loc"]) for e in caught.value.errors()}
+
+
+def test_money_stays_decimal_and_totals_are_exact():
+    order = CanonicalOrder.model_validate(canonical(lines=[{"sku": "A", "quantity": 3, "unitPrice": "0.10"}]))
+    assert order.amount_due() == Decimal("5.30")
+    assert order.model_dump(mode="json")["shippingPrice"] == "5.00"
+
+
+def test_float_money_is_refused_because_it_loses_precision():
+    assert errors_of(canonical(shippingPrice=0.1)) == {"shippingPrice"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"currency": "XXY"}, "currency"),
+        ({"lines": [{"sku": "A", "quantity": 0, "unitPrice": "1"}]}, "lines.0.quantity"),
+        ({"lines": [{"sku": "", "quantity": 1, "unitPrice": "1"}]}, "lines.0.sku"),
+        ({"lines": [{"sku": "A", "quantity": 1, "unitPrice": "-1"}]}, "lines.0.unitPrice"),
+        ({"lines": []}, "lines"),
+        ({"customer": {"email": "nope", "name": "A"}}, "customer.email"),
+        (
+            {"shippingAddress": {"name": "A", "line1": "x", "city": "c", "country": "USA"}},
+            "shippingAddress.country",
+        ),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
+def test_each_malformed_field_is_named(overrides, field):
+    assert field in errors_of(canonical(**overrides))
+
+
+def test_one_line_per_sku():
+    duplicate = [{"sku": "A", "quantity": 1, "unitPrice": "1"}, {"sku": "A", "quantity": 2, "unitPrice": "1"}]
+    assert errors_of(canonical(lines=duplicate)) == {"lines"}
+
+
+def test_fulfillment_ids_lead_back_to_their_order():
+    order_id = new_order_id()
+    assert order_id_of_fulfillment(fulfillment_id(order_id, 1)) == order_id
+    assert order_id_of_fulfillment("ord_x") is None
+    assert order_id_of_fulfillment("nonsense-F1") is None
+
+
+def test_order_ids_sort_by_creation():
+    ids = [new_order_id() for _ in range(3)]
+    assert ids[0][:14] <= ids[1][:14] <= ids[2][:14]
+
+
+def test_terminal_statuses_lead_nowhere_and_shipping_is_past_cancelling():
+    for terminal in ("DELIVERED", "CANCELLED", "REJECTED", "FAILED"):
+        assert ORDER_TRANSITIONS[OrderStatus(terminal)] == frozenset()
+    assert OrderStatus.SHIPPED not in statuses_leading_to(OrderStatus.CANCELLED)
+    assert statuses_leading_to(OrderStatus.SHIPPED) == [OrderStatus.FULFILLING]
