@@ -41,6 +41,8 @@ class Table:
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
     description: str = ""
+    # Kept when the stack is deleted: false only for data that is safe to lose.
+    retain_on_delete: bool = True
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ IDEMPOTENCY = Table(
     partition_key="id",
     ttl_attribute="expiration",
     description="Powertools idempotency records for webhook deliveries.",
+    retain_on_delete=False,
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, INVENTORY, CHANNELS, IDEMPOTENCY)}

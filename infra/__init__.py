@@ -1,0 +1,1 @@
+"""The AWS CDK rendering of the blueprint: one stack, `OmsStack`, built from `blueprint` alone."""

@@ -1,0 +1,139 @@
+"""Lambda functions from `blueprint.FUNCTIONS`: one role each, granted exactly what the blueprint lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import cast
+
+from aws_cdk import Duration, IgnoreMode, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ORDER_WORKFLOW, ROOT, TABLES, Access
+from blueprint import Function as FunctionSpec
+
+from . import acknowledge, tag_with_blueprint_name
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+POWERTOOLS_VERSION = "3.37.0"
+# Public parameter published by Powertools for AWS Lambda in every commercial region; resolved by
+# CloudFormation at deploy time, so synth needs neither credentials nor a context lookup.
+POWERTOOLS_LAYER_PARAMETER = (
+    f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
+)
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+# The code asset is the repository root minus everything but these folders (git ignore syntax).
+ASSET_FOLDERS = ("functions", "shared")
+ASSET_EXCLUDE = ["/*", *(f"!/{folder}/" for folder in ASSET_FOLDERS), "__pycache__/", "*.py[cod]"]
+
+TABLE_GRANTS: dict[Access, Callable[[dynamodb.Table, iam.IGrantable], iam.Grant]] = {
+    "read": dynamodb.Table.grant_read_data,
+    "write": dynamodb.Table.grant_read_write_data,
+}
+TASK_TOKEN_ACTIONS = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+
+XRAY_REASON = (
+    "xray:PutTraceSegments and xray:PutTelemetryRecords (added by Tracing.ACTIVE) support no "
+    "resource-level permissions, so IAM requires Resource '*'."
+)
+TASK_TOKEN_REASON = (
+    "states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat act on a task token, not on an ARN: "
+    "IAM offers no resource-level permissions for them, so Resource '*' is required. " + XRAY_REASON
+)
+INDEX_REASON = (
+    "grant_read_data/grant_read_write_data add '<table ARN>/index/*' so the function can query "
+    "the table's own global secondary indexes; the wildcard never reaches beyond this one table."
+)
+
+
+class Functions(Construct):
+    """Every blueprint function, its log group and its least-privilege role."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, tables: Mapping[str, dynamodb.Table]) -> None:
+        super().__init__(scope, construct_id)
+        self._tables = tables
+        self._table_env = {TABLES[name].env: table.table_name for name, table in tables.items()}
+        code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDE, ignore_mode=IgnoreMode.GIT)
+        layer = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "PowertoolsLayer",
+            ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER),
+        )
+        self.by_name: dict[str, lambda_.Function] = {
+            spec.name: self._function(spec, code, layer) for spec in FUNCTIONS.values()
+        }
+
+    def _function(
+        self, spec: FunctionSpec, code: lambda_.Code, layer: lambda_.ILayerVersion
+    ) -> lambda_.Function:
+        role = iam.Role(
+            self,
+            f"{spec.name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs the {spec.name} function: {spec.description}",
+        )
+        log_group = logs.LogGroup(self, f"{spec.name}Logs", retention=LOG_RETENTION)
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self,
+            spec.name,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=code,
+            handler=spec.handler,
+            layers=[layer],
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            role=role,
+            environment={**COMMON_ENVIRONMENT, **spec.settings, **self._known_environment(spec)},
+        )
+        self._grant(spec, function, role)
+        self._acknowledge_wildcard_resources(spec, role)
+        tag_with_blueprint_name(function, "Function", spec.name)
+        return function
+
+    def _known_environment(self, spec: FunctionSpec) -> dict[str, str]:
+        """Values of `spec.environment_keys()` known now; the workflow ARN comes later."""
+        keys = spec.environment_keys()
+        unknown = set(keys) - self._table_env.keys() - {ORDER_WORKFLOW.env}
+        if unknown:
+            raise ValueError(f"{spec.name}: no value for environment keys {sorted(unknown)}")
+        return {key: self._table_env[key] for key in keys if key in self._table_env}
+
+    def _grant(self, spec: FunctionSpec, function: lambda_.Function, role: iam.Role) -> None:
+        for table_name, access in spec.tables.items():
+            TABLE_GRANTS[access](self._tables[table_name], function)
+        if "callback" in spec.workflow:
+            role.add_to_policy(iam.PolicyStatement(actions=TASK_TOKEN_ACTIONS, resources=["*"]))
+
+    def _acknowledge_wildcard_resources(self, spec: FunctionSpec, role: iam.Role) -> None:
+        reason = TASK_TOKEN_REASON if "callback" in spec.workflow else XRAY_REASON
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", reason)
+        for table_name in spec.tables:
+            if TABLES[table_name].indexes:
+                acknowledge(role, _index_finding(self._tables[table_name]), INDEX_REASON)
+
+    def connect_workflow(self, state_machine: sfn.StateMachine) -> None:
+        """Give the functions that start the order workflow its ARN and the right to start it."""
+        for spec in FUNCTIONS.values():
+            if "start" in spec.workflow:
+                function = self.by_name[spec.name]
+                function.add_environment(ORDER_WORKFLOW.env, state_machine.state_machine_arn)
+                state_machine.grant_start_execution(function)
+
+
+def _index_finding(table: dynamodb.Table) -> str:
+    """The cdk-nag finding for `<table ARN>/index/*`, named after the table's logical id."""
+    stack = Stack.of(table)
+    logical_id = stack.resolve(stack.get_logical_id(cast(dynamodb.CfnTable, table.node.default_child)))
+    return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]"

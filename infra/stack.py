@@ -1,0 +1,35 @@
+"""`OmsStack`: the whole OMS, rendered from the blueprint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from blueprint import ORDER_WORKFLOW, WORKFLOWS
+
+from .constructs.api import Api
+from .constructs.functions import Functions
+from .constructs.tables import Tables
+from .constructs.workflow import Workflow
+
+
+class OmsStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        tables = Tables(self, "Tables")
+        functions = Functions(self, "Functions", tables=tables.by_name)
+        workflows = {
+            name: Workflow(self, name, spec=spec, functions=functions.by_name)
+            for name, spec in WORKFLOWS.items()
+        }
+        functions.connect_workflow(workflows[ORDER_WORKFLOW.name].state_machine)
+        api = Api(self, "Api", functions=functions.by_name)
+
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the OMS API.")
+        CfnOutput(self, "ApiKeyId", value=api.api_key.key_id, description="Id of the generated API key.")
+        for name, workflow in workflows.items():
+            CfnOutput(self, f"{name}Arn", value=workflow.state_machine.state_machine_arn)
+        for name, table in tables.by_name.items():
+            CfnOutput(self, f"{name}TableName", value=table.table_name)

@@ -1,0 +1,322 @@
+"""The synthesized template renders the blueprint: functions, permissions, tables, workflow, API."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ORDER_WORKFLOW, ROUTES, TABLES, WORKFLOWS
+from infra.constructs import BlueprintKind
+from infra.constructs.functions import POWERTOOLS_LAYER_PARAMETER, RUNTIME, TASK_TOKEN_ACTIONS
+from infra.synth import arn_references, blueprint_names, resources_of_type, template_routes
+
+pytestmark = pytest.mark.slow
+
+Template = dict[str, Any]
+WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}
+
+
+def logical_ids(template: Template, kind: BlueprintKind) -> dict[str, str]:
+    """Blueprint name -> logical id."""
+    return {name: lid for lid, name in blueprint_names(template, kind).items()}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def function_props(template: Template, name: str) -> dict[str, Any]:
+    props: dict[str, Any] = template["Resources"][logical_ids(template, "Function")[name]]["Properties"]
+    return props
+
+
+def role_statements(template: Template, role_arn: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of the inline and attached policies of the role `role_arn` points to."""
+    (role_id,) = arn_references(role_arn)
+    statements = [
+        statement
+        for policy in template["Resources"][role_id]["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    for policy in resources_of_type(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def function_statements(template: Template, name: str) -> list[dict[str, Any]]:
+    return role_statements(template, function_props(template, name)["Role"])
+
+
+def table_actions(template: Template, statements: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Blueprint table name -> actions the statements allow on it (or its indexes)."""
+    tables = blueprint_names(template, "Table")
+    granted: dict[str, set[str]] = defaultdict(set)
+    for statement in statements:
+        for table_id in arn_references(statement["Resource"]):
+            if table_id in tables:
+                granted[tables[table_id]] |= set(as_list(statement["Action"]))
+    return dict(granted)
+
+
+def state_machine_id(template: Template) -> str:
+    return logical_ids(template, "Workflow")[ORDER_WORKFLOW.name]
+
+
+# Functions
+
+
+def test_every_blueprint_function_and_nothing_else(template: Template) -> None:
+    assert sorted(blueprint_names(template, "Function").values()) == sorted(FUNCTIONS)
+    assert len(resources_of_type(template, "AWS::Lambda::Function")) == len(FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_configuration(template: Template, name: str) -> None:
+    spec, props = FUNCTIONS[name], function_props(template, name)
+    assert props["Runtime"] == RUNTIME.name == "python3.14"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == spec.handler
+    assert props["MemorySize"] == spec.memory_mb
+    assert props["Timeout"] == spec.timeout_seconds
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    log_group = template["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
+    assert log_group["Properties"]["RetentionInDays"] > 0
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_uses_powertools_layer_resolved_at_deploy_time(template: Template, name: str) -> None:
+    (layer,) = function_props(template, name)["Layers"]
+    parameter = template["Parameters"][layer["Ref"]]
+    assert parameter == {"Type": "AWS::SSM::Parameter::Value<String>", "Default": POWERTOOLS_LAYER_PARAMETER}
+    assert POWERTOOLS_LAYER_PARAMETER == "/aws/service/powertools/python/arm64/python3.14/3.37.0"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_environment(template: Template, name: str) -> None:
+    spec = FUNCTIONS[name]
+    tables = logical_ids(template, "Table")
+    values = {table.env: {"Ref": tables[table.name]} for table in TABLES.values()}
+    values[ORDER_WORKFLOW.env] = {"Ref": state_machine_id(template)}
+    expected = {
+        **COMMON_ENVIRONMENT,
+        **spec.settings,
+        **{key: values[key] for key in spec.environment_keys()},
+    }
+    assert function_props(template, name)["Environment"]["Variables"] == expected
+
+
+def test_each_function_has_its_own_role_without_managed_policies(template: Template) -> None:
+    roles = [function_props(template, name)["Role"] for name in FUNCTIONS]
+    assert len({json.dumps(role) for role in roles}) == len(FUNCTIONS)
+    for role in roles:
+        (role_id,) = arn_references(role)
+        assert "ManagedPolicyArns" not in template["Resources"][role_id]["Properties"]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_may_touch_exactly_its_tables(template: Template, name: str) -> None:
+    granted = table_actions(template, function_statements(template, name))
+    assert granted.keys() == FUNCTIONS[name].tables.keys()
+    for table, access in FUNCTIONS[name].tables.items():
+        assert granted[table] >= READ_ACTIONS
+        if access == "write":
+            assert granted[table] >= WRITE_ACTIONS
+        else:
+            assert not WRITE_ACTIONS & granted[table], f"{name} may write {table}"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_workflow_permissions(template: Template, name: str) -> None:
+    spec = FUNCTIONS[name]
+    expected = set()
+    if "start" in spec.workflow:
+        expected.add(("states:StartExecution", json.dumps({"Ref": state_machine_id(template)})))
+    if "callback" in spec.workflow:
+        expected |= {(action, json.dumps("*")) for action in TASK_TOKEN_ACTIONS}
+    granted = {
+        (action, json.dumps(resource))
+        for statement in function_statements(template, name)
+        for action in as_list(statement["Action"])
+        if action.startswith("states:")
+        for resource in as_list(statement["Resource"])
+    }
+    assert granted == expected
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_role_touches_only_logs_xray_tables_and_workflow(template: Template, name: str) -> None:
+    own_log_group = {
+        "Fn::GetAtt": [function_props(template, name)["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]
+    }
+    for statement in function_statements(template, name):
+        services = {action.split(":")[0] for action in as_list(statement["Action"])}
+        assert services <= {"logs", "xray", "dynamodb", "states"}
+        if "logs" in services:
+            assert statement["Resource"] == own_log_group
+
+
+def test_no_iam_statement_has_a_wildcard_action(template: Template) -> None:
+    documents = [
+        p["Properties"]["PolicyDocument"] for p in resources_of_type(template, "AWS::IAM::Policy").values()
+    ]
+    for role in resources_of_type(template, "AWS::IAM::Role").values():
+        documents += [p["PolicyDocument"] for p in role["Properties"].get("Policies", [])]
+        documents.append(role["Properties"]["AssumeRolePolicyDocument"])
+    actions = [a for doc in documents for statement in doc["Statement"] for a in as_list(statement["Action"])]
+    assert actions
+    assert [action for action in actions if "*" in action] == []
+
+
+# Tables
+
+
+def test_every_blueprint_table_and_nothing_else(template: Template) -> None:
+    assert sorted(blueprint_names(template, "Table").values()) == sorted(TABLES)
+    assert len(resources_of_type(template, "AWS::DynamoDB::Table")) == len(TABLES)
+
+
+def key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]]:
+    keys = [{"AttributeName": partition_key, "KeyType": "HASH"}]
+    return keys + ([{"AttributeName": sort_key, "KeyType": "RANGE"}] if sort_key else [])
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_table(template: Template, name: str) -> None:
+    spec, resource = TABLES[name], template["Resources"][logical_ids(template, "Table")[name]]
+    props = resource["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}  # AWS-managed KMS key
+    assert props["KeySchema"] == key_schema(spec.partition_key, spec.sort_key)
+    assert all(attribute["AttributeType"] == "S" for attribute in props["AttributeDefinitions"])
+    expected_policy = "Retain" if spec.retain_on_delete else "Delete"
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == expected_policy
+    if spec.ttl_attribute:
+        assert props["TimeToLiveSpecification"] == {"AttributeName": spec.ttl_attribute, "Enabled": True}
+    else:
+        assert "TimeToLiveSpecification" not in props
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_table_indexes(template: Template, name: str) -> None:
+    props = template["Resources"][logical_ids(template, "Table")[name]]["Properties"]
+    expected = [
+        {
+            "IndexName": index.name,
+            "KeySchema": key_schema(index.partition_key, index.sort_key),
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for index in TABLES[name].indexes
+    ]
+    assert props.get("GlobalSecondaryIndexes", []) == expected
+
+
+# Workflow
+
+
+def test_every_blueprint_workflow_and_nothing_else(template: Template) -> None:
+    assert sorted(blueprint_names(template, "Workflow").values()) == sorted(WORKFLOWS)
+    assert len(resources_of_type(template, "AWS::StepFunctions::StateMachine")) == len(WORKFLOWS)
+
+
+def test_state_machine_is_standard_logged_and_traced(template: Template) -> None:
+    props = template["Resources"][state_machine_id(template)]["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
+    (destination,) = props["LoggingConfiguration"]["Destinations"]
+    assert destination["CloudWatchLogsLogGroup"]["LogGroupArn"]
+    assert props["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_state_machine_may_invoke_exactly_its_functions(template: Template) -> None:
+    props = template["Resources"][state_machine_id(template)]["Properties"]
+    functions = logical_ids(template, "Function")
+    expected = {functions[name] for name in ORDER_WORKFLOW.function_arns.values()}
+    statements = role_statements(template, props["RoleArn"])
+    invoke = [s for s in statements if "lambda" in {a.split(":")[0] for a in as_list(s["Action"])}]
+    assert [as_list(s["Action"]) for s in invoke] == [["lambda:InvokeFunction"]]
+    assert set(arn_references(invoke[0]["Resource"])) == expected
+    assert all(isinstance(r, dict) for r in as_list(invoke[0]["Resource"])), "no wildcard ARNs"
+
+
+# API
+
+
+def test_api_has_exactly_the_blueprint_routes(template: Template) -> None:
+    expected = {(route.method, route.path, route.function, route.api_key_required) for route in ROUTES}
+    assert template_routes(template) == expected
+
+
+def test_api_methods_are_lambda_proxy_with_request_validation(template: Template) -> None:
+    (validator,) = resources_of_type(template, "AWS::ApiGateway::RequestValidator").values()
+    assert validator["Properties"]["ValidateRequestParameters"] is True
+    for method in resources_of_type(template, "AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+        assert props["AuthorizationType"] == "NONE"  # API keys and webhook signatures, by design
+        assert "RequestValidatorId" in props
+
+
+def test_api_stage_traces_and_logs(template: Template) -> None:
+    (stage,) = resources_of_type(template, "AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["TracingEnabled"] is True
+    assert props["AccessLogSetting"]["DestinationArn"]
+    (settings,) = props["MethodSettings"]
+    assert settings["LoggingLevel"] in {"ERROR", "INFO"}
+    assert settings["ThrottlingRateLimit"] > 0
+    assert resources_of_type(template, "AWS::ApiGateway::Account"), "CloudWatch role for API Gateway"
+
+
+def test_api_key_is_generated_and_throttled_by_a_usage_plan(template: Template) -> None:
+    (key,) = resources_of_type(template, "AWS::ApiGateway::ApiKey").values()
+    assert "Value" not in key["Properties"]
+    (plan,) = resources_of_type(template, "AWS::ApiGateway::UsagePlan").values()
+    assert plan["Properties"]["Throttle"]["RateLimit"] > 0
+    assert plan["Properties"]["ApiStages"]
+    assert resources_of_type(template, "AWS::ApiGateway::UsagePlanKey")
+
+
+def test_gateway_errors_use_the_oms_error_format(template: Template) -> None:
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in resources_of_type(template, "AWS::ApiGateway::GatewayResponse").values()
+    }
+    statuses = {kind: props.get("StatusCode") for kind, props in responses.items()}
+    assert {
+        "INVALID_API_KEY": "403",
+        "THROTTLED": "429",
+        "REQUEST_TOO_LARGE": "413",
+    }.items() <= statuses.items()
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= responses.keys()
+    for props in responses.values():
+        assert props["ResponseParameters"] == {"gatewayresponse.header.Content-Type": "'application/json'"}
+        body = props["ResponseTemplates"]["application/json"]
+        rendered = json.loads(body.replace("$context.error.messageString", '"Forbidden"'))
+        assert rendered == {
+            "error": {"code": rendered["error"]["code"], "message": "Forbidden", "details": None}
+        }
+        assert rendered["error"]["code"].isupper()
+
+
+# Stack
+
+
+def test_outputs(template: Template) -> None:
+    expected = (
+        {"ApiUrl", "ApiKeyId"}
+        | {f"{name}Arn" for name in WORKFLOWS}
+        | {f"{name}TableName" for name in TABLES}
+    )
+    assert expected <= template["Outputs"].keys()
+
+
+def test_synth_needs_no_lookup(synthesized: Any) -> None:
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    assert "missing" not in manifest, "a context lookup would need AWS credentials"
