@@ -1,0 +1,92 @@
+"""Demo data for the local OMS, created through the API exactly as a client would create it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from local.gateway import GatewayResponse
+
+DEMO_CHANNEL_ID = "demo-store"
+# A development-only secret, published on purpose (base64 of "oms-local-demo-webhook-secret-32").
+DEMO_WEBHOOK_SECRET = "whsec_b21zLWxvY2FsLWRlbW8td2ViaG9vay1zZWNyZXQtMzI="
+
+WAREHOUSES: dict[str, dict[str, Any]] = {
+    "wh-east": {
+        "name": "East Coast DC (Newark, NJ)",
+        "latitude": 40.7357,
+        "longitude": -74.1724,
+        "country": "US",
+    },
+    "wh-west": {
+        "name": "West Coast DC (Reno, NV)",
+        "latitude": 39.5296,
+        "longitude": -119.8138,
+        "country": "US",
+    },
+}
+# (sku, warehouse id) -> units on hand
+STOCK: dict[tuple[str, str], int] = {
+    ("TSHIRT-BLK-M", "wh-east"): 40,
+    ("TSHIRT-BLK-M", "wh-west"): 25,
+    ("MUG-WHT-11OZ", "wh-east"): 60,
+    ("HOODIE-GRY-L", "wh-west"): 15,
+}
+DEMO_SKU = "TSHIRT-BLK-M"
+
+Request = Callable[..., GatewayResponse]
+
+
+@dataclass(frozen=True)
+class SeedCall:
+    method: str
+    path: str
+    body: dict[str, Any]
+
+
+def seed_calls() -> list[SeedCall]:
+    calls = [SeedCall("PUT", f"/warehouses/{wid}", body) for wid, body in WAREHOUSES.items()]
+    calls += [
+        SeedCall("PUT", f"/inventory/{sku}/locations/{wid}", {"onHand": units})
+        for (sku, wid), units in STOCK.items()
+    ]
+    calls.append(
+        SeedCall("PUT", f"/channels/{DEMO_CHANNEL_ID}", {"type": "api", "webhookSecret": DEMO_WEBHOOK_SECRET})
+    )
+    return calls
+
+
+def seed(request: Request) -> list[str]:
+    """Send every seed call through `request` (e.g. `LocalOMS.request`); return what failed."""
+    failures = []
+    for call in seed_calls():
+        response = request(call.method, call.path, json=call.body)
+        if response.status >= 300:
+            failures.append(f"{call.method} {call.path} -> {response.status} {response.body[:300]!r}")
+    return failures
+
+
+def sample_order(
+    channel_order_id: str | None = None, sku: str = DEMO_SKU, quantity: int = 1
+) -> dict[str, Any]:
+    """A canonical order as a channel sends it; money is a decimal string."""
+    return {
+        "channelOrderId": channel_order_id or f"demo-{int(time.time() * 1000)}",
+        "currency": "USD",
+        "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
+        "shippingAddress": {
+            "name": "Ada Lovelace",
+            "line1": "350 Fifth Avenue",
+            "line2": "Floor 21",
+            "city": "New York",
+            "region": "NY",
+            "postalCode": "10118",
+            "country": "US",
+            "latitude": 40.7484,
+            "longitude": -73.9857,
+        },
+        "lines": [{"sku": sku, "quantity": quantity, "unitPrice": "12.50"}],
+        "shippingPrice": "5.00",
+    }

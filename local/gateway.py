@@ -1,0 +1,281 @@
+"""API Gateway (REST API, Lambda proxy integration) emulated from `blueprint.ROUTES`.
+
+moto cannot run an API Gateway -> Lambda proxy integration, so this module does what API
+Gateway does: match the route, check the API key and the payload size, build the proxy event,
+invoke the route's function in-process (through `local.invoker.REGISTRY`, like Step Functions
+tasks) and turn the proxy response into the HTTP response.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, unquote
+
+from blueprint import ROUTES, Route
+from local.invoker import REGISTRY
+
+logger = logging.getLogger(__name__)
+
+API_KEY_ENV = "OMS_API_KEY"
+DEV_API_KEY = "oms-dev-key"  # the documented local default; never used outside this machine
+STAGE = "local"
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway REST API's request payload limit
+
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+class GatewayResponse(NamedTuple):
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    route: Route
+    pattern: re.Pattern[str]
+
+
+def _compile(route: Route) -> CompiledRoute:
+    parts = re.split(r"(\{\w+\})", route.path)
+    regex = "".join(f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part) for part in parts)
+    return CompiledRoute(route, re.compile(f"^{regex}$"))
+
+
+COMPILED_ROUTES = tuple(_compile(route) for route in ROUTES)
+
+
+def served_routes() -> set[tuple[str, str, str, bool]]:
+    """(method, path, function, api_key_required) for every route this gateway serves."""
+    return {
+        (c.route.method, c.route.path, c.route.function, c.route.api_key_required) for c in COMPILED_ROUTES
+    }
+
+
+def api_key() -> str:
+    return os.environ.get(API_KEY_ENV) or DEV_API_KEY
+
+
+def gateway_error(
+    status: int, code: str, message: str, extra_headers: Iterable[tuple[str, str]] = ()
+) -> GatewayResponse:
+    body = json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
+    return GatewayResponse(status, [("Content-Type", "application/json"), *extra_headers], body)
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    raw_path: str
+    query: str
+    header_pairs: list[tuple[str, str]]
+    body: bytes
+    source_ip: str
+
+
+def handle(
+    method: str,
+    raw_path_with_query: str,
+    headers: Headers,
+    body: bytes | None,
+    source_ip: str = "127.0.0.1",
+) -> GatewayResponse:
+    """One HTTP request through API Gateway and the route's function."""
+    raw_path, _, query = raw_path_with_query.partition("?")
+    header_pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+    request = Request(method.upper(), raw_path, query, header_pairs, body or b"", source_ip)
+    if len(request.body) > MAX_PAYLOAD_BYTES:
+        return gateway_error(413, "PAYLOAD_TOO_LARGE", f"request body exceeds {MAX_PAYLOAD_BYTES} bytes")
+    matched = _match(request.method, request.raw_path)
+    if isinstance(matched, GatewayResponse):
+        return matched
+    compiled, path_parameters = matched
+    if compiled.route.api_key_required and not _has_valid_api_key(header_pairs):
+        return gateway_error(403, "FORBIDDEN", "missing or invalid x-api-key header")
+    return _invoke(compiled.route, proxy_event(compiled.route, request, path_parameters))
+
+
+def _match(method: str, raw_path: str) -> tuple[CompiledRoute, dict[str, str]] | GatewayResponse:
+    path = raw_path.rstrip("/") or "/"
+    candidates = [(c, m) for c in COMPILED_ROUTES if (m := c.pattern.match(path))]
+    for compiled, match in candidates:
+        if compiled.route.method == method:
+            return compiled, {name: unquote(value) for name, value in match.groupdict().items()}
+    if not candidates:
+        return gateway_error(404, "NOT_FOUND", f"no route for {path}")
+    allowed = ", ".join(sorted({compiled.route.method for compiled, _ in candidates}))
+    return gateway_error(
+        405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {path}", [("Allow", allowed)]
+    )
+
+
+def _has_valid_api_key(header_pairs: list[tuple[str, str]]) -> bool:
+    sent = _last_value(header_pairs, "x-api-key")
+    return sent is not None and hmac.compare_digest(sent.encode(), api_key().encode())
+
+
+def _last_value(header_pairs: list[tuple[str, str]], name: str) -> str | None:
+    values = [value for key, value in header_pairs if key.lower() == name]
+    return values[-1] if values else None
+
+
+def proxy_event(route: Route, request: Request, path_parameters: dict[str, str]) -> dict[str, Any]:
+    """The event API Gateway sends to a Lambda proxy integration (REST API, payload format 1.0)."""
+    multi_headers = _multi_value(request.header_pairs)
+    multi_query = _multi_value(parse_qsl(request.query, keep_blank_values=True))
+    text_body, is_base64 = _event_body(request.body)
+    return {
+        "resource": route.path,
+        "path": request.raw_path,
+        "httpMethod": route.method,
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": _request_context(route, request),
+        "body": text_body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _multi_value(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    return grouped
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
+
+
+def _request_context(route: Route, request: Request) -> dict[str, Any]:
+    now = time.time()
+    return {
+        "resourcePath": route.path,
+        "httpMethod": route.method,
+        "path": f"/{STAGE}{request.raw_path}",
+        "stage": STAGE,
+        "requestId": str(uuid.uuid4()),
+        "requestTimeEpoch": int(now * 1000),
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "protocol": "HTTP/1.1",
+        "accountId": "123456789012",
+        "apiId": "local",
+        "identity": {
+            "sourceIp": request.source_ip,
+            "userAgent": _last_value(request.header_pairs, "user-agent"),
+            "apiKey": _last_value(request.header_pairs, "x-api-key") if route.api_key_required else None,
+        },
+    }
+
+
+def _invoke(route: Route, event: dict[str, Any]) -> GatewayResponse:
+    invocation = REGISTRY.invoke_payload(route.function, json.dumps(event))
+    if invocation.unhandled_error:
+        # API Gateway answers 502 when the integration fails; the error body stays in the logs.
+        return gateway_error(502, "INTERNAL_ERROR", "Internal server error")
+    try:
+        return http_response(json.loads(invocation.payload))
+    except (TypeError, ValueError, KeyError, binascii.Error) as exc:
+        logger.warning("%s returned a malformed proxy response: %s", route.function, exc)
+        return gateway_error(502, "INTERNAL_ERROR", "Malformed Lambda proxy response")
+
+
+def http_response(proxy: dict[str, Any]) -> GatewayResponse:
+    """A Lambda proxy integration response -> the HTTP response API Gateway sends."""
+    status = int(proxy["statusCode"])
+    body = proxy.get("body") or ""
+    if not isinstance(body, str):
+        raise TypeError("body must be a string")
+    payload = base64.b64decode(body, validate=True) if proxy.get("isBase64Encoded") else body.encode()
+    headers = [(str(name), str(value)) for name, value in (proxy.get("headers") or {}).items()]
+    for name, values in (proxy.get("multiValueHeaders") or {}).items():
+        headers += [(str(name), str(value)) for value in values]
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return GatewayResponse(status, headers, payload)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "oms-local-gateway"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_PAYLOAD_BYTES:
+            # Do not read what would be refused anyway; the connection cannot be reused then.
+            self.close_connection = True
+            response = gateway_error(
+                413, "PAYLOAD_TOO_LARGE", f"request body exceeds {MAX_PAYLOAD_BYTES} bytes"
+            )
+        else:
+            body = self.rfile.read(length) if length else b""
+            response = handle(self.command, self.path, self.headers.items(), body, self.client_address[0])
+        self._write(response)
+
+    def _write(self, response: GatewayResponse) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.info("%s %s", self.address_string(), format % args)
+
+
+class GatewayServer:
+    """The gateway on a real socket (stdlib ThreadingHTTPServer, one thread per connection)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8000) -> None:
+        self._server = ThreadingHTTPServer((host, port), _RequestHandler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="oms-gateway", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> GatewayServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

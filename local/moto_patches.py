@@ -1,0 +1,292 @@
+"""Every change this project makes to moto internals, in one place.
+
+moto is pinned exactly (requirements-dev.txt) because these reach into private code; each patch
+checks the signature it relies on and `tests/unit/test_local_moto_patches.py` proves each still
+applies. `apply()` is idempotent and process-wide (moto's backends are process-wide too).
+A patch leaves moto's behaviour unchanged for anything the local runtime did not register.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.models import botocore_stubber
+from moto.dynamodb.responses import DynamoHandler
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from local.invoker import REGISTRY
+
+LAMBDA_INVOKE = "lambda-invoke-in-process"
+DYNAMODB_ATOMIC = "dynamodb-atomic-requests"
+SFN_PARSE_CACHE = "stepfunctions-parse-cache"
+SFN_CLIENT_CACHE = "stepfunctions-client-cache"
+SFN_JSONPATH_CACHE = "stepfunctions-jsonpath-cache"
+SFN_EARLY_CALLBACK = "stepfunctions-early-task-token-callback"
+SFN_EXECUTION_START = "stepfunctions-execution-start-races"
+
+# Held for the whole of every DynamoDB request; see _patch_dynamodb_atomicity.
+DYNAMODB_LOCK = threading.RLock()
+
+_MARK = "__oms_patch__"
+_apply_lock = threading.Lock()
+
+
+class MotoPatchError(RuntimeError):
+    """moto's internals no longer look the way a patch expects (was moto upgraded?)."""
+
+
+def _require_signature(function: Callable[..., Any], expected_parameters: list[str]) -> None:
+    actual = list(inspect.signature(function).parameters)
+    if actual != expected_parameters:
+        raise MotoPatchError(f"{function.__qualname__}{actual} != expected {expected_parameters}")
+
+
+def _is_patched(function: Any) -> bool:
+    return getattr(function, _MARK, False)
+
+
+def _mark(function: Callable[..., Any]) -> Callable[..., Any]:
+    setattr(function, _MARK, True)
+    return function
+
+
+def _patch_lambda_invoke() -> None:
+    """With `use_docker: False`, moto's Lambda `invoke` only echoes the payload back.
+
+    Run the registered handler instead and answer like the Lambda service: the JSON result, or
+    `x-amz-function-error: Unhandled` with the runtime's error body so that Step Functions
+    Retry/Catch match on `errorType`. Functions without a local handler keep moto's behaviour.
+    """
+    original = LambdaSimpleBackend.invoke
+    if _is_patched(original):
+        return
+    _require_signature(
+        original, ["self", "function_name", "qualifier", "body", "headers", "response_headers"]
+    )
+
+    def invoke(  # noqa: PLR0917 - moto calls it with these positional arguments
+        self: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> str | bytes | None:
+        if not REGISTRY.is_registered(function_name):
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        invocation = REGISTRY.invoke_payload(function_name, body)
+        if invocation.unhandled_error:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return invocation.payload
+
+    LambdaSimpleBackend.invoke = _mark(invoke)  # type: ignore[method-assign]
+
+
+def _patch_dynamodb_atomicity() -> None:
+    """moto evaluates a ConditionExpression and writes without holding any lock.
+
+    Concurrent conditional writes then interleave: 16 threads decrementing a stock of 100 with
+    `available >= :one` got up to 156 successes (oversold in 5 runs of 6, lost updates too).
+    Real DynamoDB applies each write atomically. Holding one lock for the whole request,
+    not just the backend write, also covers what moto's response layer reads before writing
+    (ReturnValues ALL_OLD/UPDATED_OLD) and keeps query/scan from iterating a table that another
+    thread is inserting into. Locally that serialises DynamoDB requests, which is fine.
+    """
+    original = DynamoHandler.call_action
+    if _is_patched(original):
+        return
+    _require_signature(original, ["self"])
+
+    @functools.wraps(original)
+    def call_action(self: DynamoHandler) -> Any:
+        with DYNAMODB_LOCK:
+            return original(self)
+
+    DynamoHandler.call_action = _mark(call_action)  # type: ignore[method-assign]
+
+
+def _patch_stepfunctions_parse_cache() -> None:
+    """moto's ASL interpreter re-parses the definition with a pure-Python ANTLR parser for every
+    execution (about 30 ms for the order workflow, more than the rest of an execution).
+
+    The program it builds is not mutated by evaluation (per-execution state lives in the
+    Environment), so it is parsed once per definition text and shared. Parsing is also serialised:
+    moto's Preprocessor keeps its query-language scope stack in a class attribute shared by all
+    threads, so two concurrent parses could corrupt each other's scopes.
+    """
+    original = AmazonStateLanguageParser.__dict__["parse"].__func__
+    if _is_patched(original):
+        return
+    _require_signature(original, ["definition"])
+    parse_lock = threading.Lock()
+
+    @functools.lru_cache(maxsize=64)
+    def parse_once(definition: str) -> Any:
+        program, tree = original(definition)
+        for component in _components(program):
+            _ = component.heap_key  # assigned lazily, racily; fix it before threads share the program
+        return program, tree
+
+    def parse(definition: str) -> Any:
+        with parse_lock:
+            return parse_once(definition)
+
+    AmazonStateLanguageParser.parse = staticmethod(_mark(parse))  # type: ignore[method-assign]
+
+
+def _components(root: Any) -> Iterator[Any]:
+    """Every EvalComponent reachable from `root` through attributes, lists, tuples and dicts."""
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, EvalComponent):
+            yield value
+            pending.extend(getattr(value, "__dict__", {}).values())
+        elif isinstance(value, list | tuple | set | frozenset):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+
+
+def _patch_stepfunctions_client_cache() -> None:
+    """moto's ASL interpreter builds a new boto3 client (about 20-50 ms) for every Task it runs.
+
+    boto3 clients are thread-safe, and the interpreter always builds them from the same fixed
+    arguments, so one per (region, service, endpoint) is reused.
+    """
+    original = boto_client.boto_client_for
+    if _is_patched(original):
+        return
+    _require_signature(original, ["region", "service", "state_credentials"])
+    clients: dict[tuple[str, str, bool, str], Any] = {}
+    clients_lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # The endpoint depends on whether moto intercepts in-process or serves on MOTO_PORT.
+        key = (region, service, botocore_stubber.enabled, moto_server_port())
+        with clients_lock:
+            if key not in clients:
+                clients[key] = original(region=region, service=service, state_credentials=state_credentials)
+            return clients[key]
+
+    _mark(boto_client_for)
+    boto_client.boto_client_for = boto_client_for
+    # Modules imported already did `from ...boto_client import boto_client_for`: rebind theirs too.
+    for module in list(sys.modules.values()):
+        if getattr(module, "__name__", "").startswith("moto.stepfunctions.parser") and (
+            getattr(module, "boto_client_for", None) is original
+        ):
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+
+
+def _patch_stepfunctions_jsonpath_cache() -> None:
+    """moto compiles every JSONPath (`$.orderId`, ResultPath, Choice variables...) each time it is
+    evaluated, and jsonpath_ng rebuilds its PLY parser tables for each compilation (about 20
+    compilations per order workflow execution). A compiled path is immutable: compile each once.
+    """
+    for module in (json_path, result_path):
+        original = module.parse
+        if _is_patched(original):
+            continue
+        _require_signature(original, ["path", "debug"] if module is json_path else ["string"])
+        module.parse = _mark(functools.lru_cache(maxsize=4096)(original))  # type: ignore[attr-defined]
+
+
+def _patch_stepfunctions_early_callback() -> None:
+    """A task token is valid as soon as the task starts: on AWS, SendTaskSuccess may arrive before
+    the Lambda that received the token has even returned (a fast warehouse, an automated test).
+
+    moto sets up the heartbeat listener only after the invocation returns, and then waits for a
+    heartbeat without looking at an outcome that already arrived: with HeartbeatSeconds set, the
+    early success is lost and the task fails with States.HeartbeatTimeout. Look first.
+    """
+    callback_task = state_task_service_callback.StateTaskServiceCallback
+    original = callback_task._wait_for_task_token_heartbeat
+    if _is_patched(original):
+        return
+    _require_signature(original, ["self", "env", "callback_endpoint", "heartbeat_endpoint"])
+
+    @functools.wraps(original)
+    def wait_for_task_token_heartbeat(
+        self: Any, env: Any, callback_endpoint: Any, heartbeat_endpoint: Any
+    ) -> Any:
+        early_outcome = callback_endpoint.get_outcome()
+        if early_outcome is not None:
+            return early_outcome
+        return original(self, env, callback_endpoint, heartbeat_endpoint)
+
+    callback_task._wait_for_task_token_heartbeat = _mark(wait_for_task_token_heartbeat)  # type: ignore[method-assign]
+
+
+def _patch_stepfunctions_execution_start() -> None:
+    """A new execution is visible to other requests before it can be used, in two steps.
+
+    moto's StartExecution checks the name, appends the execution, then starts it, unlocked; and
+    the interpreter builds the execution's environment later, on the execution's own thread.
+    Meanwhile SendTaskSuccess/Failure/Heartbeat scan every RUNNING execution and fail with
+    AttributeError on a status or environment that does not exist yet (seen with a burst of
+    orders while callbacks arrive); two concurrent starts with one name can also both succeed.
+    So: start executions one at a time, give a not-yet-started execution no status, and let the
+    callback scans skip executions whose environment is not built (they hold no task token yet).
+    """
+    original_start = StepFunctionsParserBackend.start_execution
+    original_get_executions = StepFunctionsParserBackend._get_executions
+    status = Execution.__dict__["status"]
+    if _is_patched(original_start):
+        return
+    _require_signature(
+        original_start, ["self", "state_machine_arn", "name", "execution_input", "trace_header"]
+    )
+    _require_signature(original_get_executions, ["self", "execution_status"])
+    start_lock = threading.Lock()
+
+    @functools.wraps(original_start)
+    def start_execution(self: StepFunctionsParserBackend, *args: Any, **kwargs: Any) -> Any:
+        with start_lock:
+            return original_start(self, *args, **kwargs)
+
+    def status_once_started(self: Execution) -> Any:
+        return None if self.exec_status is None else status.fget(self)
+
+    def get_executions(self: StepFunctionsParserBackend, execution_status: Any = None) -> list[Execution]:
+        executions: list[Execution] = original_get_executions(self, execution_status)
+        return [e for e in executions if e.exec_worker is None or e.exec_worker.env is not None]
+
+    StepFunctionsParserBackend.start_execution = _mark(start_execution)  # type: ignore[method-assign]
+    StepFunctionsParserBackend._get_executions = get_executions  # type: ignore[method-assign]
+    Execution.status = property(status_once_started)  # type: ignore[assignment,method-assign]
+
+
+PATCHES: dict[str, Callable[[], None]] = {
+    LAMBDA_INVOKE: _patch_lambda_invoke,
+    DYNAMODB_ATOMIC: _patch_dynamodb_atomicity,
+    SFN_PARSE_CACHE: _patch_stepfunctions_parse_cache,
+    SFN_CLIENT_CACHE: _patch_stepfunctions_client_cache,
+    SFN_JSONPATH_CACHE: _patch_stepfunctions_jsonpath_cache,
+    SFN_EARLY_CALLBACK: _patch_stepfunctions_early_callback,
+    SFN_EXECUTION_START: _patch_stepfunctions_execution_start,
+}
+
+
+def apply(names: Iterable[str] | None = None) -> None:
+    """Apply the named patches (all by default); applying one twice is a no-op."""
+    with _apply_lock:
+        for name in list(PATCHES) if names is None else names:
+            PATCHES[name]()

@@ -1,0 +1,258 @@
+"""Creates on moto what the blueprint describes: tables, functions and the order workflow.
+
+Everything comes from `blueprint`; nothing here lists a table, a function or a route by name.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from blueprint import (
+    COMMON_ENVIRONMENT,
+    FUNCTIONS,
+    ORDER_WORKFLOW,
+    TABLES,
+    WORKFLOWS,
+    Function,
+    Table,
+    Workflow,
+)
+
+LAMBDA_RUNTIME = "python3.13"
+PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+_ASSUME_ROLE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+_STUB_SOURCE = (
+    "# Local stub: the local runtime runs the real handler in-process (see local/invoker.py).\n"
+    "def lambda_handler(event, context):\n"
+    "    raise NotImplementedError('the local runtime invokes handlers in-process')\n"
+)
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Physical names of the local resources, e.g. `oms-Orders`, `oms-Intake`."""
+
+    prefix: str = "oms"
+
+    def table(self, table: Table) -> str:
+        return f"{self.prefix}-{table.name}"
+
+    def function(self, function: Function) -> str:
+        return f"{self.prefix}-{function.name}"
+
+    def state_machine(self, workflow: Workflow) -> str:
+        return f"{self.prefix}-{workflow.name}"
+
+    def role(self) -> str:
+        return f"{self.prefix}-local-execution"
+
+
+DEFAULT_NAMING = Naming()
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What `provision` created; keys are blueprint names."""
+
+    table_names: dict[str, str]
+    function_names: dict[str, str]
+    function_arns: dict[str, str]
+    state_machine_arns: dict[str, str]
+    # The exact ASL text each state machine was created with (placeholders substituted).
+    definitions: dict[str, str]
+    # The union of every handler's environment (values never conflict between functions).
+    environment: dict[str, str]
+
+    @property
+    def order_workflow_arn(self) -> str:
+        return self.state_machine_arns[ORDER_WORKFLOW.name]
+
+    @property
+    def order_workflow_definition(self) -> str:
+        return self.definitions[ORDER_WORKFLOW.name]
+
+
+class EnvironmentConflictError(ValueError):
+    """Two functions need different values for one variable; in-process they share os.environ."""
+
+
+def render_definition(workflow: Workflow, function_arns: Mapping[str, str]) -> str:
+    """The ASL with each `${Placeholder}` replaced by its function's ARN, as CDK's
+    `definition_substitutions` does: textual substitution inside the JSON text."""
+    text = workflow.definition_text()
+    wanted = set(PLACEHOLDER.findall(text))
+    if wanted != set(workflow.function_arns):
+        raise ValueError(
+            f"{workflow.name}: ASL placeholders {sorted(wanted)} != {sorted(workflow.function_arns)}"
+        )
+    for placeholder, function_name in workflow.function_arns.items():
+        text = text.replace("${" + placeholder + "}", function_arns[function_name])
+    json.loads(text)  # an ARN must not break the JSON
+    return text
+
+
+def merge_environment(into: dict[str, str], values: Mapping[str, str], owner: str) -> None:
+    for key, value in values.items():
+        if into.setdefault(key, value) != value:
+            raise EnvironmentConflictError(f"{owner}: {key}={value!r} conflicts with {into[key]!r}")
+
+
+def function_environment(function: Function, resources: Mapping[str, str]) -> dict[str, str]:
+    """COMMON_ENVIRONMENT + the function's settings + the location of what it may touch."""
+    environment = dict(COMMON_ENVIRONMENT)
+    merge_environment(environment, function.settings, function.name)
+    merge_environment(
+        environment, {key: resources[key] for key in function.environment_keys()}, function.name
+    )
+    return environment
+
+
+def handler_environment(resources: Mapping[str, str]) -> dict[str, str]:
+    environment: dict[str, str] = {}
+    for function in FUNCTIONS.values():
+        merge_environment(environment, function_environment(function, resources), function.name)
+    return environment
+
+
+def resource_locations(
+    table_names: Mapping[str, str], state_machine_arns: Mapping[str, str]
+) -> dict[str, str]:
+    """Environment variable -> physical name or ARN, for every resource a function may be given."""
+    tables = {TABLES[name].env: physical for name, physical in table_names.items()}
+    return tables | {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()}
+
+
+def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deployment:
+    """Create every blueprint resource through `session`'s clients (moto in-process or on a port)."""
+    dynamodb = session.client("dynamodb")
+    table_names = {table.name: _create_table(dynamodb, table, naming) for table in TABLES.values()}
+    # Functions need the state machine ARN and the state machine needs the function ARNs: like
+    # CloudFormation, know the state machine ARN from its name before creating it.
+    state_machine_arns = _state_machine_arns(session, naming)
+    resources = resource_locations(table_names, state_machine_arns)
+    role_arn = _create_role(session.client("iam"), naming)
+    lambda_client = session.client("lambda")
+    function_arns = {
+        function.name: _create_function(lambda_client, function, naming, role_arn, resources)
+        for function in FUNCTIONS.values()
+    }
+    definitions = {name: render_definition(workflow, function_arns) for name, workflow in WORKFLOWS.items()}
+    _create_state_machines(session.client("stepfunctions"), naming, role_arn, definitions, state_machine_arns)
+    return Deployment(
+        table_names=table_names,
+        function_names={function.name: naming.function(function) for function in FUNCTIONS.values()},
+        function_arns=function_arns,
+        state_machine_arns=state_machine_arns,
+        definitions=definitions,
+        environment=handler_environment(resources),
+    )
+
+
+def _state_machine_arns(session: boto3.Session, naming: Naming) -> dict[str, str]:
+    account = session.client("sts").get_caller_identity()["Account"]
+    prefix = f"arn:aws:states:{session.region_name}:{account}:stateMachine:"
+    return {name: prefix + naming.state_machine(workflow) for name, workflow in WORKFLOWS.items()}
+
+
+def _create_table(dynamodb: Any, table: Table, naming: Naming) -> str:
+    name = naming.table(table)
+    key_attributes = [table.partition_key, table.sort_key]
+    for index in table.indexes:
+        key_attributes += [index.partition_key, index.sort_key]
+    arguments: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": _key_schema(table.partition_key, table.sort_key),
+        # Key attributes are strings throughout the blueprint.
+        "AttributeDefinitions": [
+            {"AttributeName": attribute, "AttributeType": "S"}
+            for attribute in dict.fromkeys(key_attributes)
+            if attribute is not None
+        ],
+    }
+    if table.indexes:
+        arguments["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": _key_schema(index.partition_key, index.sort_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in table.indexes
+        ]
+    dynamodb.create_table(**arguments)
+    if table.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
+    return name
+
+
+def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": partition_key, "KeyType": "HASH"}]
+    if sort_key:
+        schema.append({"AttributeName": sort_key, "KeyType": "RANGE"})
+    return schema
+
+
+def _create_role(iam: Any, naming: Naming) -> str:
+    role = iam.create_role(RoleName=naming.role(), AssumeRolePolicyDocument=json.dumps(_ASSUME_ROLE_POLICY))
+    arn: str = role["Role"]["Arn"]
+    return arn
+
+
+def _stub_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("local_stub.py", _STUB_SOURCE)
+    return buffer.getvalue()
+
+
+def _create_function(
+    lambda_client: Any, function: Function, naming: Naming, role_arn: str, resources: Mapping[str, str]
+) -> str:
+    created = lambda_client.create_function(
+        FunctionName=naming.function(function),
+        Runtime=LAMBDA_RUNTIME,
+        Role=role_arn,
+        Handler=function.handler,
+        Code={"ZipFile": _stub_zip()},
+        Description=function.description,
+        Timeout=function.timeout_seconds,
+        MemorySize=function.memory_mb,
+        Environment={"Variables": function_environment(function, resources)},
+    )
+    arn: str = created["FunctionArn"]
+    return arn
+
+
+def _create_state_machines(
+    sfn: Any, naming: Naming, role_arn: str, definitions: Mapping[str, str], expected_arns: Mapping[str, str]
+) -> None:
+    for name, workflow in WORKFLOWS.items():
+        created = sfn.create_state_machine(
+            name=naming.state_machine(workflow),
+            definition=definitions[name],
+            roleArn=role_arn,
+            type="STANDARD",
+        )["stateMachineArn"]
+        if created != expected_arns[name]:
+            raise RuntimeError(f"{name}: expected ARN {expected_arns[name]}, moto created {created}")

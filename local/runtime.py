@@ -1,0 +1,414 @@
+"""`LocalOMS`: moto as AWS, the blueprint provisioned on it, handlers in-process, the gateway.
+
+Two modes, one wiring:
+- "server": moto's ThreadedMotoServer on 127.0.0.1:OMS_AWS_PORT (default 4566), so the AWS CLI
+  and any SDK can look inside; this is what `python -m local` runs.
+- "inprocess": `moto.mock_aws`, no ports; every boto3 client in every thread is intercepted.
+  Integration tests use it.
+
+    with LocalOMS(handlers={"ValidateOrder": fake}) as oms:
+        response = oms.request("POST", "/webhooks/demo-store", json=order, headers=signed)
+        oms.wait_for_execution(order_id)
+"""
+
+from __future__ import annotations
+
+import copy
+import json as jsonlib
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, ClassVar, Literal
+
+import boto3
+import requests
+from moto import mock_aws
+from moto.core.config import DefaultConfig, default_user_config
+from moto.server import ThreadedMotoServer
+
+from blueprint import FUNCTIONS
+from local import gateway, moto_patches
+from local.gateway import GatewayResponse, GatewayServer
+from local.invoker import REGISTRY, Handler, RegisteredFunction
+from local.provision import DEFAULT_NAMING, Deployment, Naming, provision
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["server", "inprocess"]
+
+MOTO_CONFIG: DefaultConfig = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+DEFAULT_AWS_PORT = 4566
+DEFAULT_GATEWAY_PORT = 8000
+DEFAULT_REGION = "us-east-1"
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+# Loggers that report expected failures (Catch, retries) or every request at INFO/WARNING.
+_NOISY_LOGGERS = ("moto.stepfunctions.parser", "werkzeug")
+
+
+def verbose() -> bool:
+    return bool(os.environ.get("OMS_VERBOSE"))
+
+
+def local_environment() -> dict[str, str]:
+    """Process-wide settings for handlers run locally (their per-function values come on top)."""
+    values = {
+        # Dummy credentials, always: a misrouted call must never be signed with real keys.
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
+    }
+    if not verbose():
+        values |= {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
+    return values
+
+
+class EnvironmentOverlay:
+    """Sets variables in os.environ and puts back exactly what was there before."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, str | None] = {}
+
+    def set(self, values: Mapping[str, str]) -> None:
+        for key, value in values.items():
+            self._saved.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def unset(self, *keys: str) -> None:
+        for key in keys:
+            self._saved.setdefault(key, os.environ.get(key))
+            os.environ.pop(key, None)
+
+    def restore(self) -> None:
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved.clear()
+
+
+class InProcessAws:
+    """moto intercepting boto3 inside this process."""
+
+    endpoint_url: str | None = None
+
+    def __init__(self) -> None:
+        self._mock = mock_aws(config=copy.deepcopy(MOTO_CONFIG))
+        self._started = False
+
+    def start(self, environment: EnvironmentOverlay) -> None:
+        self._mock.start()
+        self._started = True
+
+    def stop(self) -> None:
+        if self._started:
+            self._mock.stop()  # also resets every backend
+            self._started = False
+
+
+class ServerAws:
+    """moto's HTTP server on a port of this process (the patches apply: same process, same backends)."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._saved_config = {key: copy.deepcopy(default_user_config.get(key)) for key in MOTO_CONFIG}
+        self._started = False
+        self.endpoint_url: str | None = None
+
+    def start(self, environment: EnvironmentOverlay) -> None:
+        _ensure_port_free(self._port)
+        self._server.start()
+        self._started = True
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        config = jsonlib.dumps(MOTO_CONFIG)
+        requests.post(f"{self.endpoint_url}/moto-api/config", data=config, timeout=10).raise_for_status()
+        # MOTO_PORT: where moto's Step Functions interpreter sends its Lambda/DynamoDB calls.
+        # AWS_ENDPOINT_URL: where every other boto3 client (handlers, tests) goes.
+        environment.set({"MOTO_PORT": str(port), "AWS_ENDPOINT_URL": self.endpoint_url})
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        try:
+            requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10)
+        finally:
+            self._server.stop()
+            self._started = False
+            # The config endpoint changed this process's moto config: leave it as we found it.
+            default_user_config.update(self._saved_config)  # type: ignore[typeddict-item]
+
+
+def _forget_handler_clients() -> None:
+    """Handlers cache boto3 clients per process (`shared.aws`); drop those made for another endpoint."""
+    handler_clients = sys.modules.get("shared.aws")
+    if handler_clients is not None:
+        handler_clients.reset()
+
+
+def _ensure_port_free(port: int) -> None:
+    """ThreadedMotoServer waits forever if its thread cannot bind: fail clearly instead."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise OSError(f"127.0.0.1:{port} is already in use") from exc
+
+
+class LocalOMS:
+    """The OMS on this machine. Use as a context manager, or call `start()` and `close()`."""
+
+    _active: ClassVar[LocalOMS | None] = None
+    _active_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        mode: Mode = "inprocess",
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+        aws_port: int | None = None,
+        gateway_port: int | None = None,
+        naming: Naming = DEFAULT_NAMING,
+    ) -> None:
+        """`handlers` replaces functions' handlers by blueprint name (tests pass fakes).
+        `aws_port` (server mode) defaults to OMS_AWS_PORT or 4566; 0 picks a free port.
+        `gateway_port`: serve the API over HTTP on that port (0 = free port); None = no socket."""
+        if mode not in ("server", "inprocess"):
+            raise ValueError(f"mode must be 'server' or 'inprocess', not {mode!r}")
+        self.mode = mode
+        self.naming = naming
+        self._handlers = dict(handlers or {})
+        self._gateway_port = gateway_port
+        self._environment = EnvironmentOverlay()
+        self._aws: InProcessAws | ServerAws = (
+            ServerAws(
+                aws_port if aws_port is not None else int(os.environ.get("OMS_AWS_PORT", DEFAULT_AWS_PORT))
+            )
+            if mode == "server"
+            else InProcessAws()
+        )
+        self._gateway_server: GatewayServer | None = None
+        self._log_levels: dict[str, int] = {}
+        self._deployment: Deployment | None = None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self.session: boto3.Session | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> LocalOMS:
+        self._claim()
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _start(self) -> None:
+        moto_patches.apply()
+        self._quiet_loggers()
+        self._environment.unset("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE")
+        self._environment.set(local_environment())
+        self._aws.start(self._environment)
+        self.session = boto3.Session(region_name=os.environ["AWS_DEFAULT_REGION"])
+        self._deployment = provision(self.session, self.naming)
+        self._environment.set(self._deployment.environment)
+        _forget_handler_clients()
+        self._register_handlers(self._deployment)
+        if self._gateway_port is not None:
+            self._gateway_server = GatewayServer("127.0.0.1", self._gateway_port).start()
+
+    def close(self) -> None:
+        """Stop everything and forget all state, so the next LocalOMS starts from nothing."""
+        if LocalOMS._active is not self:
+            return
+        try:
+            if self._gateway_server is not None:
+                self._gateway_server.stop()
+            if self._deployment is not None:
+                self._stop_running_executions()
+        finally:
+            REGISTRY.clear()
+            self._aws.stop()
+            self._environment.restore()
+            _forget_handler_clients()
+            self._restore_loggers()
+            self._gateway_server = None
+            self._deployment = None
+            self._clients.clear()
+            self.session = None
+            self._release()
+
+    def __enter__(self) -> LocalOMS:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _claim(self) -> None:
+        with LocalOMS._active_lock:
+            if LocalOMS._active is not None:
+                raise RuntimeError("another LocalOMS is running: moto's backends are process-wide")
+            LocalOMS._active = self
+
+    def _release(self) -> None:
+        with LocalOMS._active_lock:
+            if LocalOMS._active is self:
+                LocalOMS._active = None
+
+    def _quiet_loggers(self) -> None:
+        if verbose():
+            return
+        for name in _NOISY_LOGGERS:
+            self._log_levels[name] = logging.getLogger(name).level
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+    def _restore_loggers(self) -> None:
+        for name, level in self._log_levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._log_levels.clear()
+
+    def _register_handlers(self, deployment: Deployment) -> None:
+        for function in FUNCTIONS.values():
+            REGISTRY.register(
+                RegisteredFunction(
+                    name=deployment.function_names[function.name],
+                    arn=deployment.function_arns[function.name],
+                    handler_path=function.handler,
+                    handler=self._handlers.get(function.name),
+                    memory_mb=function.memory_mb,
+                    timeout_seconds=function.timeout_seconds,
+                    aliases=(function.name,),
+                )
+            )
+
+    def _stop_running_executions(self) -> None:
+        # Otherwise their threads outlive moto's state and call a Lambda that no longer exists.
+        sfn = self.client("stepfunctions")
+        for arn in self.deployment.state_machine_arns.values():
+            for page in sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=arn, statusFilter="RUNNING"
+            ):
+                for execution in page["executions"]:
+                    self._stop_execution(sfn, execution["executionArn"])
+
+    @staticmethod
+    def _stop_execution(sfn: Any, execution_arn: str) -> None:
+        try:
+            sfn.stop_execution(executionArn=execution_arn, error="LocalOMS.Closed")
+        except Exception as exc:  # e.g. moto fails to stop an execution whose thread has not begun
+            logger.debug("could not stop %s: %s", execution_arn, exc)
+
+    # -- what tests and the CLI use --------------------------------------------------------
+
+    @property
+    def deployment(self) -> Deployment:
+        if self._deployment is None:
+            raise RuntimeError("LocalOMS is not started")
+        return self._deployment
+
+    @property
+    def api_key(self) -> str:
+        return gateway.api_key()
+
+    @property
+    def api_url(self) -> str | None:
+        return self._gateway_server.url if self._gateway_server else None
+
+    @property
+    def aws_endpoint_url(self) -> str | None:
+        return self._aws.endpoint_url
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the local AWS (made once per service: clients are thread-safe)."""
+        if self.session is None:
+            raise RuntimeError("LocalOMS is not started")
+        with self._clients_lock:  # a boto3 Session must not make clients on two threads at once
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service)
+            return self._clients[service]
+
+    def override_handler(self, function_name: str, handler: Handler) -> None:
+        """Run `handler` for the blueprint function `function_name` from now on."""
+        REGISTRY.override(function_name, handler)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        body: bytes | str | None = None,
+        *,
+        authenticated: bool = True,
+    ) -> GatewayResponse:
+        """One request through the local API Gateway (routing, API key, proxy event), no socket.
+
+        `json` is serialised as the body; `authenticated` adds the API key unless `headers` has one."""
+        sent = dict(headers or {})
+        if json is not None:
+            body = jsonlib.dumps(json)
+            sent.setdefault("Content-Type", "application/json")
+        if authenticated and not any(name.lower() == "x-api-key" for name in sent):
+            sent["x-api-key"] = self.api_key
+        payload = body.encode() if isinstance(body, str) else body
+        return gateway.handle(method, path, sent, payload)
+
+    # -- order workflow executions (named by order id) -------------------------------------
+
+    def execution_arn(self, order_id: str) -> str:
+        return self.deployment.order_workflow_arn.replace(":stateMachine:", ":execution:") + f":{order_id}"
+
+    def describe_execution(self, order_id: str) -> dict[str, Any] | None:
+        sfn = self.client("stepfunctions")
+        try:
+            described: dict[str, Any] = sfn.describe_execution(executionArn=self.execution_arn(order_id))
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return None
+        return described
+
+    def execution_status(self, order_id: str) -> str | None:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or None if it was never started."""
+        described = self.describe_execution(order_id)
+        return described["status"] if described else None
+
+    def wait_for_execution(self, order_id: str, timeout: float = 10.0, poll: float = 0.02) -> dict[str, Any]:
+        """Wait until the order's execution has ended; return its DescribeExecution output."""
+        deadline = time.monotonic() + timeout
+        while True:
+            described = self.describe_execution(order_id)
+            if described and described["status"] in TERMINAL_STATUSES:
+                return described
+            if time.monotonic() > deadline:
+                status = described["status"] if described else "not started"
+                raise TimeoutError(f"execution {order_id} is still {status} after {timeout}s")
+            time.sleep(poll)
+
+    def execution_history(self, order_id: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=self.execution_arn(order_id))
+        return [event for page in pages for event in page["events"]]
+
+    def last_state(self, order_id: str) -> str | None:
+        """The name of the last state the order's execution entered (e.g. "Delivered")."""
+        entered = [
+            event["stateEnteredEventDetails"]["name"]
+            for event in self.execution_history(order_id)
+            if "stateEnteredEventDetails" in event
+        ]
+        return entered[-1] if entered else None

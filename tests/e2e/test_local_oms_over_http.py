@@ -1,0 +1,110 @@
+"""A client's view of the running local OMS: HTTP only, plus the AWS endpoint for inspection."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import boto3
+import requests
+
+from tests.e2e.conftest import API_KEY, ROOT, RunningOMS
+from tests.support.orders import Client, canonical_order
+
+
+def test_the_banner_tells_how_to_send_a_first_order(running_oms: RunningOMS) -> None:
+    assert running_oms.api_url in running_oms.banner
+    assert running_oms.aws_url in running_oms.banner
+    assert "python -m local.send_order" in running_oms.banner
+    assert "could NOT" not in running_oms.banner
+
+
+def test_health_and_the_openapi_document_are_public(running_oms: RunningOMS) -> None:
+    assert requests.get(running_oms.api_url + "/health", timeout=10).json() == {"status": "ok"}
+    document = requests.get(running_oms.api_url + "/openapi.json", timeout=10).json()
+    assert document["openapi"].startswith("3.")
+    assert {"/webhooks/{channelId}", "/orders/{orderId}", "/fulfillments/{fulfillmentId}/events"} <= set(
+        document["paths"]
+    )
+
+
+def test_everything_else_needs_the_api_key(running_oms: RunningOMS) -> None:
+    response = requests.get(running_oms.api_url + "/orders", timeout=10)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "FORBIDDEN"
+
+
+def test_the_readme_first_order_command_places_an_order(running_oms: RunningOMS, client: Client) -> None:
+    sent = subprocess.run(
+        [sys.executable, "-m", "local.send_order"],
+        cwd=ROOT,
+        env={**os.environ, "OMS_PORT": running_oms.api_url.rsplit(":", 1)[1], "OMS_API_KEY": API_KEY},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    order_id = next(word for word in sent.stdout.replace('"', " ").split() if word.startswith("ord_"))
+    assert client.wait_for_status(order_id, "FULFILLING")["channelId"] == "demo-store"
+
+
+def test_an_order_travels_from_webhook_to_delivered_over_http(
+    running_oms: RunningOMS, client: Client
+) -> None:
+    order_id = client.place(canonical_order([("MUG-BLUE", 1)]))
+
+    delivered = client.ship_and_deliver(order_id)
+
+    assert [e["status"] for e in delivered["timeline"]] == [
+        "RECEIVED",
+        "RESERVED",
+        "FULFILLING",
+        "SHIPPED",
+        "DELIVERED",
+    ]
+    sfn = boto3.client(
+        "stepfunctions",
+        endpoint_url=running_oms.aws_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    [machine] = sfn.list_state_machines()["stateMachines"]
+    execution_arn = machine["stateMachineArn"].replace(":stateMachine:", ":execution:") + f":{order_id}"
+    assert sfn.describe_execution(executionArn=execution_arn)["status"] == "SUCCEEDED"
+
+
+def test_cancelling_over_http_gives_the_stock_back(client: Client) -> None:
+    before = client.stock("MUG-BLUE")["wh-east"]["available"]
+    order_id = client.place(canonical_order([("MUG-BLUE", 2)]))
+    client.wait_for_status(order_id, "FULFILLING")
+
+    status, body = client.call("POST", f"/orders/{order_id}/cancel")
+
+    assert (status, body["status"]) == (200, "CANCELLED")
+    # The workflow releases the stock right after the cancellation, asynchronously.
+    deadline = time.monotonic() + 10
+    while client.stock("MUG-BLUE")["wh-east"]["available"] != before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.stock("MUG-BLUE")["wh-east"]["available"] == before
+
+
+def test_client_mistakes_get_json_errors_never_5xx(running_oms: RunningOMS, client: Client) -> None:
+    headers = {"x-api-key": API_KEY, "content-type": "application/json"}
+    cases = [
+        ("PUT", "/warehouses/wh-x", b'{"name": 1}'),
+        ("PUT", "/warehouses/wh-x", b"not json"),
+        ("GET", "/orders?limit=0", None),
+        ("POST", "/fulfillments/nope/events", b'{"type": "SHIPPED"}'),
+        ("GET", "/no/such/route", None),
+        ("DELETE", "/orders/ord_x", None),
+    ]
+    for method, path, body in cases:
+        response = requests.request(
+            method, running_oms.api_url + path, headers=headers, data=body, timeout=10
+        )
+        assert 400 <= response.status_code < 500, (method, path, response.status_code)
+        assert set(response.json()["error"]) == {"code", "message", "details"}, (method, path)

@@ -1,0 +1,109 @@
+"""POST /webhooks/{channelId}: authentic, valid, and once only."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from local.runtime import LocalOMS
+from tests.support.orders import CHANNEL_ID, Client, canonical_order, signed_headers
+
+
+def executions(oms: LocalOMS) -> list[dict]:
+    sfn = oms.client("stepfunctions")
+    return sfn.list_executions(stateMachineArn=oms.deployment.order_workflow_arn)["executions"]
+
+
+def stored_orders(client: Client) -> list[dict]:
+    status, body = client.call("GET", "/orders")
+    assert status == 200
+    return body["orders"]
+
+
+def test_the_same_delivery_again_returns_the_same_order(oms: LocalOMS, client: Client) -> None:
+    order = canonical_order()
+    first_status, first = client.deliver(order, webhook_id="msg_same")
+    again_status, again = client.deliver(order, webhook_id="msg_same")
+
+    assert (first_status, again_status) == (202, 200)
+    assert again["orderId"] == first["orderId"]
+    assert len(stored_orders(client)) == 1
+    assert len(executions(oms)) == 1
+
+
+def test_the_same_channel_order_in_a_new_delivery_is_not_a_new_order(oms: LocalOMS, client: Client) -> None:
+    order = canonical_order()
+    _, first = client.deliver(order)
+    status, again = client.deliver(order)
+
+    assert status == 200
+    assert again["orderId"] == first["orderId"]
+    assert len(executions(oms)) == 1
+
+
+def test_concurrent_duplicates_create_one_order_and_one_execution(oms: LocalOMS, client: Client) -> None:
+    order = canonical_order()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: client.deliver(order), range(8)))
+
+    order_ids = {body["orderId"] for status, body in results if status in (200, 202)}
+    assert len(order_ids) == 1
+    assert sorted(status for status, _ in results).count(202) == 1
+    assert len(stored_orders(client)) == 1
+    assert len(executions(oms)) == 1
+
+
+def test_a_reused_delivery_id_with_another_body_is_refused(client: Client) -> None:
+    client.deliver(canonical_order(), webhook_id="msg_reused")
+    status, body = client.deliver(canonical_order(), webhook_id="msg_reused")
+
+    assert status == 409
+    assert body["error"]["code"] == "DELIVERY_ID_REUSED"
+
+
+def test_a_bad_signature_is_401_and_stores_nothing(oms: LocalOMS, client: Client) -> None:
+    body = json.dumps(canonical_order()).encode()
+    headers = signed_headers(body, secret="whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==")
+
+    status, error = client.send("POST", f"/webhooks/{CHANNEL_ID}", headers, body)
+
+    assert status == 401
+    assert error["error"]["code"] == "UNAUTHORIZED"
+    assert stored_orders(client) == []
+    assert executions(oms) == []
+
+
+def test_a_stale_timestamp_is_401(client: Client) -> None:
+    body = json.dumps(canonical_order()).encode()
+    headers = signed_headers(body)
+    headers["webhook-timestamp"] = str(int(headers["webhook-timestamp"]) - 3600)
+
+    assert client.send("POST", f"/webhooks/{CHANNEL_ID}", headers, body)[0] == 401
+
+
+def test_a_malformed_order_is_400_naming_every_bad_field(oms: LocalOMS, client: Client) -> None:
+    order = canonical_order([("MUG-BLUE", 0)], currency="DOLLARS", shippingPrice=5.0)
+    del order["customer"]
+
+    status, body = client.deliver(order)
+
+    assert status == 400
+    fields = {d["field"] for d in body["error"]["details"]}
+    assert fields == {"currency", "customer", "lines.0.quantity", "shippingPrice"}
+    assert stored_orders(client) == []
+    assert executions(oms) == []
+
+
+def test_a_body_that_is_not_json_is_400(client: Client) -> None:
+    body = b"{not json"
+    status, error = client.send("POST", f"/webhooks/{CHANNEL_ID}", signed_headers(body), body)
+
+    assert status == 400
+    assert error["error"]["details"][0]["field"] == "body"
+
+
+def test_an_unknown_channel_is_404(client: Client) -> None:
+    body = json.dumps(canonical_order()).encode()
+    status, error = client.send("POST", "/webhooks/nobody", signed_headers(body), body)
+
+    assert (status, error["error"]["code"]) == (404, "NOT_FOUND")

@@ -1,0 +1,155 @@
+"""The order workflow ASL, executed by moto's Step Functions interpreter, with fake task handlers."""
+
+import json
+import queue
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from local.runtime import LocalOMS
+
+TIMINGS = {"fulfillmentTimeoutSeconds": 60, "fulfillmentHeartbeatSeconds": 60, "deliveryTimeoutSeconds": 60}
+
+
+class TransientError(Exception):
+    pass
+
+
+class InvalidOrderData(Exception):
+    pass
+
+
+class Tasks:
+    """Fakes for the four workflow functions; AwaitEvent parks its task token in a queue."""
+
+    def __init__(self) -> None:
+        self.validation: Any = {"outcome": "VALID", "reasons": []}
+        self.reservation: Any = {"outcome": "RESERVED", "reasons": []}
+        self.calls: dict[str, list[dict[str, Any]]] = {
+            "ValidateOrder": [],
+            "ReserveInventory": [],
+            "Compensate": [],
+        }
+        self.parked: queue.Queue[dict[str, Any]] = queue.Queue()
+
+    def handlers(self) -> dict[str, Any]:
+        return {
+            "ValidateOrder": lambda event, context: self._answer("ValidateOrder", event, self.validation),
+            "ReserveInventory": lambda event, context: self._answer(
+                "ReserveInventory", event, self.reservation
+            ),
+            "AwaitEvent": lambda event, context: self.parked.put(event) or {"parked": True},
+            "Compensate": lambda event, context: self._answer("Compensate", event, {"released": True}),
+        }
+
+    def _answer(self, name: str, event: dict[str, Any], answer: Any) -> Any:
+        self.calls[name].append(event)
+        if isinstance(answer, list):  # a script: one answer per call
+            answer = answer.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def next_parked(self, awaiting: str) -> dict[str, Any]:
+        parked = self.parked.get(timeout=10)
+        assert parked["awaiting"] == awaiting
+        return parked
+
+
+@pytest.fixture
+def tasks() -> Tasks:
+    return Tasks()
+
+
+@pytest.fixture
+def oms(tasks: Tasks) -> Iterator[LocalOMS]:
+    with LocalOMS("inprocess", handlers=tasks.handlers()) as running:
+        yield running
+
+
+def start(oms: LocalOMS, order_id: str) -> None:
+    oms.client("stepfunctions").start_execution(
+        stateMachineArn=oms.deployment.order_workflow_arn,
+        name=order_id,
+        input=json.dumps({"orderId": order_id, "timings": TIMINGS}),
+    )
+
+
+def resume(oms: LocalOMS, parked: dict[str, Any], output: dict[str, Any]) -> None:
+    oms.client("stepfunctions").send_task_success(taskToken=parked["taskToken"], output=json.dumps(output))
+
+
+def test_an_order_is_validated_reserved_shipped_and_delivered(oms: LocalOMS, tasks: Tasks) -> None:
+    start(oms, "o-1")
+
+    shipment = tasks.next_parked("SHIPPED")
+    assert shipment["orderId"] == "o-1"
+    resume(oms, shipment, {"status": "SHIPPED", "trackingNumber": "1Z999"})
+    resume(oms, tasks.next_parked("DELIVERED"), {"status": "DELIVERED"})
+
+    execution = oms.wait_for_execution("o-1")
+    assert execution["status"] == "SUCCEEDED"
+    assert oms.last_state("o-1") == "Delivered"
+    output = json.loads(execution["output"])
+    assert output["validation"] == {"outcome": "VALID", "reasons": []}
+    assert output["shipped"]["trackingNumber"] == "1Z999"
+    assert tasks.calls["ValidateOrder"] == [{"orderId": "o-1"}]
+    assert tasks.calls["Compensate"] == []
+
+
+def test_a_non_transient_error_compensates_then_fails_the_order(oms: LocalOMS, tasks: Tasks) -> None:
+    tasks.validation = InvalidOrderData("line 1 has no SKU")
+
+    start(oms, "o-2")
+
+    execution = oms.wait_for_execution("o-2")
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "OrderFailed"
+    assert oms.last_state("o-2") == "Failed"
+    assert len(tasks.calls["ValidateOrder"]) == 1  # not retried: only transient errors are
+    (compensation,) = tasks.calls["Compensate"]
+    assert compensation["outcome"] == "FAILED"
+    assert compensation["error"]["Error"] == "InvalidOrderData"
+    assert json.loads(compensation["error"]["Cause"])["errorMessage"] == "line 1 has no SKU"
+
+
+def test_a_transient_error_is_retried_by_its_error_type(oms: LocalOMS, tasks: Tasks) -> None:
+    tasks.validation = [TransientError("timeout"), {"outcome": "INVALID", "reasons": ["unknown SKU"]}]
+
+    start(oms, "o-3")
+
+    assert oms.wait_for_execution("o-3")["status"] == "SUCCEEDED"
+    assert oms.last_state("o-3") == "Rejected"
+    assert len(tasks.calls["ValidateOrder"]) == 2
+
+
+def parking_and_resuming_at_once(oms: LocalOMS) -> Any:
+    """An AwaitEvent whose event arrives before it even returns (a fast warehouse)."""
+    sfn = oms.client("stepfunctions")  # boto3 clients are thread-safe; one serves every execution
+
+    def await_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        sfn.send_task_success(taskToken=event["taskToken"], output=json.dumps({"status": event["awaiting"]}))
+        return {"parked": True}
+
+    return await_event
+
+
+def test_a_callback_that_arrives_before_the_task_lambda_returns_is_not_lost(oms: LocalOMS) -> None:
+    oms.override_handler("AwaitEvent", parking_and_resuming_at_once(oms))
+
+    start(oms, "o-4")
+
+    assert oms.wait_for_execution("o-4")["status"] == "SUCCEEDED"
+    assert oms.last_state("o-4") == "Delivered"
+
+
+def test_a_burst_of_orders_with_callbacks_all_complete(oms: LocalOMS) -> None:
+    oms.override_handler("AwaitEvent", parking_and_resuming_at_once(oms))
+    order_ids = [f"burst-{index}" for index in range(30)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda order_id: start(oms, order_id), order_ids))
+
+    assert {oms.wait_for_execution(order_id, timeout=30)["status"] for order_id in order_ids} == {"SUCCEEDED"}

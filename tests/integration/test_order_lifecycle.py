@@ -1,0 +1,160 @@
+"""The order workflow end to end on moto: the real ASL, the real handlers, the real conditions."""
+
+from __future__ import annotations
+
+from local.runtime import LocalOMS
+from tests.support.orders import Client, canonical_order
+
+
+def statuses(order: dict) -> list[str]:
+    return [entry["status"] for entry in order["timeline"]]
+
+
+def test_an_order_goes_from_webhook_to_delivered(oms: LocalOMS, client: Client) -> None:
+    order_id = client.place(canonical_order([("MUG-BLUE", 2)]))
+
+    fulfilling = client.wait_for_status(order_id, "FULFILLING")
+    [fulfillment] = fulfilling["fulfillments"]
+    assert fulfillment["warehouseId"] == "wh-east"  # nearer to Boston than Reno
+    assert fulfillment["lines"] == [{"sku": "MUG-BLUE", "quantity": 2}]
+    assert client.stock("MUG-BLUE")["wh-east"] | {} == {
+        "sku": "MUG-BLUE",
+        "warehouseId": "wh-east",
+        "onHand": 10,
+        "reserved": 2,
+        "available": 8,
+    }
+
+    delivered = client.ship_and_deliver(order_id)
+
+    assert statuses(delivered) == ["RECEIVED", "RESERVED", "FULFILLING", "SHIPPED", "DELIVERED"]
+    assert all(entry["at"] for entry in delivered["timeline"])
+    [shipped] = delivered["fulfillments"]
+    assert (shipped["status"], shipped["carrier"], shipped["trackingNumber"]) == (
+        "DELIVERED",
+        "UPS",
+        "1Z999AA10123456784",
+    )
+    level = client.stock("MUG-BLUE")["wh-east"]
+    assert (level["onHand"], level["reserved"], level["available"]) == (8, 0, 8)
+    execution = oms.wait_for_execution(order_id)
+    assert execution["status"] == "SUCCEEDED"
+    assert oms.last_state(order_id) == "Delivered"
+
+
+def test_an_order_for_an_unknown_sku_is_rejected_with_the_reason(oms: LocalOMS, client: Client) -> None:
+    order_id = client.place(canonical_order([("MUG-BLUE", 1), ("NO-SUCH-SKU", 1)]))
+
+    rejected = client.wait_for_status(order_id, "REJECTED")
+
+    assert "NO-SUCH-SKU" in rejected["statusReason"]
+    assert statuses(rejected) == ["RECEIVED", "REJECTED"]
+    assert oms.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+    assert oms.last_state(order_id) == "Rejected"
+    assert client.stock("MUG-BLUE")["wh-east"]["reserved"] == 0
+
+
+def test_an_order_no_warehouse_can_fill_is_backordered_and_holds_nothing(
+    oms: LocalOMS, client: Client
+) -> None:
+    order_id = client.place(canonical_order([("TEE-M", 5)]))
+
+    backordered = client.wait_for_status(order_id, "BACKORDERED")
+
+    assert "TEE-M (3 of 5)" in backordered["statusReason"]
+    assert oms.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+    assert oms.last_state(order_id) == "Backordered"
+    assert client.stock("TEE-M")["wh-west"]["available"] == 3
+
+
+def test_the_farther_warehouse_ships_when_only_it_holds_every_line(client: Client) -> None:
+    order_id = client.place(canonical_order([("MUG-BLUE", 1), ("TEE-M", 1)]))
+
+    fulfilling = client.wait_for_status(order_id, "FULFILLING")
+
+    assert fulfilling["fulfillments"][0]["warehouseId"] == "wh-west"
+
+
+def test_cancel_before_shipment_releases_the_stock_and_ends_cancelled(oms: LocalOMS, client: Client) -> None:
+    order_id = client.place(canonical_order([("MUG-BLUE", 3)]))
+    client.wait_for_status(order_id, "FULFILLING")
+    assert client.stock("MUG-BLUE")["wh-east"]["available"] == 7
+
+    status, cancelled = client.call("POST", f"/orders/{order_id}/cancel")
+
+    assert status == 200
+    assert cancelled["status"] == "CANCELLED"
+    assert oms.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+    assert oms.last_state(order_id) == "Cancelled"
+    level = client.stock("MUG-BLUE")["wh-east"]
+    assert (level["onHand"], level["reserved"], level["available"]) == (10, 0, 10)
+    assert client.order(order_id)["fulfillments"][0]["status"] == "CANCELLED"
+    assert client.call("POST", f"/orders/{order_id}/cancel")[0] == 200  # cancelling again is harmless
+
+
+def test_cancel_after_shipment_is_refused_and_points_to_a_return(client: Client) -> None:
+    order_id = client.place()
+    fulfillment_id = client.wait_for_status(order_id, "FULFILLING")["fulfillments"][0]["fulfillmentId"]
+    assert client.fulfillment_event(fulfillment_id, "SHIPPED", carrier="UPS", trackingNumber="1Z")[0] == 200
+    client.wait_for_status(order_id, "SHIPPED")
+
+    status, body = client.call("POST", f"/orders/{order_id}/cancel")
+
+    assert status == 409
+    assert body["error"]["code"] == "CONFLICT"
+    assert "return" in body["error"]["message"]
+    assert client.order(order_id)["status"] == "SHIPPED"
+
+
+def test_a_backordered_order_can_be_cancelled(client: Client) -> None:
+    order_id = client.place(canonical_order([("TEE-M", 50)]))
+    client.wait_for_status(order_id, "BACKORDERED")
+
+    status, body = client.call("POST", f"/orders/{order_id}/cancel")
+
+    assert (status, body["status"]) == (200, "CANCELLED")
+
+
+def test_fulfillment_events_must_follow_the_warehouse_flow(client: Client) -> None:
+    order_id = client.place()
+    fulfillment_id = client.wait_for_status(order_id, "FULFILLING")["fulfillments"][0]["fulfillmentId"]
+
+    status, body = client.fulfillment_event(fulfillment_id, "DELIVERED")
+    assert status == 409
+    assert body["error"]["code"] == "INVALID_TRANSITION"
+    assert body["error"]["details"] == {
+        "fulfillmentId": fulfillment_id,
+        "status": "REQUESTED",
+        "requested": "DELIVERED",
+    }
+
+    assert client.fulfillment_event(fulfillment_id, "PACKED")[0] == 200
+    assert client.fulfillment_event(fulfillment_id, "PACKED")[0] == 200  # a warehouse retry
+    assert client.fulfillment_event(fulfillment_id, "PICKED")[0] == 409  # going backwards
+    assert client.fulfillment_event("ord_nope-F1", "PICKED")[0] == 404
+    assert client.fulfillment_event(fulfillment_id, "LOST")[0] == 400
+
+
+def test_delivered_reported_before_the_workflow_waits_for_it_is_not_lost(
+    oms: LocalOMS, client: Client
+) -> None:
+    """The carrier can beat the workflow to AwaitDelivery; whichever comes first, the order completes."""
+    from functions.await_event.handler import lambda_handler as real_await_event
+
+    delivered_reported = __import__("threading").Event()
+
+    def slow_to_park_for_delivery(event, context):
+        if event["awaiting"] == "DELIVERED":
+            delivered_reported.wait(timeout=10)
+        return real_await_event(event, context)
+
+    oms.override_handler("AwaitEvent", slow_to_park_for_delivery)
+    order_id = client.place()
+    fulfillment_id = client.wait_for_status(order_id, "FULFILLING")["fulfillments"][0]["fulfillmentId"]
+    assert client.fulfillment_event(fulfillment_id, "SHIPPED")[0] == 200
+    assert client.fulfillment_event(fulfillment_id, "DELIVERED")[0] == 200
+    delivered_reported.set()
+
+    assert oms.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+    assert oms.last_state(order_id) == "Delivered"
+    assert client.order(order_id)["status"] == "DELIVERED"

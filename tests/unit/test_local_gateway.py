@@ -1,0 +1,221 @@
+"""The local API Gateway: routing, API key, limits, the proxy event and the proxy response."""
+
+import base64
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from blueprint import FUNCTIONS, ROUTES
+from local import gateway
+from local.gateway import GatewayServer, handle, served_routes
+from local.invoker import REGISTRY, RegisteredFunction
+
+KEY = "test-key"
+
+
+class Recorder:
+    """A fake handler: records events, answers with whatever the test sets."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.response: Any = {"statusCode": 200, "body": json.dumps({"ok": True})}
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        self.events.append(event)
+        if isinstance(self.response, Exception):
+            raise self.response
+        return self.response
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Recorder]]:
+    monkeypatch.setenv(gateway.API_KEY_ENV, KEY)
+    recorders = {name: Recorder() for name in FUNCTIONS}
+    for name, recorder in recorders.items():
+        arn = f"arn:aws:lambda:us-east-1:123456789012:function:oms-{name}"
+        REGISTRY.register(RegisteredFunction(name=f"oms-{name}", arn=arn, handler=recorder, aliases=(name,)))
+    yield recorders
+    REGISTRY.clear()
+
+
+def test_serves_exactly_the_blueprint_routes() -> None:
+    assert served_routes() == {(r.method, r.path, r.function, r.api_key_required) for r in ROUTES}
+
+
+def test_routes_to_the_function_with_decoded_path_parameters(fakes: dict[str, Recorder]) -> None:
+    response = handle(
+        "PUT", "/inventory/TEE%2FBLK%20M/locations/wh-east", {"x-api-key": KEY}, b'{"onHand": 3}'
+    )
+
+    assert response.status == 200
+    event = fakes["InventoryApi"].events[-1]
+    assert event["resource"] == "/inventory/{sku}/locations/{warehouseId}"
+    assert event["pathParameters"] == {"sku": "TEE/BLK M", "warehouseId": "wh-east"}
+    assert event["path"] == "/inventory/TEE%2FBLK%20M/locations/wh-east"
+
+
+def test_a_trailing_slash_matches_the_route(fakes: dict[str, Recorder]) -> None:
+    assert handle("GET", "/orders/", {"x-api-key": KEY}, b"").status == 200
+
+
+@pytest.mark.parametrize("headers", [{}, {"x-api-key": "wrong"}, {"X-Api-Key": ""}])
+def test_a_missing_or_wrong_api_key_is_refused(fakes: dict[str, Recorder], headers: dict[str, str]) -> None:
+    response = handle("GET", "/orders", headers, b"")
+
+    assert response.status == 403
+    assert response.json() == {
+        "error": {"code": "FORBIDDEN", "message": "missing or invalid x-api-key header", "details": None}
+    }
+    assert fakes["OrdersApi"].events == []
+
+
+def test_the_api_key_header_name_is_case_insensitive(fakes: dict[str, Recorder]) -> None:
+    assert handle("GET", "/orders", {"X-API-Key": KEY}, b"").status == 200
+
+
+def test_routes_without_a_key_requirement_need_no_key(fakes: dict[str, Recorder]) -> None:
+    assert handle("GET", "/health", {}, b"").status == 200
+    assert handle("POST", "/webhooks/demo-store", {}, b"{}").status == 200
+
+
+def test_the_documented_dev_key_is_the_default(
+    fakes: dict[str, Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(gateway.API_KEY_ENV)
+
+    assert handle("GET", "/orders", {"x-api-key": "oms-dev-key"}, b"").status == 200
+
+
+def test_an_unknown_path_is_404(fakes: dict[str, Recorder]) -> None:
+    response = handle("GET", "/nope", {"x-api-key": KEY}, b"")
+
+    assert response.status == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_a_known_path_with_another_method_is_405_with_allow(fakes: dict[str, Recorder]) -> None:
+    response = handle("DELETE", "/channels/c-1", {"x-api-key": KEY}, b"")
+
+    assert response.status == 405
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert response.header("Allow") == "GET, PUT"
+
+
+def test_a_body_over_10_mib_is_413(fakes: dict[str, Recorder]) -> None:
+    response = handle("POST", "/webhooks/demo-store", {}, b"x" * (10 * 1024 * 1024 + 1))
+
+    assert response.status == 413
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert fakes["Intake"].events == []
+
+
+def test_builds_the_rest_api_proxy_event(fakes: dict[str, Recorder]) -> None:
+    headers = [("x-api-key", KEY), ("Accept", "a/b"), ("Accept", "c/d"), ("User-Agent", "pytest")]
+
+    handle(
+        "GET", "/orders?status=RECEIVED&status=VALIDATED&limit=10&empty=", headers, b"", source_ip="10.1.2.3"
+    )
+
+    event = fakes["OrdersApi"].events[-1]
+    assert event["resource"] == "/orders"
+    assert event["path"] == "/orders"
+    assert event["httpMethod"] == "GET"
+    assert event["headers"] == {"x-api-key": KEY, "Accept": "c/d", "User-Agent": "pytest"}
+    assert event["multiValueHeaders"]["Accept"] == ["a/b", "c/d"]
+    assert event["queryStringParameters"] == {"status": "VALIDATED", "limit": "10", "empty": ""}
+    assert event["multiValueQueryStringParameters"]["status"] == ["RECEIVED", "VALIDATED"]
+    assert event["pathParameters"] is None
+    assert event["stageVariables"] is None
+    assert event["body"] is None
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["resourcePath"] == "/orders"
+    assert context["httpMethod"] == "GET"
+    assert context["path"] == "/local/orders"
+    assert context["stage"] == "local"
+    assert context["requestId"]
+    assert isinstance(context["requestTimeEpoch"], int)
+    assert context["identity"] == {"sourceIp": "10.1.2.3", "userAgent": "pytest", "apiKey": KEY}
+
+
+def test_a_request_without_headers_or_query_has_null_maps(fakes: dict[str, Recorder]) -> None:
+    handle("GET", "/health", {}, b"")
+
+    event = fakes["ApiInfo"].events[-1]
+    assert event["headers"] is None
+    assert event["multiValueHeaders"] is None
+    assert event["queryStringParameters"] is None
+    assert event["multiValueQueryStringParameters"] is None
+    assert event["requestContext"]["identity"]["apiKey"] is None
+
+
+def test_a_text_body_is_passed_as_is_and_a_binary_one_base64(fakes: dict[str, Recorder]) -> None:
+    handle("POST", "/webhooks/c", {}, '{"name": "café"}'.encode())
+    handle("POST", "/webhooks/c", {}, b"\xff\xfe\x00")
+
+    text_event, binary_event = fakes["Intake"].events
+    assert (text_event["body"], text_event["isBase64Encoded"]) == ('{"name": "café"}', False)
+    assert (binary_event["body"], binary_event["isBase64Encoded"]) == ("//4A", True)
+
+
+def test_turns_the_proxy_response_into_the_http_response(fakes: dict[str, Recorder]) -> None:
+    fakes["OrdersApi"].response = {
+        "statusCode": 201,
+        "headers": {"Content-Type": "application/json", "Location": "/orders/o-1"},
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+        "body": '{"orderId": "o-1"}',
+        "isBase64Encoded": False,
+    }
+
+    response = handle("POST", "/orders/o-1/cancel", {"x-api-key": KEY}, b"")
+
+    assert response.status == 201
+    assert response.json() == {"orderId": "o-1"}
+    assert response.header("location") == "/orders/o-1"
+    assert [value for name, value in response.headers if name == "Set-Cookie"] == ["a=1", "b=2"]
+
+
+def test_decodes_a_base64_proxy_body_and_defaults_the_content_type(fakes: dict[str, Recorder]) -> None:
+    fakes["ApiInfo"].response = {
+        "statusCode": 200,
+        "body": base64.b64encode(b"\x00\x01").decode(),
+        "isBase64Encoded": True,
+    }
+
+    response = handle("GET", "/health", {}, b"")
+
+    assert response.body == b"\x00\x01"
+    assert response.header("Content-Type") == "application/json"
+
+
+@pytest.mark.parametrize(
+    "failure", [RuntimeError("boom"), {"body": "no status"}, {"statusCode": 200, "body": 42}]
+)
+def test_a_failing_or_malformed_integration_is_502(fakes: dict[str, Recorder], failure: Any) -> None:
+    fakes["ApiInfo"].response = failure
+
+    response = handle("GET", "/health", {}, b"")
+
+    assert response.status == 502
+    assert response.json()["error"]["code"] == "INTERNAL_ERROR"
+
+
+def test_the_http_server_serves_the_gateway(fakes: dict[str, Recorder]) -> None:
+    fakes["ApiInfo"].response = {"statusCode": 200, "body": '{"status": "ok"}'}
+    server = GatewayServer("127.0.0.1", 0).start()
+    try:
+        with urllib.request.urlopen(f"{server.url}/health", timeout=5) as response:
+            assert (response.status, json.loads(response.read())) == (200, {"status": "ok"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{server.url}/orders", timeout=5)
+        assert refused.value.code == 403
+        request = urllib.request.Request(f"{server.url}/webhooks/c", data=b'{"a": 1}', method="POST")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+        assert fakes["Intake"].events[-1]["body"] == '{"a": 1}'
+    finally:
+        server.stop()

@@ -1,0 +1,226 @@
+"""Each moto patch still applies to the pinned moto, and does what it claims."""
+
+import io
+import json
+import threading
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.responses import DynamoHandler
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from blueprint import ORDER_WORKFLOW
+from local import moto_patches
+from local.invoker import REGISTRY, Handler, RegisteredFunction
+from local.runtime import MOTO_CONFIG
+
+REGION = "us-east-1"
+
+
+def patched_targets() -> dict[str, object]:
+    return {
+        moto_patches.LAMBDA_INVOKE: LambdaSimpleBackend.invoke,
+        moto_patches.DYNAMODB_ATOMIC: DynamoHandler.call_action,
+        moto_patches.SFN_PARSE_CACHE: AmazonStateLanguageParser.__dict__["parse"].__func__,
+        moto_patches.SFN_CLIENT_CACHE: boto_client.boto_client_for,
+        moto_patches.SFN_JSONPATH_CACHE: json_path.parse,
+        moto_patches.SFN_EARLY_CALLBACK: StateTaskServiceCallback._wait_for_task_token_heartbeat,
+        moto_patches.SFN_EXECUTION_START: StepFunctionsParserBackend.start_execution,
+    }
+
+
+@pytest.fixture(autouse=True)
+def patches() -> None:
+    moto_patches.apply()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws(config=MOTO_CONFIG):
+        yield
+    REGISTRY.clear()
+
+
+def test_every_patch_applies_and_reapplying_changes_nothing() -> None:
+    before = patched_targets()
+    assert set(before) == set(moto_patches.PATCHES)
+    assert all(getattr(target, "__oms_patch__", False) for target in before.values())
+    assert getattr(result_path.parse, "__oms_patch__", False)
+    assert Execution.__dict__["status"].fget.__name__ == "status_once_started"
+
+    moto_patches.apply()
+
+    assert patched_targets() == before
+
+
+def test_a_changed_moto_signature_is_reported() -> None:
+    with pytest.raises(moto_patches.MotoPatchError, match="expected"):
+        moto_patches._require_signature(lambda self, other: None, ["self"])
+
+
+# -- Lambda in-process ---------------------------------------------------------------------
+
+
+class TransientError(Exception):
+    pass
+
+
+def create_function(name: str) -> str:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("stub.py", "")
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    created = boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role,
+        Handler="stub.handler",
+        Code={"ZipFile": archive.getvalue()},
+    )
+    arn: str = created["FunctionArn"]
+    return arn
+
+
+def register(name: str, arn: str, handler: Handler) -> None:
+    REGISTRY.register(
+        RegisteredFunction(name=name, arn=arn, handler=handler, memory_mb=512, timeout_seconds=7)
+    )
+
+
+def invoke(function_name: str, payload: object) -> tuple[str | None, object]:
+    response = boto3.client("lambda", region_name=REGION).invoke(
+        FunctionName=function_name, Payload=json.dumps(payload)
+    )
+    return response.get("FunctionError"), json.loads(response["Payload"].read())
+
+
+def test_lambda_invoke_runs_the_registered_handler_with_a_lambda_context(aws: None) -> None:
+    arn = create_function("echo")
+    seen = {}
+
+    def handler(event: dict, context: Any) -> dict:
+        seen.update(vars(context) | {"remaining": context.get_remaining_time_in_millis()})
+        seen["log_group_name"] = context.log_group_name
+        seen["log_stream_name"] = context.log_stream_name
+        return {"got": event, "price": Decimal("12.50"), "count": Decimal(3)}
+
+    register("echo", arn, handler)
+
+    error, payload = invoke(arn, {"orderId": "o-1"})
+
+    assert error is None
+    assert payload == {"got": {"orderId": "o-1"}, "price": 12.5, "count": 3}
+    assert seen["function_name"] == "echo"
+    assert seen["invoked_function_arn"] == arn
+    assert seen["memory_limit_in_mb"] == 512
+    assert seen["function_version"] == "$LATEST"
+    assert len(seen["aws_request_id"]) == 36
+    assert seen["log_group_name"] == "/aws/lambda/echo"
+    assert seen["log_stream_name"]
+    assert 0 < seen["remaining"] <= 7000
+
+
+def test_lambda_invoke_reports_an_exception_like_the_python_runtime(aws: None) -> None:
+    arn = create_function("flaky")
+
+    def handler(event: dict, context: Any) -> None:
+        raise TransientError("the warehouse system is down")
+
+    register("flaky", arn, handler)
+
+    error, payload = invoke("flaky", {})
+
+    assert error == "Unhandled"
+    assert isinstance(payload, dict)
+    assert payload["errorType"] == "TransientError"
+    assert payload["errorMessage"] == "the warehouse system is down"
+    assert any("in handler" in line for line in payload["stackTrace"])
+
+
+def test_lambda_invoke_of_an_unregistered_function_keeps_moto_behaviour(aws: None) -> None:
+    create_function("unregistered")
+
+    assert invoke("unregistered", {"a": 1}) == (None, {"a": 1})
+
+
+# -- DynamoDB atomicity --------------------------------------------------------------------
+
+
+def decrement_concurrently(threads: int, attempts_per_thread: int) -> tuple[int, int]:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.put_item(TableName="stock", Item={"pk": {"S": "sku-1"}, "available": {"N": "100"}})
+    successes = []
+
+    def decrement() -> None:
+        client = boto3.client("dynamodb", region_name=REGION)
+        for _ in range(attempts_per_thread):
+            try:
+                client.update_item(
+                    TableName="stock",
+                    Key={"pk": {"S": "sku-1"}},
+                    UpdateExpression="SET available = available - :one",
+                    ConditionExpression="available >= :one",
+                    ExpressionAttributeValues={":one": {"N": "1"}},
+                )
+                successes.append(1)
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+    workers = [threading.Thread(target=decrement) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    final = dynamodb.get_item(TableName="stock", Key={"pk": {"S": "sku-1"}})["Item"]["available"]["N"]
+    return len(successes), int(final)
+
+
+def test_concurrent_conditional_decrements_never_oversell(aws: None) -> None:
+    # Without the lock moto oversold in every run of this size (e.g. 128 successes ending at -1).
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="stock",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for _ in range(3):
+        assert decrement_concurrently(threads=16, attempts_per_thread=15) == (100, 0)
+
+
+# -- Step Functions speed-ups --------------------------------------------------------------
+
+
+def test_a_definition_is_parsed_once_and_shared() -> None:
+    definition = ORDER_WORKFLOW.definition_text()
+
+    first_program, _ = AmazonStateLanguageParser.parse(definition)
+    second_program, _ = AmazonStateLanguageParser.parse(definition)
+
+    assert first_program is second_program
+
+
+def test_jsonpaths_are_compiled_once() -> None:
+    assert json_path.parse("$.orderId") is json_path.parse("$.orderId")
+    assert result_path.parse("$.validation") is result_path.parse("$.validation")
+
+
+def test_interpreter_clients_are_reused_per_service(aws: None) -> None:
+    lambda_client = boto_client.boto_client_for(REGION, "lambda")
+
+    assert boto_client.boto_client_for(REGION, "lambda") is lambda_client
+    assert boto_client.boto_client_for(REGION, "dynamodb") is not lambda_client
