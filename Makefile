@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format unit integration infra e2e synth bench clean
+.PHONY: run test lint format unit integration infra e2e synth bench openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -45,6 +45,9 @@ e2e: $(STAMP)
 
 synth: $(STAMP) ## cdk synth with the pinned CDK CLI, offline (no lookups, notices or telemetry).
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx --yes $(CDK_CLI) synth --no-lookups --quiet
+
+openapi: $(STAMP) ## Regenerate docs/openapi.json from the handlers' routes and models.
+	$(BIN)/python -m functions.api_info.handler > docs/openapi.json
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -207,7 +207,7 @@ FUNCTIONS: dict[str, Function] = {
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "ApiInfo", api_key_required=False),
-    Route("GET", "/openapi.json", "ApiInfo", api_key_required=False),
+    Route("GET", "/openapi.json", "ApiInfo"),
     Route("PUT", "/channels/{channelId}", "ChannelsApi"),
     Route("GET", "/channels/{channelId}", "ChannelsApi"),
     Route("POST", "/webhooks/{channelId}", "Intake", api_key_required=False),

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -18,10 +19,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from shared.errors import OmsError
-from shared.observability import logger, metrics, tracer
+from shared.observability import correlate_with_order, logger, metrics, tracer
 
 API_TITLE = "Order Management System API"
 API_VERSION = "1.0.0"
+# Routes that need the `x-api-key` header say so in the OpenAPI document; API Gateway enforces it
+# (the blueprint's `api_key_required`, checked against this by a test).
+API_KEY_SCHEME = "apiKey"
+API_KEY_REQUIRED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}]
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header)}
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
@@ -81,7 +87,7 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @tracer.capture_lambda_handler
-    @metrics.log_metrics
+    @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
 
@@ -95,10 +101,9 @@ def workflow_handler(
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler
-    @metrics.log_metrics
+    @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        logger.set_correlation_id(event.get("orderId"))
-        logger.append_keys(order_id=event.get("orderId"))
+        correlate_with_order(event.get("orderId"))
         return step(event)
 
     return lambda_handler

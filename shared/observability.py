@@ -17,3 +17,11 @@ metrics = Metrics()
 
 def count(metric: str, value: int = 1) -> None:
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+
+
+def correlate_with_order(order_id: str | None) -> None:
+    """Logs of every function that touches an order carry its id as the correlation id."""
+    if order_id:
+        logger.set_correlation_id(order_id)
+        logger.append_keys(order_id=order_id)
+        tracer.put_annotation(key="order_id", value=order_id)

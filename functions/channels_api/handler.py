@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.api import api_handler, create_resolver
+from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
 from shared.dal import channels
 from shared.errors import NotFound
 from shared.models.catalog import ChannelIn, Identifier
@@ -18,7 +18,12 @@ router = APIGatewayRouter()
 ChannelId = Annotated[Identifier, Path(description="The channel's id, chosen by the retailer")]
 
 
-@router.put("/channels/<channelId>", summary="Register or update a sales channel", tags=["Channels"])
+@router.put(
+    "/channels/<channelId>",
+    summary="Register or update a sales channel",
+    tags=["Channels"],
+    security=API_KEY_REQUIRED,
+)
 def put_channel(channelId: ChannelId, channel: ChannelIn) -> Response[dict[str, object]]:
     stored, created = channels.put(channelId, channel)
     return Response(
@@ -28,7 +33,12 @@ def put_channel(channelId: ChannelId, channel: ChannelIn) -> Response[dict[str, 
     )
 
 
-@router.get("/channels/<channelId>", summary="A registered channel (without its secret)", tags=["Channels"])
+@router.get(
+    "/channels/<channelId>",
+    summary="A registered channel (without its secret)",
+    tags=["Channels"],
+    security=API_KEY_REQUIRED,
+)
 def get_channel(channelId: ChannelId) -> dict[str, object]:
     channel = channels.get(channelId)
     if channel is None:

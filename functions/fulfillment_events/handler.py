@@ -7,9 +7,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.api import api_handler, create_resolver
+from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
+from shared.ids import order_id_of_fulfillment
 from shared.logic.fulfillment import FulfillmentEventIn, apply_event
 from shared.models.order import Fulfillment
+from shared.observability import correlate_with_order
 
 router = APIGatewayRouter()
 
@@ -20,10 +22,12 @@ router = APIGatewayRouter()
     description="Moves the order's workflow on. Repeating the current status is accepted; "
     "an impossible transition is 409.",
     tags=["Fulfillment"],
+    security=API_KEY_REQUIRED,
 )
 def post_event(
     fulfillmentId: Annotated[str, Path(min_length=1, max_length=80)], event: FulfillmentEventIn
 ) -> Fulfillment:
+    correlate_with_order(order_id_of_fulfillment(fulfillmentId))
     return apply_event(fulfillmentId, event)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.api import api_handler, create_resolver
+from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
 from shared.dal import inventory
 from shared.errors import NotFound
 from shared.models.catalog import Identifier, InventoryView, StockIn, StockLevel, Warehouse, WarehouseIn
@@ -19,12 +19,17 @@ WarehouseId = Annotated[Identifier, Path(description="The warehouse's id, chosen
 SkuPath = Annotated[Sku, Path(description="Stock keeping unit")]
 
 
-@router.put("/warehouses/<warehouseId>", summary="Create or update a warehouse", tags=["Inventory"])
+@router.put(
+    "/warehouses/<warehouseId>",
+    summary="Create or update a warehouse",
+    tags=["Inventory"],
+    security=API_KEY_REQUIRED,
+)
 def put_warehouse(warehouseId: WarehouseId, warehouse: WarehouseIn) -> Warehouse:
     return inventory.put_warehouse(warehouseId, warehouse)
 
 
-@router.get("/warehouses", summary="All warehouses", tags=["Inventory"])
+@router.get("/warehouses", summary="All warehouses", tags=["Inventory"], security=API_KEY_REQUIRED)
 def list_warehouses() -> dict[str, list[Warehouse]]:
     return {"warehouses": sorted(inventory.list_warehouses(), key=lambda w: w.warehouseId)}
 
@@ -33,12 +38,15 @@ def list_warehouses() -> dict[str, list[Warehouse]]:
     "/inventory/<sku>/locations/<warehouseId>",
     summary="Set the counted stock of a SKU in a warehouse",
     tags=["Inventory"],
+    security=API_KEY_REQUIRED,
 )
 def put_stock(sku: SkuPath, warehouseId: WarehouseId, stock: StockIn) -> StockLevel:
     return inventory.set_on_hand(sku, warehouseId, stock.onHand)
 
 
-@router.get("/inventory/<sku>", summary="Stock of a SKU per warehouse", tags=["Inventory"])
+@router.get(
+    "/inventory/<sku>", summary="Stock of a SKU per warehouse", tags=["Inventory"], security=API_KEY_REQUIRED
+)
 def get_stock(sku: SkuPath) -> InventoryView:
     levels = sorted(inventory.stock_of(sku), key=lambda level: level.warehouseId)
     if not levels:

@@ -7,17 +7,18 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.api import api_handler, create_resolver
+from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
 from shared.dal import orders
 from shared.logic import cancellation
 from shared.models.order import OrderStatus, OrderView
+from shared.observability import correlate_with_order
 
 router = APIGatewayRouter()
 
 OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.get("/orders", summary="Orders, newest first", tags=["Orders"])
+@router.get("/orders", summary="Orders, newest first", tags=["Orders"], security=API_KEY_REQUIRED)
 def list_orders(
     status: Annotated[OrderStatus | None, Query()] = None,
     channelId: Annotated[str | None, Query(max_length=64)] = None,
@@ -28,8 +29,14 @@ def list_orders(
     return {"orders": [o.model_dump(mode="json") for o in page.orders], "nextCursor": page.cursor}
 
 
-@router.get("/orders/<orderId>", summary="An order with its fulfillments and timeline", tags=["Orders"])
+@router.get(
+    "/orders/<orderId>",
+    summary="An order with its fulfillments and timeline",
+    tags=["Orders"],
+    security=API_KEY_REQUIRED,
+)
 def get_order(orderId: OrderId) -> OrderView:
+    correlate_with_order(orderId)
     return orders.view(orderId)
 
 
@@ -38,8 +45,10 @@ def get_order(orderId: OrderId) -> OrderView:
     summary="Cancel an order that has not shipped",
     description="Releases reserved stock and ends the order's workflow as CANCELLED. 409 once shipped.",
     tags=["Orders"],
+    security=API_KEY_REQUIRED,
 )
 def cancel_order(orderId: OrderId) -> OrderView:
+    correlate_with_order(orderId)
     return cancellation.cancel(orderId)
 
 

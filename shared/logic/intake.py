@@ -28,7 +28,7 @@ from shared.errors import InvalidRequest, NotFound, Unauthorized
 from shared.ids import new_order_id
 from shared.models.catalog import Channel, ChannelType
 from shared.models.order import CanonicalOrder, Order, OrderStatus
-from shared.observability import count, logger
+from shared.observability import correlate_with_order, count, logger
 from shared.signatures import SignatureError, verify_standard_webhook
 
 DELIVERY_MEMORY_SECONDS = 24 * 3600
@@ -146,7 +146,7 @@ def _accept(delivery: dict[str, Any]) -> dict[str, Any]:
         existing = orders.require(duplicate.order_id)
         receipt = Receipt(orderId=existing.orderId, status=existing.status.value, created=False)
         count("DuplicateChannelOrder")
-    logger.set_correlation_id(receipt.orderId)
+    correlate_with_order(receipt.orderId)
     # Also on a duplicate: if an earlier attempt stored the order but failed to start, this heals it.
     workflow.start(receipt.orderId)
     return receipt.model_dump()
