@@ -82,9 +82,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"-> {status} {response_body.decode(errors='replace')}")
     order_id = order_id_of(response_body) or "<orderId>"
-    print("\nFollow the order:")
-    print(f"  curl -H 'x-api-key: {api_key()}' {arguments.url}/orders/{order_id}")
+    print(next_steps(arguments.url, order_id))
     return 0 if status < 300 else 1
+
+
+def next_steps(url: str, order_id: str) -> str:
+    key = f"-H 'x-api-key: {api_key()}'"
+    events = f"{url}/fulfillments/{order_id}-F1/events"
+    shipped = '{"type": "SHIPPED", "carrier": "UPS", "trackingNumber": "1Z999AA10123456784"}'
+    return "\n".join(
+        [
+            "",
+            "Follow the order (its workflow waits for the warehouse once it is FULFILLING):",
+            f"  curl {key} {url}/orders/{order_id}",
+            "The warehouse ships it, then the carrier delivers it:",
+            f"  curl {key} -d '{shipped}' {events}",
+            f'  curl {key} -d \'{{"type": "DELIVERED"}}\' {events}',
+            "Or cancel it before it ships:",
+            f"  curl {key} -X POST {url}/orders/{order_id}/cancel",
+        ]
+    )
 
 
 if __name__ == "__main__":

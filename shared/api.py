@@ -19,12 +19,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from shared.errors import OmsError
-from shared.observability import correlate_with_order, logger, metrics, tracer
+from shared.observability import correlate_with_order, logger, tracer, with_metrics
 
 API_TITLE = "Order Management System API"
 API_VERSION = "1.0.0"
 # Routes that need the `x-api-key` header say so in the OpenAPI document; API Gateway enforces it
 # (the blueprint's `api_key_required`, checked against this by a test).
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+JSON_CONTENT_TYPE = "application/json"
 API_KEY_SCHEME = "apiKey"
 API_KEY_REQUIRED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}]
 SECURITY_SCHEMES: dict[str, SecurityScheme] = {API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header)}
@@ -74,6 +76,16 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
         return error_response(500, "INTERNAL_ERROR", "the OMS failed to handle the request; it was logged")
 
 
+def bodies_as_json(event: dict[str, Any]) -> dict[str, Any]:
+    """This API speaks JSON only: read a body as JSON even when the client labelled it as a form
+    (`curl -d` does by default) instead of answering with a confusing form-field error."""
+    for header_map in (event.get("headers") or {}, event.get("multiValueHeaders") or {}):
+        for name, value in header_map.items():
+            if name.lower() == "content-type" and FORM_CONTENT_TYPE in str(value):
+                header_map[name] = [JSON_CONTENT_TYPE] if isinstance(value, list) else JSON_CONTENT_TYPE
+    return event
+
+
 def create_resolver(*routers: Router) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
     _register_error_handlers(app)
@@ -87,9 +99,9 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @tracer.capture_lambda_handler
-    @metrics.log_metrics(capture_cold_start_metric=True)
+    @with_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return app.resolve(event, context)
+        return app.resolve(bodies_as_json(event), context)
 
     return lambda_handler
 
@@ -101,7 +113,7 @@ def workflow_handler(
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler
-    @metrics.log_metrics(capture_cold_start_metric=True)
+    @with_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         correlate_with_order(event.get("orderId"))
         return step(event)

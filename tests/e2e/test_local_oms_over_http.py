@@ -109,3 +109,18 @@ def test_client_mistakes_get_json_errors_never_5xx(running_oms: RunningOMS, clie
         )
         assert 400 <= response.status_code < 500, (method, path, response.status_code)
         assert set(response.json()["error"]) == {"code", "message", "details"}, (method, path)
+
+
+def test_a_json_body_labelled_as_a_form_is_still_read_as_json(
+    running_oms: RunningOMS, client: Client
+) -> None:
+    """`curl -d '{...}'` without a content type sends application/x-www-form-urlencoded."""
+    headers = {"x-api-key": API_KEY, "content-type": "application/x-www-form-urlencoded"}
+    body = b'{"name": "Form Labelled", "latitude": 1, "longitude": 2, "country": "US"}'
+
+    response = requests.put(
+        running_oms.api_url + "/warehouses/wh-form", headers=headers, data=body, timeout=10
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "Form Labelled"
