@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,14 +59,14 @@ class OrderPage:
     cursor: str | None
 
 
-def _name() -> str:
+def table_name() -> str:
     return config.orders_table()
 
 
 def timeline_put(order_id: str, status: str, at: str, reason: str | None) -> dict[str, Any]:
     entry = TimelineEntry(status=status, at=at, reason=reason)
     item = to_item(entry, pk=f"ORDER#{order_id}", sk=f"EVENT#{at}#{status}")
-    return {"Put": {"TableName": _name(), "Item": item}}
+    return {"Put": {"TableName": table_name(), "Item": item}}
 
 
 def transition_actions(
@@ -76,7 +77,7 @@ def transition_actions(
     condition, values = in_list_condition("#status", statuses_leading_to(target), "from")
     update = {
         "Update": {
-            "TableName": _name(),
+            "TableName": table_name(),
             "Key": order_key(order_id),
             "UpdateExpression": "SET #status = :to, updatedAt = :at, statusReason = :reason",
             "ConditionExpression": condition,
@@ -87,10 +88,29 @@ def transition_actions(
     return [update, timeline_put(order_id, target.value, at, reason)]
 
 
+def fulfillment_update_action(
+    item: dict[str, Any], expression: str, values: dict[str, Any], allowed_statuses: Sequence[str]
+) -> dict[str, Any]:
+    """Update a fulfillment only while its status is one of `allowed_statuses` (`#status` is bound)."""
+    condition, condition_values = in_list_condition("#status", allowed_statuses, "allowed")
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": fulfillment_key(item["orderId"], item["fulfillmentId"]),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {**values, **condition_values},
+        }
+    }
+
+
 def put_fulfillment_action(fulfillment: Fulfillment) -> dict[str, Any]:
     item = to_item(fulfillment, **fulfillment_key(fulfillment.orderId, fulfillment.fulfillmentId))
     item["history"] = [{"status": fulfillment.status.value, "at": fulfillment.createdAt}]
-    return {"Put": {"TableName": _name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {"TableName": table_name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+    }
 
 
 def create(order: Order) -> None:
@@ -103,8 +123,14 @@ def create(order: Order) -> None:
         createdKey=f"{order.createdAt}#{order.orderId}",
     )
     actions = [
-        {"Put": {"TableName": _name(), "Item": claim, "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Put": {"TableName": _name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {
+            "Put": {
+                "TableName": table_name(),
+                "Item": claim,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {"Put": {"TableName": table_name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
         timeline_put(order.orderId, OrderStatus.RECEIVED.value, order.createdAt, None),
     ]
     try:
@@ -112,14 +138,14 @@ def create(order: Order) -> None:
     except TransactionConflict as conflict:
         if not conflict.failed(0):
             raise
-        existing = table(_name()).get_item(
+        existing = table(table_name()).get_item(
             Key=claim_key(order.channelId, order.channelOrderId), ConsistentRead=True
         )
         raise DuplicateChannelOrder(existing["Item"]["orderId"]) from conflict
 
 
 def get(order_id: str) -> Order | None:
-    item = table(_name()).get_item(Key=order_key(order_id), ConsistentRead=True).get("Item")
+    item = table(table_name()).get_item(Key=order_key(order_id), ConsistentRead=True).get("Item")
     return Order.model_validate(plain(item)) if item else None
 
 
@@ -137,7 +163,7 @@ def _items_of(order_id: str) -> list[dict[str, Any]]:
         "ConsistentRead": True,
     }
     while True:
-        page = table(_name()).query(**query)
+        page = table(table_name()).query(**query)
         items.extend(plain(page["Items"]))
         if "LastEvaluatedKey" not in page:
             return items
@@ -165,7 +191,7 @@ def fulfillments_of(order_id: str) -> list[dict[str, Any]]:
 
 def get_fulfillment_item(order_id: str, fulfillment_id: str) -> dict[str, Any] | None:
     key = fulfillment_key(order_id, fulfillment_id)
-    item = table(_name()).get_item(Key=key, ConsistentRead=True).get("Item")
+    item = table(table_name()).get_item(Key=key, ConsistentRead=True).get("Item")
     return plain(item) if item else None
 
 
@@ -228,7 +254,7 @@ def list_orders(
         query["ExclusiveStartKey"] = _decode_cursor(cursor)
     found: list[dict[str, Any]] = []
     while len(found) < limit:
-        page = table(_name()).query(**query)
+        page = table(table_name()).query(**query)
         found.extend(page["Items"])
         if "LastEvaluatedKey" not in page:
             return OrderPage([Order.model_validate(plain(i)) for i in found[:limit]], None)

@@ -7,7 +7,7 @@ from typing import Any
 from shared import workflow
 from shared.clock import now_iso
 from shared.dal import orders
-from shared.dal.dynamo import TransactionConflict, in_list_condition, transact
+from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import Conflict
 from shared.models.order import (
     ORDER_TRANSITIONS,
@@ -55,23 +55,13 @@ def _refuse_if_too_late(order_id: str, status: OrderStatus) -> None:
 
 
 def _cancel_fulfillment(item: dict[str, Any]) -> dict[str, Any]:
-    condition, values = in_list_condition(
-        "#status", fulfillment_statuses_leading_to(FulfillmentStatus.CANCELLED), "s"
+    cancelled = FulfillmentStatus.CANCELLED.value
+    return orders.fulfillment_update_action(
+        item,
+        "SET #status = :cancelled, history = list_append(history, :entry)",
+        {":cancelled": cancelled, ":entry": [{"status": cancelled, "at": now_iso()}]},
+        fulfillment_statuses_leading_to(FulfillmentStatus.CANCELLED),
     )
-    return {
-        "Update": {
-            "TableName": orders._name(),
-            "Key": orders.fulfillment_key(item["orderId"], item["fulfillmentId"]),
-            "UpdateExpression": "SET #status = :cancelled, history = list_append(history, :entry)",
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":cancelled": FulfillmentStatus.CANCELLED.value,
-                ":entry": [{"status": FulfillmentStatus.CANCELLED.value, "at": now_iso()}],
-                **values,
-            },
-        }
-    }
 
 
 def _stop_waiting_workflow(order_id: str) -> None:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from shared import workflow
 from shared.clock import now_iso
 from shared.dal import inventory, orders
-from shared.dal.dynamo import TransactionConflict, in_list_condition, transact
+from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import InvalidTransition, NotFound, OrderCancelled
 from shared.ids import order_id_of_fulfillment
 from shared.models.order import (
@@ -62,7 +62,7 @@ def _fulfillment_update(
     expression = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removes) if removes else "")
     return {
         "Update": {
-            "TableName": orders._name(),
+            "TableName": orders.table_name(),
             "Key": orders.fulfillment_key(item["orderId"], item["fulfillmentId"]),
             "UpdateExpression": expression,
             "ConditionExpression": condition,
@@ -131,7 +131,7 @@ def _reason(item: dict[str, Any], event: FulfillmentEventIn) -> str:
 def _order_must_be(order_id: str, status: OrderStatus) -> dict[str, Any]:
     return {
         "ConditionCheck": {
-            "TableName": orders._name(),
+            "TableName": orders.table_name(),
             "Key": orders.order_key(order_id),
             "ConditionExpression": "#status = :expected",
             "ExpressionAttributeNames": {"#status": "status"},
@@ -179,17 +179,12 @@ def _only_fulfillment(order_id: str) -> dict[str, Any]:
 
 
 def _park_action(item: dict[str, Any], awaiting: str, token: str, allowed: list[str]) -> dict[str, Any]:
-    condition, values = in_list_condition("#status", allowed, "s")
-    return {
-        "Update": {
-            "TableName": orders._name(),
-            "Key": orders.fulfillment_key(item["orderId"], item["fulfillmentId"]),
-            "UpdateExpression": "SET waitToken = :token, awaiting = :awaiting",
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":token": token, ":awaiting": awaiting, **values},
-        }
-    }
+    return orders.fulfillment_update_action(
+        item,
+        "SET waitToken = :token, awaiting = :awaiting",
+        {":token": token, ":awaiting": awaiting},
+        allowed,
+    )
 
 
 def _park_for_shipment(order_id: str, token: str) -> None:
