@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
 
 from shared import config
 from shared.clock import now_iso
@@ -217,44 +218,49 @@ def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> dict[str, Any]:
+def _decode_cursor(cursor: str, index: str, partition_value: str) -> dict[str, Any]:
+    """The start key a cursor encodes, checked to belong to this index and partition."""
+    invalid = InvalidRequest("cursor does not belong to this query", {"field": "cursor"})
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError) as exc:
-        raise InvalidRequest("cursor is not one this API returned", {"field": "cursor"}) from exc
-    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
-        raise InvalidRequest("cursor is not one this API returned", {"field": "cursor"})
+        raise invalid from exc
+    partition_attribute = _partition_attribute(index)
+    expected = {"pk", "sk", "createdKey", partition_attribute}
+    if not isinstance(key, dict) or set(key) != expected or not all(isinstance(v, str) for v in key.values()):
+        raise invalid
+    if key[partition_attribute] != partition_value:
+        raise invalid
     return key
 
 
-def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[str, Any, Any]:
-    """The index to read, its key condition, and a filter for the criterion the index can't serve."""
+def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[str, str, Any]:
+    """The index to read, its partition value, and a filter for the criterion the index can't serve."""
     if channel_id is not None:
-        status_filter = Attr("status").eq(status.value) if status else None
-        return INDEX_BY_CHANNEL, Key("channelId").eq(channel_id), status_filter
+        return INDEX_BY_CHANNEL, channel_id, Attr("status").eq(status.value) if status else None
     if status is not None:
-        return INDEX_BY_STATUS, Key("status").eq(status.value), None
-    return INDEX_BY_CREATION, Key("listPartition").eq(LIST_PARTITION), None
+        return INDEX_BY_STATUS, status.value, None
+    return INDEX_BY_CREATION, LIST_PARTITION, None
 
 
 def list_orders(
     status: OrderStatus | None, channel_id: str | None, limit: int, cursor: str | None
 ) -> OrderPage:
     """Newest first, from a GSI (never a scan). The cursor is the key of the last order returned."""
-    index, key_condition, filter_expression = _index_for(status, channel_id)
+    index, partition_value, filter_expression = _index_for(status, channel_id)
     query: dict[str, Any] = {
         "IndexName": index,
-        "KeyConditionExpression": key_condition,
+        "KeyConditionExpression": Key(_partition_attribute(index)).eq(partition_value),
         "ScanIndexForward": False,
         "Limit": limit,
     }
     if filter_expression is not None:
         query["FilterExpression"] = filter_expression
     if cursor:
-        query["ExclusiveStartKey"] = _decode_cursor(cursor)
+        query["ExclusiveStartKey"] = _decode_cursor(cursor, index, partition_value)
     found: list[dict[str, Any]] = []
     while len(found) < limit:
-        page = table(table_name()).query(**query)
+        page = _query_page(query)
         found.extend(page["Items"])
         if "LastEvaluatedKey" not in page:
             return OrderPage([Order.model_validate(plain(i)) for i in found[:limit]], None)
@@ -263,6 +269,17 @@ def list_orders(
     last = returned[-1]
     index_key = {k: last[k] for k in ("pk", "sk", "createdKey", _partition_attribute(index))}
     return OrderPage([Order.model_validate(plain(i)) for i in returned], _encode_cursor(index_key))
+
+
+def _query_page(query: dict[str, Any]) -> dict[str, Any]:
+    try:
+        page: dict[str, Any] = table(table_name()).query(**query)
+    except ClientError as error:
+        # A cursor from another filter (or a forged one) names keys this index does not have.
+        if "ExclusiveStartKey" in query and error.response["Error"]["Code"] == "ValidationException":
+            raise InvalidRequest("cursor does not belong to this query", {"field": "cursor"}) from error
+        raise
+    return page
 
 
 def _partition_attribute(index: str) -> str:

@@ -66,6 +66,10 @@ def test_orders_can_be_filtered_by_status_and_channel(client: Client) -> None:
     assert listed("channelId=other-store") == []
     assert client.call("GET", "/orders?status=LOST")[0] == 400
     assert client.call("GET", "/orders?cursor=garbage")[0] == 400
+    _, page = client.call("GET", "/orders?status=BACKORDERED&limit=1")
+    _, page = client.call("GET", "/orders?limit=1")
+    status, body = client.call("GET", f"/orders?status=BACKORDERED&cursor={page['nextCursor']}")
+    assert (status, body["error"]["details"]) == (400, {"field": "cursor"})
 
 
 def test_the_api_key_is_required_except_for_health_and_webhooks(oms: LocalOMS) -> None:
