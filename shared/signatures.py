@@ -17,7 +17,7 @@ class SignatureError(Exception):
 def standard_webhook_key(secret: str) -> bytes:
     """Standard Webhooks secrets are `whsec_` + base64; any other string is used as raw UTF-8 bytes."""
     if secret.startswith("whsec_"):
-        return base64.b64decode(secret.removeprefix("whsec_"))
+        return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
     return secret.encode("utf-8")
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from shared.signatures import standard_webhook_key
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 
@@ -22,6 +24,15 @@ class ChannelIn(BaseModel):
     type: ChannelType
     webhookSecret: Annotated[str, StringConstraints(min_length=16, max_length=512)]
     name: Annotated[str, StringConstraints(max_length=256)] | None = None
+
+    @field_validator("webhookSecret")
+    @classmethod
+    def _usable_as_key(cls, secret: str) -> str:
+        try:
+            standard_webhook_key(secret)
+        except ValueError as exc:
+            raise ValueError("a whsec_ secret must be followed by valid base64") from exc
+        return secret
 
 
 class Channel(BaseModel):

@@ -83,3 +83,13 @@ def test_terminal_statuses_lead_nowhere_and_shipping_is_past_cancelling():
         assert ORDER_TRANSITIONS[OrderStatus(terminal)] == frozenset()
     assert OrderStatus.SHIPPED not in statuses_leading_to(OrderStatus.CANCELLED)
     assert statuses_leading_to(OrderStatus.SHIPPED) == [OrderStatus.FULFILLING]
+
+
+def test_a_channel_secret_with_the_whsec_prefix_must_be_base64() -> None:
+    from shared.models.catalog import ChannelIn
+
+    with pytest.raises(ValidationError, match="valid base64"):
+        ChannelIn.model_validate({"type": "api", "webhookSecret": "whsec_not base64 at all!"})
+    assert ChannelIn.model_validate(
+        {"type": "api", "webhookSecret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+    )
