@@ -25,9 +25,13 @@ WorkflowAction = Literal["start", "callback"]
 
 @dataclass(frozen=True)
 class Index:
+    """A global secondary index. KEYS_ONLY: an update that changes no key attribute of the index
+    does not write to it, which keeps single-partition indexes far from their write limit."""
+
     name: str
     partition_key: str
     sort_key: str
+    projection: Literal["ALL", "KEYS_ONLY"] = "KEYS_ONLY"
 
 
 @dataclass(frozen=True)

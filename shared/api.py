@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from pydantic import BaseModel
 
 from shared.errors import OmsError
 from shared.observability import correlate_with_order, logger, tracer, with_metrics
@@ -25,11 +27,22 @@ API_TITLE = "Order Management System API"
 API_VERSION = "1.0.0"
 # Routes that need the `x-api-key` header say so in the OpenAPI document; API Gateway enforces it
 # (the blueprint's `api_key_required`, checked against this by a test).
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 JSON_CONTENT_TYPE = "application/json"
 API_KEY_SCHEME = "apiKey"
 API_KEY_REQUIRED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}]
 SECURITY_SCHEMES: dict[str, SecurityScheme] = {API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header)}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error this API answers with."""
+
+    error: ErrorBody
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
@@ -66,6 +79,10 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
             409, "DELIVERY_ID_REUSED", "this delivery id was already used for a different body"
         )
 
+    @app.exception_handler(UnicodeDecodeError)
+    def not_utf8(_: Exception) -> Response:
+        return error_response(400, "VALIDATION_ERROR", "the body is not UTF-8 encoded JSON")
+
     @app.not_found
     def not_found(_: Exception) -> Response:
         return error_response(404, "NOT_FOUND", "no such route")
@@ -76,13 +93,20 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
         return error_response(500, "INTERNAL_ERROR", "the OMS failed to handle the request; it was logged")
 
 
-def bodies_as_json(event: dict[str, Any]) -> dict[str, Any]:
-    """This API speaks JSON only: read a body as JSON even when the client labelled it as a form
-    (`curl -d` does by default) instead of answering with a confusing form-field error."""
-    for header_map in (event.get("headers") or {}, event.get("multiValueHeaders") or {}):
-        for name, value in header_map.items():
-            if name.lower() == "content-type" and FORM_CONTENT_TYPE in str(value):
-                header_map[name] = [JSON_CONTENT_TYPE] if isinstance(value, list) else JSON_CONTENT_TYPE
+def normalized(event: dict[str, Any]) -> dict[str, Any]:
+    """What API Gateway hands over, made uniform before routing.
+
+    - The path arrives percent-encoded (REST APIs keep the encoding) and Powertools takes path
+      parameters from it as they are: decode it, so `/orders/%41BC` means order `ABC`.
+    - This API speaks JSON only: a body is read as JSON whatever its Content-Type says (`curl -d`
+      labels it a form), so a wrong label gets the JSON error it deserves, not a parser crash.
+    """
+    event["path"] = unquote(event.get("path") or "/")
+    if event.get("body"):
+        for header_map in (event.get("headers") or {}, event.get("multiValueHeaders") or {}):
+            for name, value in header_map.items():
+                if name.lower() == "content-type":
+                    header_map[name] = [JSON_CONTENT_TYPE] if isinstance(value, list) else JSON_CONTENT_TYPE
     return event
 
 
@@ -101,7 +125,7 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
     @tracer.capture_lambda_handler
     @with_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return app.resolve(bodies_as_json(event), context)
+        return app.resolve(normalized(event), context)
 
     return lambda_handler
 

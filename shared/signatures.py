@@ -42,10 +42,9 @@ def verify_standard_webhook(
     signatures = lowered.get("webhook-signature")
     if not (message_id and timestamp and signatures):
         raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature header")
-    try:
-        sent_at = int(timestamp)
-    except ValueError as exc:
-        raise SignatureError("webhook-timestamp is not an integer") from exc
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise SignatureError("webhook-timestamp is not a number of seconds")
+    sent_at = int(timestamp)
     current = time.time() if now is None else now
     if abs(current - sent_at) > tolerance:
         raise SignatureError("webhook-timestamp is outside the accepted window")

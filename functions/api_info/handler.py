@@ -18,9 +18,11 @@ from shared.api import (
     API_TITLE,
     API_VERSION,
     SECURITY_SCHEMES,
+    ErrorEnvelope,
     api_handler,
     create_resolver,
 )
+from shared.models.order import CanonicalOrder
 
 router = APIGatewayRouter()
 
@@ -46,7 +48,57 @@ def openapi_document() -> dict[str, Any]:
         description=API_DESCRIPTION,
         security_schemes=SECURITY_SCHEMES,
     )
-    return json.loads(schema)
+    return with_documented_outcomes(json.loads(schema))
+
+
+# Success statuses other than 200, which Powertools cannot infer from a handler's return type.
+OTHER_SUCCESSES = {
+    ("put", "/channels/{channelId}"): {"201": "The channel was registered (200: updated)."},
+    ("post", "/webhooks/{channelId}"): {
+        "202": "The order is new; its workflow has started (200: already received, same orderId)."
+    },
+}
+WEBHOOK_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+
+
+def with_documented_outcomes(document: dict[str, Any]) -> dict[str, Any]:
+    """Declare what the API really answers: the error envelope on 4XX/5XX instead of Powertools'
+    default 422 (this API answers validation errors with 400), the other success statuses, and the
+    webhook's signed body, which its handler reads raw so that the signature is checked first."""
+    schemas = document["components"]["schemas"]
+    schemas["ErrorEnvelope"] = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs"))
+    del schemas["ErrorEnvelope"]["$defs"]
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            responses.pop("422", None)
+            for status, description in OTHER_SUCCESSES.get((method, path), {}).items():
+                responses[status] = {"description": description, **responses["200"]}
+            responses["4XX"] = {
+                "description": "The request cannot be served as sent; see error.code",
+                **error,
+            }
+            responses["5XX"] = {"description": "The OMS failed; nothing was half-written", **error}
+    _document_webhook(document["paths"]["/webhooks/{channelId}"]["post"], schemas)
+    return document
+
+
+def _document_webhook(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    order_schema = CanonicalOrder.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(order_schema.pop("$defs", {}))
+    schemas["CanonicalOrder"] = order_schema
+    operation["requestBody"] = {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CanonicalOrder"}}},
+    }
+    operation["parameters"] += [
+        {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+        for name in WEBHOOK_HEADERS
+    ]
 
 
 @router.get("/openapi.json", summary="This API's OpenAPI document", tags=["Meta"], security=API_KEY_REQUIRED)

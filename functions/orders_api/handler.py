@@ -21,7 +21,7 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 @router.get("/orders", summary="Orders, newest first", tags=["Orders"], security=API_KEY_REQUIRED)
 def list_orders(
     status: Annotated[OrderStatus | None, Query()] = None,
-    channelId: Annotated[str | None, Query(max_length=64)] = None,
+    channelId: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> dict[str, Any]:

@@ -40,7 +40,7 @@ class Tables(Construct):
                 index_name=index.name,
                 partition_key=dynamodb.Attribute(name=index.partition_key, type=STRING),
                 sort_key=dynamodb.Attribute(name=index.sort_key, type=STRING),
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType(index.projection),
             )
         tag_with_blueprint_name(table, "Table", spec.name)
         return table

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from shared import config
+from shared import aws, config
 from shared.clock import now_iso
 from shared.dal.dynamo import TransactionConflict, in_list_condition, plain, table, to_item, transact
 from shared.errors import InvalidRequest, InvalidTransition, NotFound
@@ -234,41 +234,61 @@ def _decode_cursor(cursor: str, index: str, partition_value: str) -> dict[str, A
     return key
 
 
-def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[str, str, Any]:
-    """The index to read, its partition value, and a filter for the criterion the index can't serve."""
+def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[str, str]:
+    """The index to read and its partition value."""
     if channel_id is not None:
-        return INDEX_BY_CHANNEL, channel_id, Attr("status").eq(status.value) if status else None
+        return INDEX_BY_CHANNEL, channel_id
     if status is not None:
-        return INDEX_BY_STATUS, status.value, None
-    return INDEX_BY_CREATION, LIST_PARTITION, None
+        return INDEX_BY_STATUS, status.value
+    return INDEX_BY_CREATION, LIST_PARTITION
 
 
 def list_orders(
     status: OrderStatus | None, channel_id: str | None, limit: int, cursor: str | None
 ) -> OrderPage:
-    """Newest first, from a GSI (never a scan). The cursor is the key of the last order returned."""
-    index, partition_value, filter_expression = _index_for(status, channel_id)
+    """Newest first: keys from a keys-only GSI (never a scan), then the orders by BatchGetItem.
+
+    The status is checked on the orders themselves, so an index entry that lags behind a status
+    change never lists an order under its old status. The cursor is the last returned index key.
+    """
+    index, partition_value = _index_for(status, channel_id)
     query: dict[str, Any] = {
         "IndexName": index,
         "KeyConditionExpression": Key(_partition_attribute(index)).eq(partition_value),
         "ScanIndexForward": False,
         "Limit": limit,
     }
-    if filter_expression is not None:
-        query["FilterExpression"] = filter_expression
     if cursor:
         query["ExclusiveStartKey"] = _decode_cursor(cursor, index, partition_value)
-    found: list[dict[str, Any]] = []
-    while len(found) < limit:
+    found: list[tuple[dict[str, Any], Order]] = []
+    more = True
+    while more and len(found) < limit:
         page = _query_page(query)
-        found.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return OrderPage([Order.model_validate(plain(i)) for i in found[:limit]], None)
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        orders = _orders_by_key(page["Items"])
+        found += [(key, orders[key["pk"]]) for key in page["Items"] if _listed(orders.get(key["pk"]), status)]
+        more = "LastEvaluatedKey" in page
+        query["ExclusiveStartKey"] = page.get("LastEvaluatedKey")
     returned = found[:limit]
-    last = returned[-1]
-    index_key = {k: last[k] for k in ("pk", "sk", "createdKey", _partition_attribute(index))}
-    return OrderPage([Order.model_validate(plain(i)) for i in returned], _encode_cursor(index_key))
+    next_cursor = _encode_cursor(returned[-1][0]) if returned and (more or len(found) > limit) else None
+    return OrderPage([order for _, order in returned], next_cursor)
+
+
+def _listed(order: Order | None, status: OrderStatus | None) -> bool:
+    return order is not None and (status is None or order.status is status)
+
+
+def _orders_by_key(index_keys: list[dict[str, Any]]) -> dict[str, Order]:
+    """The orders named by index entries (at most 100, one BatchGetItem plus retries of leftovers)."""
+    pending: dict[str, Any] = {
+        table_name(): {"Keys": [{"pk": key["pk"], "sk": key["sk"]} for key in index_keys]}
+    }
+    orders: dict[str, Order] = {}
+    while pending[table_name()]["Keys"] if table_name() in pending else False:
+        response = aws.dynamodb().batch_get_item(RequestItems=pending)
+        for item in response["Responses"].get(table_name(), []):
+            orders[item["pk"]] = Order.model_validate(plain(item))
+        pending = response.get("UnprocessedKeys") or {}
+    return orders
 
 
 def _query_page(query: dict[str, Any]) -> dict[str, Any]:

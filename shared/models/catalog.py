@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from shared.signatures import standard_webhook_key
+
+
+def _to_centimetres(degrees: float) -> float:
+    # 7 decimal places is about 1 cm; it also keeps values like 1e-200 inside DynamoDB's number range.
+    return round(degrees, 7)
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # pydantic reads true/false as 1/0 in lax mode; JSON numbers must be numbers.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
+NotBoolean = BeforeValidator(_not_a_boolean)
+Latitude = Annotated[float, Field(ge=-90, le=90), NotBoolean, AfterValidator(_to_centimetres)]
+Longitude = Annotated[float, Field(ge=-180, le=180), NotBoolean, AfterValidator(_to_centimetres)]
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 
@@ -50,9 +75,11 @@ class Channel(BaseModel):
 
 class WarehouseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-    latitude: Annotated[float, Field(ge=-90, le=90)]
-    longitude: Annotated[float, Field(ge=-180, le=180)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=r"\S")
+    ]
+    latitude: Latitude
+    longitude: Longitude
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
@@ -64,7 +91,7 @@ class Warehouse(WarehouseIn):
 
 class StockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    onHand: Annotated[int, Field(ge=0, le=10_000_000)]
+    onHand: Annotated[int, Field(ge=0, le=10_000_000), NotBoolean]
 
 
 class StockLevel(BaseModel):

@@ -8,12 +8,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shared.models.catalog import Latitude, Longitude, NotBoolean
 from shared.models.money import Amount, Currency
 
 # A reservation touches two items per distinct SKU; DynamoDB transactions take at most 100 actions.
 MAX_LINES = 40
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+NonEmpty = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=r"\S")
+]
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ]
@@ -110,14 +113,14 @@ class Address(BaseModel):
     region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     postalCode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
     country: CountryCode
-    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
-    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
 
 
 class OrderLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: Sku
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    quantity: Annotated[int, Field(ge=1, le=10_000), NotBoolean]
     unitPrice: Amount
 
 

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from tests.support.orders import Client
+from tests.support.process_output import OutputTail
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-test-key"
@@ -70,6 +71,7 @@ def running_oms() -> Iterator[RunningOMS]:
         text=True,
     )
     banner = wait_until_running(process)
+    OutputTail(process)  # keep draining its log, or it blocks once the pipe is full
     yield RunningOMS(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", process, banner)
     process.terminate()
     process.wait(timeout=30)

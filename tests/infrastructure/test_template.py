@@ -209,7 +209,7 @@ def test_table_indexes(template: Template, name: str) -> None:
         {
             "IndexName": index.name,
             "KeySchema": key_schema(index.partition_key, index.sort_key),
-            "Projection": {"ProjectionType": "ALL"},
+            "Projection": {"ProjectionType": index.projection},
         }
         for index in TABLES[name].indexes
     ]

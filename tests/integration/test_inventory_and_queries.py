@@ -82,3 +82,15 @@ def test_the_api_key_is_required_except_for_health_and_webhooks(oms: LocalOMS) -
 def test_an_unknown_order_is_404(client: Client) -> None:
     status, body = client.call("GET", "/orders/ord_nope")
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+
+
+def test_percent_encoded_path_parameters_are_decoded(client: Client) -> None:
+    status, body = client.call("GET", "/inventory/MUG%2DBLUE")
+
+    assert (status, body["sku"]) == (200, "MUG-BLUE")
+
+
+def test_an_empty_channel_filter_is_400(client: Client) -> None:
+    status, body = client.call("GET", "/orders?channelId=")
+
+    assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR")

@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
@@ -35,6 +36,7 @@ def patched_targets() -> dict[str, object]:
     return {
         moto_patches.LAMBDA_INVOKE: LambdaSimpleBackend.invoke,
         moto_patches.DYNAMODB_ATOMIC: DynamoHandler.call_action,
+        moto_patches.DYNAMODB_TRANSACTIONS: DynamoDBBackend.transact_write_items,
         moto_patches.SFN_PARSE_CACHE: AmazonStateLanguageParser.__dict__["parse"].__func__,
         moto_patches.SFN_CLIENT_CACHE: boto_client.boto_client_for,
         moto_patches.SFN_JSONPATH_CACHE: json_path.parse,
@@ -224,3 +226,93 @@ def test_interpreter_clients_are_reused_per_service(aws: None) -> None:
 
     assert boto_client.boto_client_for(REGION, "lambda") is lambda_client
     assert boto_client.boto_client_for(REGION, "dynamodb") is not lambda_client
+
+
+# -- DynamoDB transactions without table copies ----------------------------------------------
+
+
+def stock_table() -> Any:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="ledger",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="ledger", Item={"pk": {"S": "a"}, "units": {"N": "5"}})
+    return dynamodb
+
+
+def decrement(pk: str, by: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": "ledger",
+            "Key": {"pk": {"S": pk}},
+            "UpdateExpression": "SET units = units - :by",
+            "ConditionExpression": "units >= :by",
+            "ExpressionAttributeValues": {":by": {"N": str(by)}},
+        }
+    }
+
+
+def put_new(pk: str) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": "ledger",
+            "Item": {"pk": {"S": pk}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def units(dynamodb: Any, pk: str) -> str | None:
+    item = dynamodb.get_item(TableName="ledger", Key={"pk": {"S": pk}}).get("Item")
+    return item["units"]["N"] if item else None
+
+
+def test_a_transaction_applies_every_action_when_every_condition_holds(aws: None) -> None:
+    dynamodb = stock_table()
+
+    dynamodb.transact_write_items(TransactItems=[decrement("a", 2), put_new("b")])
+
+    assert units(dynamodb, "a") == "3"
+    assert "Item" in dynamodb.get_item(TableName="ledger", Key={"pk": {"S": "b"}})
+
+
+def test_a_failed_condition_cancels_the_whole_transaction_with_one_reason_per_action(aws: None) -> None:
+    dynamodb = stock_table()
+
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException) as cancelled:
+        dynamodb.transact_write_items(TransactItems=[put_new("b"), decrement("a", 9)])
+
+    reasons = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed"]
+    assert units(dynamodb, "a") == "5"
+    assert "Item" not in dynamodb.get_item(TableName="ledger", Key={"pk": {"S": "b"}})
+
+
+def test_an_action_failing_while_applied_restores_the_items_already_written(aws: None) -> None:
+    dynamodb = stock_table()
+    invalid = {
+        "Update": {
+            "TableName": "ledger",
+            "Key": {"pk": {"S": "a"}},
+            "UpdateExpression": "SET units = missing_attribute - :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+
+    with pytest.raises(ClientError):
+        dynamodb.transact_write_items(TransactItems=[put_new("b"), invalid])
+
+    assert units(dynamodb, "a") == "5"
+    assert "Item" not in dynamodb.get_item(TableName="ledger", Key={"pk": {"S": "b"}})
+
+
+def test_two_actions_on_one_item_are_refused(aws: None) -> None:
+    dynamodb = stock_table()
+
+    with pytest.raises(ClientError, match="multiple operations on one item"):
+        dynamodb.transact_write_items(TransactItems=[decrement("a", 1), decrement("a", 1)])
+
+    assert units(dynamodb, "a") == "5"

@@ -93,3 +93,25 @@ def test_a_channel_secret_with_the_whsec_prefix_must_be_base64() -> None:
     assert ChannelIn.model_validate(
         {"type": "api", "webhookSecret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
     )
+
+
+def test_booleans_are_not_numbers() -> None:
+    from shared.models.catalog import StockIn, WarehouseIn
+
+    with pytest.raises(ValidationError, match="not a boolean"):
+        StockIn.model_validate({"onHand": False})
+    with pytest.raises(ValidationError, match="not a boolean"):
+        WarehouseIn.model_validate({"name": "W", "latitude": 1, "longitude": True, "country": "US"})
+    assert errors_of(canonical(lines=[{"sku": "A", "quantity": True, "unitPrice": "1"}])) == {
+        "lines.0.quantity"
+    }
+    assert StockIn.model_validate({"onHand": 982.0}).onHand == 982  # JSON Schema's integer includes 982.0
+
+
+def test_coordinates_keep_centimetre_precision_and_stay_storable() -> None:
+    from shared.models.catalog import WarehouseIn
+
+    warehouse = WarehouseIn.model_validate(
+        {"name": "W", "latitude": 1e-200, "longitude": 12.345678912, "country": "US"}
+    )
+    assert (warehouse.latitude, warehouse.longitude) == (0.0, 12.3456789)

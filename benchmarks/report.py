@@ -1,0 +1,451 @@
+"""The markdown report: local throughput and latency, checks, usage per order, $ per 1,000 orders."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from benchmarks import pricing
+from benchmarks.dynamodb_units import WRITE_UNIT_BYTES
+from benchmarks.local_run import ORDER_SHAPES, STOCK_PER_ORDER, RunResult, lines_per_order
+from benchmarks.usage import PerOrder
+from blueprint import ORDERS
+
+SENSITIVITY_MS = 100
+PARTITION_WRITE_UNITS_PER_SECOND = 1_000
+
+HEADER = """Two different things are measured, and they must not be mixed up:
+
+1. **Throughput and latency of the local runtime**: moto in-process as AWS, every Lambda handler
+   in-process, one Python process on this machine. These numbers describe this machine and moto
+   (one lock serialises DynamoDB requests, the GIL serialises Python), **not AWS**.
+2. **Cost per order on AWS**: what one order does (state transitions, Lambda invocations, API
+   requests, DynamoDB request units), counted on that same local run and priced with AWS list
+   prices. The counts come from the real handlers and the real state machine; the prices must be
+   re-checked."""
+
+PHASES = """Three phases, each ending when every order is where the next one starts: **intake** places
+every order and waits until all are FULFILLING (their workflows have parked the AwaitShipment
+token, which happens in the transaction that sets FULFILLING); **shipping** sends PICKED, PACKED
+and SHIPPED for every order and waits until every workflow has parked its AwaitDelivery token;
+**delivery** sends DELIVERED and waits for every execution to end. DELIVERED waits for the workflow
+because a carrier reports it hours after SHIPPED (see the notes at the end). The benchmark watches
+through the execution histories only, so that its polling never queues for the DynamoDB lock with
+the handlers; reading the orders back between phases is not timed."""
+
+LOCAL_TIME = """Where the local time goes: moto serialises DynamoDB requests (one lock, see
+`local/moto_patches.py`, which makes conditional writes atomic as on AWS), so concurrent handlers
+queue for it, and moto answers in pure Python. (moto's own TransactWriteItems deep-copied every table
+it touched for rollback, which made local throughput fall as tables grew; a patch in the same module
+removes the copies.) Measured after the run, alone, with {probe.table_items} items in the Orders
+table: a GetItem takes {probe.get_item_ms:.1f} ms, a TransactWriteItems holding one ConditionCheck
+{probe.condition_check_ms:.1f} ms. Time per DynamoDB request in the measured run, waiting for the
+lock included:"""
+
+LAMBDA_DURATION = """The duration is an assumption: the median **local** handler time in the sequential
+warm-up (in-process, DynamoDB answered by moto without a network), rounded up to the millisecond as Lambda
+bills. On AWS each DynamoDB and Step Functions call adds a few ms of network time instead of moto's
+Python; the concurrent column shows how much the local figure moves under load (GIL and the DynamoDB
+lock). Memory sizes are the blueprint's."""
+
+UNIT_RULES = """How units are computed: moto reports no ConsumedCapacity for TransactWriteItems, so every
+DynamoDB call is recorded at the botocore level (request and response) and priced from item sizes:
+
+- transactional write: 2 WRU per started KB of each item in TransactWriteItems; a ConditionCheck
+  is counted as one such item (conservative assumption); standard write: 1 WRU per started KB;
+- read: 1 RRU per started 4 KB (a Query: of all the items it returned) if strongly consistent,
+  0.5 if eventually consistent (every GSI query is); a GetItem that finds nothing still costs the
+  minimum;
+- GSI (projection ALL): 1 standard write per index the item is in whenever the item is written,
+  2 when an update changes that index's key attribute (delete + put); not doubled by transactions
+  (assumption). The Orders item is in all three indexes, and every status change rewrites them;
+- a failed conditional write is billed but writes no index;
+- an updated or deleted item's size is the largest it is known to have had (from the Puts and the
+  tables at the end of the run)."""
+
+NOT_MEASURED = """## What this does not measure
+
+- **AWS-side latency and throughput.** Section 1 is moto on one machine: no network, no Lambda
+  start-up, no Step Functions service latency. It shows that the code holds up under concurrency
+  and where the local runtime spends its time, not how fast the OMS is on AWS.
+- **Cold starts.** The warm-up absorbs imports; on AWS the first invocation in each new execution
+  environment runs the INIT phase (imports of Powertools, pydantic, boto3: typically hundreds of
+  ms to seconds), which Lambda has billed like invocation time since August 2025.
+- **DynamoDB partition limits.** One partition takes about 1,000 WCU/s (and 3,000 RCU/s). Each
+  order line updates its stock item twice in transactions (reserve; commit on SHIPPED), 2 WRU each,
+  so one hot SKU at one warehouse caps at roughly 500 reservations/s, about 250 orders/s once
+  shipments keep pace. The indexes have hot keys of their own:
+
+{partitions}
+
+  byCreation's partition key is the same for every order and its sort key grows with time, so
+  DynamoDB cannot split it for heat; byChannel is the same for one big channel; every status change
+  rewrites the order's entry in both (projection ALL). A throttled GSI throttles the table writes
+  that feed it.
+- **Account quotas.** API Gateway (about 10,000 requests/s per account and Region), Lambda
+  concurrency (1,000 by default), Step Functions StartExecution (about 300/s refill, 1,300 burst,
+  in large Regions) and its state-transition rate quota; none of them exists locally.
+- **Other costs.** CloudWatch Logs (Lambda logs, Step Functions logging at level ALL, API access
+  logs), X-Ray traces (tracing is on), DynamoDB storage, backups and streams, data transfer, and
+  reads by back-office clients (`GET /orders`) or by a warehouse integration that polls. The
+  benchmark's own polling is excluded."""
+
+NOTES = """## Notes
+
+- DELIVERED is sent only once the workflow awaits it. Sent right after SHIPPED (as
+  `ship_and_deliver` in `tests/support/orders.py` does), it nearly always loses a race: the SHIPPED
+  handler resumes the workflow, FulfillmentEvents reads the fulfillment for DELIVERED before
+  AwaitDelivery has parked its new token there, and its conditional transaction is cancelled when
+  the token appears; it reads again and succeeds on its one retry. Nothing goes wrong, but each
+  such order costs a cancelled three-item transaction (6 WRU, billed) and one more read, which
+  would overstate the cost of a real delivery, reported hours later.
+- The handlers' own logs (JSON lines on stdout, as on Lambda) go to /dev/null during the run so
+  that they do not mix with the report; `--verbose` sends them to stderr."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    generated_at: str
+    command: str
+    cpus: int
+    platform: str
+    python: str
+    versions: dict[str, str]
+    wall_seconds: float
+    load_average: float  # 1-minute load average when the run started
+
+
+def render(result: RunResult, usage: PerOrder, environment: Environment) -> str:
+    sections = [
+        _header(environment),
+        _local_section(result),
+        _checks_section(result),
+        _usage_section(usage),
+        _functions_section(usage),
+        _dynamodb_section(usage),
+        _cost_section(usage),
+        NOT_MEASURED.format(partitions=_partitions(usage)),
+        NOTES,
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+# -- formatting ------------------------------------------------------------------------------------
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def _n(value: float) -> str:
+    """Up to two decimals, no trailing zeros: 7, 18.25, 0.5."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _quantity(value: float) -> str:
+    """Four significant digits, without an exponent: 0.05153, 73."""
+    return f"{float(f'{value:.4g}'):,.10f}".rstrip("0").rstrip(".")
+
+
+def _usd(value: float) -> str:
+    return f"${value:.4f}"
+
+
+def _money(usd: float) -> str:
+    """Six significant digits, at least two decimals: $0.20, $0.025, $0.0000133334."""
+    whole, _, cents = f"{float(f'{usd:.6g}'):.12f}".rstrip("0").partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
+
+
+def _unit_price(price: pricing.Price) -> str:
+    per = f"{price.per:,} " if price.per != 1 else ""
+    return f"{_money(price.usd)} per {per}{price.counted}"
+
+
+# -- section 1: local run --------------------------------------------------------------------------
+
+
+def _header(env: Environment) -> str:
+    versions = ", ".join(f"{name} {version}" for name, version in env.versions.items())
+    return f"""# OMS benchmarks
+
+Generated {env.generated_at} by `{env.command}` in {env.wall_seconds:.0f} s
+(`make bench` runs `python -m benchmarks` with the defaults).
+Machine: {env.cpus} CPUs (`nproc`), {env.platform}, Python {env.python}, {versions}; load
+average {env.load_average:.2f} when the run started (other work on the machine slows section 1).
+
+{HEADER}"""
+
+
+def _local_section(result: RunResult) -> str:
+    settings = result.settings
+    shapes = " or ".join("+".join(f"{sku}x{quantity}" for sku, quantity in shape) for shape in ORDER_SHAPES)
+    return f"""## 1. Local throughput and latency (moto in-process, not AWS)
+
+{settings.orders} orders from {settings.concurrency} concurrent clients through the in-process API gateway,
+after {settings.warmup} sequential warm-up orders that are not measured. Each order is {shapes},
+alternately ({_n(lines_per_order(settings.orders))} lines on average), shipped to Boston; stock is
+seeded at {STOCK_PER_ORDER} units per order at every SKU location, so it is never short.
+
+{PHASES}
+
+{_latencies(result)}
+
+{_phases(result)}
+
+{LOCAL_TIME.format(probe=result.probe)}
+
+{_local_dynamodb_time(result)}"""
+
+
+def _latencies(result: RunResult) -> str:
+    timings = result.timings
+    rows = [
+        _latency_row("webhook intake (`POST /webhooks/{channelId}`, signed)", timings.intake_seconds),
+        _latency_row("webhook accepted -> FULFILLING (order timeline)", result.to_fulfilling_seconds),
+    ]
+    rows += [
+        _latency_row(f"fulfillment event {event} (`POST /fulfillments/{{id}}/events`)", seconds)
+        for event, seconds in timings.event_seconds.items()
+    ]
+    return table(["latency (ms)", "p50", "p95", "max", "samples"], rows)
+
+
+def _latency_row(name: str, seconds: Sequence[float]) -> tuple[str, str, str, str, int]:
+    return (name, _ms(percentile(seconds, 50)), _ms(percentile(seconds, 95)), _ms(max(seconds)), len(seconds))
+
+
+def _phases(result: RunResult) -> str:
+    timings, orders = result.timings, result.settings.orders
+    rows = [("webhooks answered (every order placed)", timings.placing_seconds)]
+    rows += [(phase.name, phase.seconds) for phase in timings.phases]
+    rows.append(("**full lifecycle, webhook to DELIVERED (the three phases)**", timings.total_seconds))
+    return table(
+        ["phase", "orders/s", "wall time (s)"],
+        [(name, f"{orders / seconds:.1f}", f"{seconds:.2f}") for name, seconds in rows],
+    )
+
+
+def _local_dynamodb_time(result: RunResult) -> str:
+    by_operation: dict[str, list[float]] = {}
+    for call in result.usage.dynamodb_calls:
+        by_operation.setdefault(call.operation, []).append(call.seconds)
+    rows = [
+        (
+            name,
+            len(seconds),
+            _ms(percentile(seconds, 50)),
+            _ms(percentile(seconds, 95)),
+            f"{sum(seconds):.1f}",
+        )
+        for name, seconds in sorted(by_operation.items())
+    ]
+    return table(["operation", "calls", "p50 (ms)", "p95 (ms)", "total (s)"], rows)
+
+
+def _checks_section(result: RunResult) -> str:
+    checks = table(
+        ["check", "result", "detail"],
+        [(c.name, "passed" if c.passed else "**FAILED**", c.detail) for c in result.checks],
+    )
+    before, shipped = result.stock_before, result.shipped
+    stock = table(
+        ["SKU", "warehouse", "onHand before", "shipped", "onHand after", "reserved after", "available after"],
+        [
+            [
+                sku,
+                warehouse,
+                before[sku, warehouse]["onHand"],
+                shipped.get((sku, warehouse), 0),
+                *level.values(),
+            ]
+            for (sku, warehouse), level in sorted(result.stock_after.items())
+        ],
+    )
+    return f"""### The run checks its own result
+
+{checks}
+
+{stock}"""
+
+
+# -- section 2: usage and cost -------------------------------------------------------------------
+
+
+def _usage_section(usage: PerOrder) -> str:
+    units = usage.dynamodb
+    api = ", ".join(f"{_n(n)} x `POST {route.split(' ', 1)[1]}`" for route, n in usage.api_requests.items())
+    states = f"min {_n(usage.states_entered.low)}, max {_n(usage.states_entered.high)}"
+    rows = [
+        (
+            "Step Functions state transitions",
+            _n(usage.transitions.mean),
+            f"states entered in each execution's history (`...StateEntered` events; {states}) "
+            f"plus task retries ({usage.retries} in this run)",
+        ),
+        ("Lambda invocations", _n(usage.lambda_invocations), _lambda_cross_check(usage)),
+        ("Lambda GB-seconds", _quantity(usage.gb_seconds), "memory x assumed duration (next table)"),
+        ("API Gateway REST requests", _n(usage.api_requests_total), api),
+        (
+            "DynamoDB write request units",
+            _n(units.writes),
+            f"transactional {_n(units.transactional_writes)} + standard {_n(units.standard_writes)} "
+            f"+ GSI {_n(units.index_writes)}",
+        ),
+        (
+            "DynamoDB read request units",
+            _n(units.reads),
+            f"strongly consistent {_n(units.strong_reads)} "
+            f"+ eventually consistent {_n(units.eventual_reads)}",
+        ),
+    ]
+    return f"""## 2. Cost per order on AWS (counted on the local run)
+
+### What one order does (means over the {usage.orders} measured orders)
+
+{table(["billed quantity", "per order", "how it was counted"], rows)}"""
+
+
+def _lambda_cross_check(usage: PerOrder) -> str:
+    expected = usage.workflow_lambda_tasks + usage.api_requests_total
+    verdict = "they agree" if math.isclose(expected, usage.lambda_invocations) else "**they disagree**"
+    return (
+        f"handler calls, counted by a timing wrapper; Lambda tasks in the histories "
+        f"({_n(usage.workflow_lambda_tasks)}) + API requests ({_n(usage.api_requests_total)}) "
+        f"= {_n(expected)}: {verdict}"
+    )
+
+
+def _functions_section(usage: PerOrder) -> str:
+    header = ["function", "invocations/order", "memory (MB)", "local p50 ms, sequential"]
+    header += ["assumed billed ms", "local p50 ms, concurrent", "GB-s/order"]
+    rows = [
+        [
+            f.name,
+            _n(f.invocations_per_order),
+            f.memory_mb,
+            f"{f.sequential_p50_ms:.1f}",
+            f.billed_ms,
+            f"{f.concurrent_p50_ms:.1f}",
+            _quantity(f.gb_seconds_per_order),
+        ]
+        for f in usage.functions
+    ]
+    return f"""### Lambda, per function
+
+{LAMBDA_DURATION}
+
+{table(header, rows)}"""
+
+
+def _dynamodb_section(usage: PerOrder) -> str:
+    by_function = table(
+        ["function", "WRU transactional", "WRU standard", "WRU GSI", "RRU strong", "RRU eventual"],
+        [
+            [
+                name,
+                *map(
+                    _n,
+                    (
+                        u.transactional_writes,
+                        u.standard_writes,
+                        u.index_writes,
+                        u.strong_reads,
+                        u.eventual_reads,
+                    ),
+                ),
+            ]
+            for name, u in usage.dynamodb_by_function.items()
+        ],
+    )
+    calls = table(
+        ["function: operation", "calls/order", "of which failed"],
+        [(name, _n(made), _n(failed)) for name, (made, failed) in usage.dynamodb_calls.items()],
+    )
+    return f"""### DynamoDB, per function
+
+{by_function}
+
+{calls}
+
+{UNIT_RULES}
+
+{_dynamodb_cross_checks(usage)}"""
+
+
+def _dynamodb_cross_checks(usage: PerOrder) -> str:
+    largest = ", ".join(f"{name} {size} B" for name, size in usage.largest_items.items())
+    fits = max(usage.largest_items.values(), default=0) <= WRITE_UNIT_BYTES
+    sizes = (
+        "every item is under 1 KB, so each write is 1 unit (2 in a transaction)"
+        if fits
+        else "**some items exceed 1 KB and cost more than one unit per write**"
+    )
+    warmup = usage.warmup_dynamodb
+    return f"""Largest items at the end of the run: {largest};
+{sizes}. Failed calls per order: {_n(usage.failed_dynamodb_calls)}. Operations not priced:
+{usage.unpriced_operations or "none"}.
+
+Cross-check: the sequential warm-up orders ({_n(lines_per_order(usage.warmup_orders))} lines per order)
+used {_n(warmup.writes)} WRU and {_n(warmup.reads)} RRU each; the measured orders
+({_n(lines_per_order(usage.orders))} lines per order) {_n(usage.dynamodb.writes)} WRU and
+{_n(usage.dynamodb.reads)} RRU. Stock and reservation writes grow with the lines; any other
+difference would come from retries under contention."""
+
+
+def _cost_section(usage: PerOrder) -> str:
+    lines = pricing.cost_lines(usage)
+    total = sum(line.usd_per_1000_orders for line in lines)
+    rows = [
+        [
+            line.service,
+            _quantity(line.units_per_order),
+            _unit_price(line.price),
+            _usd(line.usd_per_1000_orders),
+            f"{100 * line.usd_per_1000_orders / total:.0f}%",
+        ]
+        for line in lines
+    ]
+    rows.append(["**total**", "", "", f"**{_usd(total)}**", "100%"])
+    prices = table(
+        ["price", "list price", "source"], [(p.unit, _unit_price(p), p.source) for p in pricing.PRICES]
+    )
+    calls = ", ".join(f"{name} {_n(n)}" for name, n in usage.other_aws_calls.items())
+    sensitivity = pricing.lambda_compute_at(usage, SENSITIVITY_MS)
+    return f"""### $ per 1,000 orders ({pricing.REGION}, on-demand, free tiers ignored)
+
+{table(["service", "per order", "unit price", "$ per 1,000 orders", "share"], rows)}
+
+That is about ${total * 1000:,.0f} per million orders. If every Lambda invocation took
+{SENSITIVITY_MS} ms instead, Lambda compute would be {_usd(sensitivity)} per 1,000 orders. The Step
+Functions API calls the handlers make are not billed for Standard workflows (per order: {calls};
+`lambda.Invoke` are the workflow's Lambda tasks).
+
+Prices ({pricing.PRICES_AS_OF}):
+
+{prices}"""
+
+
+def _partitions(usage: PerOrder) -> str:
+    header = ["GSI", "partition key", "writes per order", "on one key value", "orders/s one key value allows"]
+    rows = []
+    for index in ORDERS.indexes:
+        writes = usage.index_writes.get(index.name, 0.0)
+        # An order's status moves through byStatus's key values: it enters one and leaves one.
+        on_one_value = min(writes, 2.0) if index.partition_key == "status" else writes
+        allows = f"about {PARTITION_WRITE_UNITS_PER_SECOND / on_one_value:.0f}" if on_one_value else "-"
+        rows.append((index.name, f"`{index.partition_key}`", _n(writes), _n(on_one_value), allows))
+    return "\n".join("  " + line for line in table(header, rows).splitlines())

@@ -1,0 +1,209 @@
+"""What one order does, counted on the local run, in the quantities AWS bills.
+
+- Step Functions state transitions: from each execution's history, one per state entered
+  (`...StateEntered` events) plus one per retry of a task (a `TaskScheduled` after the first in the
+  same state), as Standard workflows are billed.
+- Lambda invocations: every handler call, counted by the timing wrapper; cross-checked against
+  the Lambda tasks in the histories plus the API requests the clients made.
+- API Gateway requests: the webhook and fulfillment-event requests the clients sent.
+- DynamoDB request units: from the recorded calls (`benchmarks.dynamodb_units`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.dynamodb_units import ItemCatalog, UnitCounter, Units, item_size
+from benchmarks.local_run import RunResult
+from benchmarks.recorder import Invocation, Usage
+from blueprint import FUNCTIONS
+
+MB_PER_GB = 1024
+
+
+@dataclass(frozen=True)
+class WorkflowCounts:
+    states_entered: int
+    retries: int
+    lambda_tasks: int
+
+    @property
+    def transitions(self) -> int:
+        return self.states_entered + self.retries
+
+
+def workflow_counts(history: list[dict[str, Any]]) -> WorkflowCounts:
+    states = retries = lambda_tasks = scheduled_in_state = 0
+    for event in history:
+        if event["type"].endswith("StateEntered"):
+            states += 1
+            scheduled_in_state = 0
+        elif (
+            event["type"] == "TaskScheduled"
+            and event["taskScheduledEventDetails"]["resourceType"] == "lambda"
+        ):
+            lambda_tasks += 1
+            scheduled_in_state += 1
+            retries += scheduled_in_state > 1
+    return WorkflowCounts(states, retries, lambda_tasks)
+
+
+@dataclass(frozen=True)
+class Spread:
+    mean: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Spread:
+        values = list(values)
+        return cls(statistics.fmean(values), min(values), max(values))
+
+
+@dataclass(frozen=True)
+class FunctionUsage:
+    name: str
+    invocations_per_order: float
+    memory_mb: int
+    sequential_p50_ms: float  # median local handler time in the sequential warm-up
+    concurrent_p50_ms: float  # median local handler time in the measured (concurrent) run
+
+    @property
+    def billed_ms(self) -> int:
+        """The assumed duration on AWS: the sequential local median, rounded up to 1 ms as Lambda bills."""
+        return math.ceil(self.sequential_p50_ms)
+
+    @property
+    def gb_seconds_per_order(self) -> float:
+        return self.invocations_per_order * self.memory_mb / MB_PER_GB * self.billed_ms / 1000
+
+
+@dataclass
+class PerOrder:
+    orders: int
+    states_entered: Spread
+    transitions: Spread
+    retries: int
+    workflow_lambda_tasks: float
+    api_requests: dict[str, float]  # route -> requests per order
+    functions: list[FunctionUsage]
+    dynamodb: Units
+    dynamodb_by_function: dict[str, Units]
+    index_writes: dict[str, float]  # GSI name -> write units per order
+    dynamodb_calls: dict[str, tuple[float, float]]  # "Function: Operation" -> (calls, failed) per order
+    warmup_orders: int
+    warmup_dynamodb: Units  # per order, in the sequential warm-up: a cross-check
+    other_aws_calls: dict[str, float]  # non-DynamoDB API calls per order, e.g. sfn.SendTaskSuccess
+    unpriced_operations: dict[str, int]
+    largest_items: dict[str, int]  # table -> bytes, at the end of the run
+    failed_dynamodb_calls: float
+
+    @property
+    def lambda_invocations(self) -> float:
+        return sum(f.invocations_per_order for f in self.functions)
+
+    @property
+    def api_requests_total(self) -> float:
+        return sum(self.api_requests.values())
+
+    @property
+    def gb_seconds(self) -> float:
+        return sum(f.gb_seconds_per_order for f in self.functions)
+
+
+def per_order(result: RunResult) -> PerOrder:
+    orders = result.settings.orders
+    counts = [workflow_counts(history) for history in result.histories.values()]
+    catalog = _catalog(result)
+    counter = UnitCounter(result.tables, catalog)
+    total, by_function = _units(counter, result.usage)
+    warmup_total, _ = _units(UnitCounter(result.tables, catalog), result.warmup_usage)
+    return PerOrder(
+        orders=orders,
+        states_entered=Spread.of(c.states_entered for c in counts),
+        transitions=Spread.of(c.transitions for c in counts),
+        retries=sum(c.retries for c in counts),
+        workflow_lambda_tasks=sum(c.lambda_tasks for c in counts) / orders,
+        api_requests={route: n / orders for route, n in sorted(result.usage.api_requests.items())},
+        functions=_functions(result, orders),
+        dynamodb=total.scaled(1 / orders),
+        dynamodb_by_function={name: units.scaled(1 / orders) for name, units in sorted(by_function.items())},
+        index_writes={name: units / orders for name, units in sorted(counter.index_writes.items())},
+        dynamodb_calls=_dynamodb_calls(result.usage, orders),
+        warmup_orders=result.settings.warmup,
+        warmup_dynamodb=warmup_total.scaled(1 / max(1, result.settings.warmup)),
+        other_aws_calls={
+            name: n / orders
+            for name, n in sorted(result.usage.aws_calls.items())
+            if not name.startswith("dynamodb.")
+        },
+        unpriced_operations=dict(counter.unpriced),
+        largest_items={
+            table: max(map(item_size, items), default=0) for table, items in result.final_items.items()
+        },
+        failed_dynamodb_calls=sum(call.failed for call in result.usage.dynamodb_calls) / orders,
+    )
+
+
+def _catalog(result: RunResult) -> ItemCatalog:
+    catalog = ItemCatalog(result.tables)
+    for usage in (result.warmup_usage, result.usage):
+        for call in usage.dynamodb_calls:
+            for table, item in _put_items(call.operation, call.request):
+                catalog.remember(table, item)
+    for table, items in result.final_items.items():
+        catalog.remember_all(table, items)
+    return catalog
+
+
+def _put_items(operation: str, request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    if operation == "PutItem":
+        return [(request["TableName"], request["Item"])]
+    if operation == "TransactWriteItems":
+        return [(e["Put"]["TableName"], e["Put"]["Item"]) for e in request["TransactItems"] if "Put" in e]
+    return []
+
+
+def _units(counter: UnitCounter, usage: Usage) -> tuple[Units, dict[str, Units]]:
+    total = Units()
+    by_function: dict[str, Units] = {}
+    for call in usage.dynamodb_calls:
+        units = counter.units(call)
+        total.add(units)
+        by_function.setdefault(call.function or "(outside a handler)", Units()).add(units)
+    return total, by_function
+
+
+def _dynamodb_calls(usage: Usage, orders: int) -> dict[str, tuple[float, float]]:
+    calls: dict[str, tuple[float, float]] = {}
+    for call in usage.dynamodb_calls:
+        name = f"{call.function or '(outside a handler)'}: {call.operation}"
+        made, failed = calls.get(name, (0.0, 0.0))
+        calls[name] = (made + 1 / orders, failed + call.failed / orders)
+    return dict(sorted(calls.items()))
+
+
+def _functions(result: RunResult, orders: int) -> list[FunctionUsage]:
+    measured = _seconds_by_function(result.usage.invocations)
+    sequential = _seconds_by_function(result.warmup_usage.invocations)
+    return [
+        FunctionUsage(
+            name=name,
+            invocations_per_order=len(seconds) / orders,
+            memory_mb=FUNCTIONS[name].memory_mb,
+            sequential_p50_ms=1000 * statistics.median(sequential.get(name) or seconds),
+            concurrent_p50_ms=1000 * statistics.median(seconds),
+        )
+        for name, seconds in sorted(measured.items())
+    ]
+
+
+def _seconds_by_function(invocations: list[Invocation]) -> dict[str, list[float]]:
+    by_function: dict[str, list[float]] = {}
+    for invocation in invocations:
+        by_function.setdefault(invocation.function, []).append(invocation.seconds)
+    return by_function
