@@ -8,10 +8,10 @@ alike, from the items in the requests and responses and from what the tables hol
   started KB; a ConditionCheck is counted like a write (assumption: conservative);
 - read: 1 RRU per started 4 KB for a strongly consistent read, 0.5 for an eventually consistent one
   (GSI queries always are); a Query is billed on the total size of the items it read;
-- a global secondary index with projection ALL (as every index here is) costs standard writes of
-  the index entry: 1 when an item enters, leaves or changes inside the index, 2 when an update
-  changes one of the index's key attributes (delete + put); never doubled by a transaction
-  (assumption);
+- a global secondary index costs standard writes of the index entry: 1 when an item enters or
+  leaves it, 2 when an update changes one of the index's key attributes (delete + put); with
+  projection ALL also 1 whenever the item changes, with KEYS_ONLY (every index here) nothing when
+  no key attribute changes; never doubled by a transaction (assumption);
 - a failed conditional write is billed (DynamoDB consumes the units), and writes no index.
 
 The size of an updated or deleted item is not in the request: the largest size the item is known
@@ -255,11 +255,17 @@ class UnitCounter:
         )
         total = 0.0
         for index in self._tables[table].indexes:
-            if {index.partition_key, index.sort_key} <= attributes:
-                writes = 2 if touched & {index.partition_key, index.sort_key} else 1
-                units = float(writes * _units(size, WRITE_UNIT_BYTES))
-                self.index_writes[index.name] = self.index_writes.get(index.name, 0.0) + units
-                total += units
+            keys = {index.partition_key, index.sort_key}
+            if not keys <= attributes:
+                continue
+            if action["_kind"] == "Update" and index.projection == "KEYS_ONLY" and not touched & keys:
+                continue  # no projected attribute changed: a keys-only index is not written
+            writes = 2 if touched & keys else 1
+            # A keys-only entry holds the table and index keys only: well under 1 KB here.
+            entry_size = 1 if index.projection == "KEYS_ONLY" else size
+            units = float(writes * _units(entry_size, WRITE_UNIT_BYTES))
+            self.index_writes[index.name] = self.index_writes.get(index.name, 0.0) + units
+            total += units
         return total
 
     # reads

@@ -57,9 +57,10 @@ DynamoDB call is recorded at the botocore level (request and response) and price
 - read: 1 RRU per started 4 KB (a Query: of all the items it returned) if strongly consistent,
   0.5 if eventually consistent (every GSI query is); a GetItem that finds nothing still costs the
   minimum;
-- GSI (projection ALL): 1 standard write per index the item is in whenever the item is written,
-  2 when an update changes that index's key attribute (delete + put); not doubled by transactions
-  (assumption). The Orders item is in all three indexes, and every status change rewrites them;
+- GSI (every index here is KEYS_ONLY): 1 standard write when an item enters or leaves an index,
+  2 when an update changes that index's key attribute (delete + put), none for an update that
+  changes no key of the index; not doubled by transactions (assumption). A status change moves the
+  order in byStatus only;
 - a failed conditional write is billed but writes no index;
 - an updated or deleted item's size is the largest it is known to have had (from the Puts and the
   tables at the end of the run)."""
@@ -80,9 +81,9 @@ NOT_MEASURED = """## What this does not measure
 {partitions}
 
   byCreation's partition key is the same for every order and its sort key grows with time, so
-  DynamoDB cannot split it for heat; byChannel is the same for one big channel; every status change
-  rewrites the order's entry in both (projection ALL). A throttled GSI throttles the table writes
-  that feed it.
+  DynamoDB cannot split it for heat; byChannel is the same for one big channel. Both are keys-only,
+  so an order is written to each once, when it is created; byStatus takes every status change.
+  A throttled GSI throttles the table writes that feed it.
 - **Account quotas.** API Gateway (about 10,000 requests/s per account and Region), Lambda
   concurrency (1,000 by default), Step Functions StartExecution (about 300/s refill, 1,300 burst,
   in large Regions) and its state-transition rate quota; none of them exists locally.

@@ -187,7 +187,11 @@ def view(order_id: str) -> OrderView:
 
 def fulfillments_of(order_id: str) -> list[dict[str, Any]]:
     """Raw fulfillment items, including the workflow's parked task token."""
-    return [i for i in _items_of(order_id) if i["sk"].startswith("FULFILLMENT#")]
+    page = table(table_name()).query(
+        KeyConditionExpression=Key("pk").eq(f"ORDER#{order_id}") & Key("sk").begins_with("FULFILLMENT#"),
+        ConsistentRead=True,
+    )
+    return [plain(item) for item in page["Items"]]
 
 
 def get_fulfillment_item(order_id: str, fulfillment_id: str) -> dict[str, Any] | None:

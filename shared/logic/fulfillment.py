@@ -26,6 +26,10 @@ from shared.models.order import (
 )
 from shared.observability import count, logger
 
+# The workflow may park or move its task token between our read and our write (e.g. DELIVERED
+# reported right after SHIPPED, while the workflow moves to AwaitDelivery): read again and retry.
+EVENT_ATTEMPTS = 4
+
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
 
@@ -86,7 +90,7 @@ def public(item: dict[str, Any]) -> Fulfillment:
 
 def apply_event(fulfillment_id: str, event: FulfillmentEventIn) -> Fulfillment:
     """Record a warehouse/carrier event; a repeat of the current status is accepted as a retry."""
-    for _ in range(2):  # one retry: the workflow may re-park its token between our read and write
+    for _ in range(EVENT_ATTEMPTS):
         item = _find(fulfillment_id)
         current, target = FulfillmentStatus(item["status"]), FulfillmentStatus(event.type)
         if current is target:
@@ -97,18 +101,30 @@ def apply_event(fulfillment_id: str, event: FulfillmentEventIn) -> Fulfillment:
                 {"fulfillmentId": fulfillment_id, "status": current.value, "requested": target.value},
             )
         try:
-            _commit_event(item, target, event)
+            at = _commit_event(item, target, event)
         except TransactionConflict as conflict:
             if conflict.failed(0):
                 continue
             raise _order_conflict(item, target) from conflict
         _resume_workflow(item, target, event)
         count(f"Fulfillment{target.value.title()}")
-        return public(_find(fulfillment_id))
+        return _after_event(item, target, event, at)
     raise InvalidTransition(f"fulfillment {fulfillment_id} changed concurrently; retry the event")
 
 
-def _commit_event(item: dict[str, Any], target: FulfillmentStatus, event: FulfillmentEventIn) -> None:
+def _after_event(
+    item: dict[str, Any], target: FulfillmentStatus, event: FulfillmentEventIn, at: str
+) -> Fulfillment:
+    """The fulfillment as the transaction left it (no second read)."""
+    changes = {
+        "status": target.value,
+        "updatedAt": at,
+        **event.model_dump(exclude_none=True, exclude={"type"}),
+    }
+    return public({**item, **changes})
+
+
+def _commit_event(item: dict[str, Any], target: FulfillmentStatus, event: FulfillmentEventIn) -> str:
     at = now_iso()
     sets = {k: v for k, v in (("carrier", event.carrier), ("trackingNumber", event.trackingNumber)) if v}
     removes = ["waitToken", "awaiting"] if item.get("awaiting") == target.value else []
@@ -121,6 +137,7 @@ def _commit_event(item: dict[str, Any], target: FulfillmentStatus, event: Fulfil
     if target is FulfillmentStatus.SHIPPED:
         actions += inventory.commit_actions(inventory.reservations_of(item["orderId"]))
     transact(actions)
+    return at
 
 
 def _reason(item: dict[str, Any], event: FulfillmentEventIn) -> str:
