@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class RunningOMS:
     aws_url: str
     process: subprocess.Popen[str]
     banner: str
+    output: OutputTail
 
 
 def wait_until_running(process: subprocess.Popen[str]) -> str:
@@ -53,14 +55,16 @@ def wait_until_running(process: subprocess.Popen[str]) -> str:
     raise AssertionError("the local OMS did not start:\n" + "".join(printed))
 
 
-@pytest.fixture(scope="session")
-def running_oms() -> Iterator[RunningOMS]:
+@contextmanager
+def local_oms() -> Iterator[RunningOMS]:
+    """`python -m local` on free ports, as `make run` starts it, until the block ends."""
     api_port, aws_port = free_port(), free_port()
     environment = {
         **os.environ,
         "OMS_PORT": str(api_port),
         "OMS_AWS_PORT": str(aws_port),
         "OMS_API_KEY": API_KEY,
+        "PYTHONUNBUFFERED": "1",  # tracebacks (stdout) arrive together with the request's log line
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "local"],
@@ -70,11 +74,21 @@ def running_oms() -> Iterator[RunningOMS]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    banner = wait_until_running(process)
-    OutputTail(process)  # keep draining its log, or it blocks once the pipe is full
-    yield RunningOMS(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", process, banner)
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        banner = wait_until_running(process)
+        output = OutputTail(process)  # keep draining its log, or it blocks once the pipe is full
+        yield RunningOMS(
+            f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", process, banner, output
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def running_oms() -> Iterator[RunningOMS]:
+    with local_oms() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

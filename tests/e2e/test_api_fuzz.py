@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
-import sys
 import time
 import zlib
 from collections import Counter
@@ -36,7 +33,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from shared.models.order import CanonicalOrder
 from shared.signatures import standard_webhook_signature
-from tests.e2e.conftest import API_KEY, ROOT, free_port, wait_until_running
+from tests.e2e.conftest import API_KEY, ROOT, local_oms
 from tests.support.orders import CHANNEL_ID, CHANNEL_SECRET, Client, canonical_order
 from tests.support.process_output import OutputTail
 
@@ -88,26 +85,8 @@ class FuzzedOMS:
 
 @pytest.fixture(scope="module")
 def fuzzed_oms(request: pytest.FixtureRequest) -> Iterator[FuzzedOMS]:
-    api_port, aws_port = free_port(), free_port()
-    environment = {
-        **os.environ,
-        "OMS_PORT": str(api_port),
-        "OMS_AWS_PORT": str(aws_port),
-        "OMS_API_KEY": API_KEY,
-        "PYTHONUNBUFFERED": "1",  # tracebacks (stdout) arrive together with the request's log line
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_until_running(process)
-        output = OutputTail(process)  # the OMS logs every request: keep its pipe from filling up
-        api_url = f"http://127.0.0.1:{api_port}"
+    with local_oms() as running:
+        api_url, output = running.api_url, running.output
         client = http_client(api_url)
         client.seed()
         orders = [client.place(canonical_order([("MUG-BLUE", 1)])) for _ in range(2)]
@@ -122,9 +101,6 @@ def fuzzed_oms(request: pytest.FixtureRequest) -> Iterator[FuzzedOMS]:
         oms = FuzzedOMS(api_url, output, known_ids)
         yield oms
         report(request.config, oms)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def report(config: pytest.Config, oms: FuzzedOMS) -> None:
