@@ -65,10 +65,6 @@ def transact(actions: list[dict[str, Any]]) -> None:
         ) from error
 
 
-def is_conditional_failure(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
 def in_list_condition(attribute: str, values: Sequence[str], prefix: str) -> tuple[str, dict[str, str]]:
     """`#attr IN (:p0, :p1, ...)` with its value placeholders (enum members become plain strings)."""
     names = [f":{prefix}{i}" for i in range(len(values))]
