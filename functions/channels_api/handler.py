@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
 from shared.dal import channels
 from shared.errors import NotFound
-from shared.models.catalog import ChannelIn, Identifier
+from shared.models.catalog import ChannelIn, ChannelView, Identifier
 
 router = APIGatewayRouter()
 
@@ -24,7 +24,7 @@ ChannelId = Annotated[Identifier, Path(description="The channel's id, chosen by 
     tags=["Channels"],
     security=API_KEY_REQUIRED,
 )
-def put_channel(channelId: ChannelId, channel: ChannelIn) -> Response[dict[str, object]]:
+def put_channel(channelId: ChannelId, channel: ChannelIn) -> Response[ChannelView]:
     stored, created = channels.put(channelId, channel)
     return Response(
         status_code=201 if created else 200,
@@ -39,7 +39,7 @@ def put_channel(channelId: ChannelId, channel: ChannelIn) -> Response[dict[str, 
     tags=["Channels"],
     security=API_KEY_REQUIRED,
 )
-def get_channel(channelId: ChannelId) -> dict[str, object]:
+def get_channel(channelId: ChannelId) -> ChannelView:
     channel = channels.get(channelId)
     if channel is None:
         raise NotFound(f"channel {channelId} is not registered")

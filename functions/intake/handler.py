@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from shared.api import api_handler, create_resolver
 from shared.logic import intake
 from shared.models.catalog import Identifier
+from shared.models.order import WebhookReceipt
 
 router = APIGatewayRouter()
 
@@ -32,14 +33,14 @@ def _raw_body() -> bytes:
     ),
     tags=["Webhooks"],
 )
-def receive(channelId: Annotated[Identifier, Path()]) -> Response[dict[str, str]]:
+def receive(channelId: Annotated[Identifier, Path()]) -> Response[WebhookReceipt]:
     receipt = intake.receive(
         channelId, dict(router.current_event.headers), _raw_body(), router.lambda_context
     )
     return Response(
         status_code=202 if receipt.created else 200,
         content_type=content_types.APPLICATION_JSON,
-        body={"orderId": receipt.orderId, "status": receipt.status},
+        body=WebhookReceipt(orderId=receipt.orderId, status=receipt.status),
     )
 
 

@@ -10,7 +10,15 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
 from shared.dal import inventory
 from shared.errors import NotFound
-from shared.models.catalog import Identifier, InventoryView, StockIn, StockLevel, Warehouse, WarehouseIn
+from shared.models.catalog import (
+    Identifier,
+    InventoryView,
+    StockIn,
+    StockLevel,
+    Warehouse,
+    WarehouseIn,
+    WarehouseList,
+)
 from shared.models.order import Sku
 
 router = APIGatewayRouter()
@@ -30,8 +38,8 @@ def put_warehouse(warehouseId: WarehouseId, warehouse: WarehouseIn) -> Warehouse
 
 
 @router.get("/warehouses", summary="All warehouses", tags=["Inventory"], security=API_KEY_REQUIRED)
-def list_warehouses() -> dict[str, list[Warehouse]]:
-    return {"warehouses": sorted(inventory.list_warehouses(), key=lambda w: w.warehouseId)}
+def list_warehouses() -> WarehouseList:
+    return WarehouseList(warehouses=sorted(inventory.list_warehouses(), key=lambda w: w.warehouseId))
 
 
 @router.put(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
 from shared.dal import orders
 from shared.logic import cancellation
-from shared.models.order import OrderStatus, OrderView
+from shared.models.order import OrderList, OrderStatus, OrderView
 from shared.observability import correlate_with_order
 
 router = APIGatewayRouter()
@@ -24,9 +24,9 @@ def list_orders(
     channelId: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> dict[str, Any]:
+) -> OrderList:
     page = orders.list_orders(status, channelId, limit, cursor)
-    return {"orders": [o.model_dump(mode="json") for o in page.orders], "nextCursor": page.cursor}
+    return OrderList(orders=page.orders, nextCursor=page.cursor)
 
 
 @router.get(

@@ -60,6 +60,16 @@ class ChannelIn(BaseModel):
         return secret
 
 
+class ChannelView(BaseModel):
+    """A channel as the API shows it: everything but the secret."""
+
+    channelId: str
+    type: ChannelType
+    name: str | None = None
+    createdAt: str
+    updatedAt: str
+
+
 class Channel(BaseModel):
     channelId: str
     type: ChannelType
@@ -68,9 +78,8 @@ class Channel(BaseModel):
     createdAt: str
     updatedAt: str
 
-    def public_view(self) -> dict[str, object]:
-        """Everything but the secret."""
-        return self.model_dump(mode="json", exclude={"webhookSecret"})
+    def public_view(self) -> ChannelView:
+        return ChannelView.model_validate(self.model_dump(exclude={"webhookSecret"}))
 
 
 class WarehouseIn(BaseModel):
@@ -87,6 +96,10 @@ class Warehouse(WarehouseIn):
     model_config = ConfigDict(extra="ignore")
     warehouseId: str
     updatedAt: str
+
+
+class WarehouseList(BaseModel):
+    warehouses: list[Warehouse]
 
 
 class StockIn(BaseModel):

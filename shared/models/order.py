@@ -185,6 +185,18 @@ class Order(CanonicalOrder):
     updatedAt: str
 
 
+class OrderList(BaseModel):
+    orders: list[Order]
+    nextCursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class WebhookReceipt(BaseModel):
+    """The answer to a webhook delivery."""
+
+    orderId: str
+    status: OrderStatus
+
+
 class OrderView(Order):
     """What GET /orders/{orderId} returns."""
 

@@ -107,3 +107,14 @@ def test_an_unknown_channel_is_404(client: Client) -> None:
     status, error = client.send("POST", "/webhooks/nobody", signed_headers(body), body)
 
     assert (status, error["error"]["code"]) == (404, "NOT_FOUND")
+
+
+def test_a_channel_secret_is_never_returned(client: Client) -> None:
+    registered = client.call("PUT", "/channels/another-store", {"type": "api", "webhookSecret": "s" * 32})
+    updated = client.call("PUT", "/channels/another-store", {"type": "api", "webhookSecret": "t" * 32})
+    fetched = client.call("GET", "/channels/another-store")
+
+    assert [status for status, _ in (registered, updated, fetched)] == [201, 200, 200]
+    for _, body in (registered, updated, fetched):
+        assert set(body) == {"channelId", "type", "name", "createdAt", "updatedAt"}
+    assert client.call("GET", "/channels/nobody")[0] == 404
