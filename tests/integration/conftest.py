@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 
 from local.runtime import LocalOMS
-from shared import aws
 from tests.support.orders import Client
 
 
@@ -14,9 +13,7 @@ from tests.support.orders import Client
 def oms() -> Iterator[LocalOMS]:
     """A fresh OMS per test: moto in-process, the real ASL, the real handlers."""
     with LocalOMS("inprocess") as running:
-        aws.reset()
         yield running
-    aws.reset()
 
 
 @pytest.fixture
