@@ -135,6 +135,7 @@ def _accept(delivery: dict[str, Any]) -> dict[str, Any]:
         channelId=delivery["channelId"],
         status=OrderStatus.RECEIVED,
         total=canonical.amount_due(),
+        totalMismatch=canonical.total_mismatch(),
         createdAt=at,
         updatedAt=at,
     )
@@ -142,6 +143,11 @@ def _accept(delivery: dict[str, Any]) -> dict[str, Any]:
         orders.create(order)
         receipt = Receipt(orderId=order.orderId, status=order.status.value, created=True)
         count("OrderReceived")
+        if order.totalMismatch is not None:
+            logger.warning(
+                "channel total differs from the computed total", extra=order.totalMismatch.model_dump()
+            )
+            count("OrderTotalMismatch")
     except orders.DuplicateChannelOrder as duplicate:
         existing = orders.require(duplicate.order_id)
         receipt = Receipt(orderId=existing.orderId, status=existing.status.value, created=False)

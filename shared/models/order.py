@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from shared.models.catalog import Latitude, Longitude, NotBoolean
 from shared.models.money import Amount, Currency
@@ -122,6 +122,20 @@ class OrderLine(BaseModel):
     sku: Sku
     quantity: Annotated[int, Field(ge=1, le=10_000), NotBoolean]
     unitPrice: Amount
+    # Per line, as channels report them: the discount off this line and the tax on it.
+    discountAmount: Amount = Decimal("0")
+    taxAmount: Amount = Decimal("0")
+
+    @field_validator("discountAmount")
+    @classmethod
+    def _discount_within_the_line(cls, discount: Decimal, info: ValidationInfo) -> Decimal:
+        price, quantity = info.data.get("unitPrice"), info.data.get("quantity")
+        if price is not None and quantity is not None and discount > price * quantity:
+            raise ValueError("exceeds unitPrice x quantity")
+        return discount
+
+    def amount_due(self) -> Decimal:
+        return self.unitPrice * self.quantity - self.discountAmount + self.taxAmount
 
 
 class CanonicalOrder(BaseModel):
@@ -134,6 +148,11 @@ class CanonicalOrder(BaseModel):
     shippingAddress: Address
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=MAX_LINES)]
     shippingPrice: Amount = Decimal("0")
+    shippingTax: Amount = Decimal("0")
+    # Discounts on the whole order that the channel did not spread over the lines.
+    orderDiscount: Amount = Decimal("0")
+    # The total the channel charged; a difference from the computed total is recorded, not fixed.
+    declaredTotal: Amount | None = None
 
     @field_validator("lines")
     @classmethod
@@ -145,8 +164,37 @@ class CanonicalOrder(BaseModel):
             seen.add(line.sku)
         return lines
 
+    @field_validator("orderDiscount")
+    @classmethod
+    def _discount_within_the_order(cls, discount: Decimal, info: ValidationInfo) -> Decimal:
+        lines, shipping, shipping_tax = (info.data.get(n) for n in ("lines", "shippingPrice", "shippingTax"))
+        if lines is None or shipping is None or shipping_tax is None:
+            return discount  # those fields are invalid themselves and reported as such
+        if discount > _before_order_discount(lines, shipping, shipping_tax):
+            raise ValueError("exceeds the order's lines and shipping")
+        return discount
+
+    def _before_order_discount(self) -> Decimal:
+        return _before_order_discount(self.lines, self.shippingPrice, self.shippingTax)
+
     def amount_due(self) -> Decimal:
-        return sum((line.unitPrice * line.quantity for line in self.lines), Decimal("0")) + self.shippingPrice
+        """Lines (less their discounts, plus their tax) + shipping + shipping tax - order discount."""
+        return self._before_order_discount() - self.orderDiscount
+
+    def total_mismatch(self) -> TotalMismatch | None:
+        computed = self.amount_due()
+        if self.declaredTotal is None or self.declaredTotal == computed:
+            return None
+        return TotalMismatch(declared=self.declaredTotal, computed=computed)
+
+
+def _before_order_discount(lines: list[OrderLine], shipping: Decimal, shipping_tax: Decimal) -> Decimal:
+    return sum((line.amount_due() for line in lines), Decimal("0")) + shipping + shipping_tax
+
+
+class TotalMismatch(BaseModel):
+    declared: Amount
+    computed: Amount
 
 
 class TimelineEntry(BaseModel):
@@ -181,6 +229,7 @@ class Order(CanonicalOrder):
     status: OrderStatus
     statusReason: str | None = None
     total: Amount
+    totalMismatch: TotalMismatch | None = None
     createdAt: str
     updatedAt: str
 

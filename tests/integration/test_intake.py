@@ -118,3 +118,19 @@ def test_a_channel_secret_is_never_returned(client: Client) -> None:
     for _, body in (registered, updated, fetched):
         assert set(body) == {"channelId", "type", "name", "createdAt", "updatedAt"}
     assert client.call("GET", "/channels/nobody")[0] == 404
+
+
+def test_a_total_that_differs_from_the_channels_is_recorded_and_the_order_proceeds(client: Client) -> None:
+    order = canonical_order(
+        [("MUG-BLUE", 2)], shippingTax="0.40", orderDiscount="1.00", declaredTotal="29.00"
+    )
+    order["lines"][0] |= {"discountAmount": "2.50", "taxAmount": "1.80"}
+
+    status, receipt = client.deliver(order)
+    stored = client.wait_for_status(receipt["orderId"], "FULFILLING")
+
+    assert status == 202
+    # 2 x 12.50 - 2.50 + 1.80 + 5.00 shipping + 0.40 shipping tax - 1.00 = 28.70
+    assert stored["total"] == "28.70"
+    assert stored["totalMismatch"] == {"declared": "29.00", "computed": "28.70"}
+    assert stored["lines"][0]["discountAmount"] == "2.50"

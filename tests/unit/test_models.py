@@ -115,3 +115,42 @@ def test_coordinates_keep_centimetre_precision_and_stay_storable() -> None:
         {"name": "W", "latitude": 1e-200, "longitude": 12.345678912, "country": "US"}
     )
     assert (warehouse.latitude, warehouse.longitude) == (0.0, 12.3456789)
+
+
+def test_line_discounts_line_tax_shipping_tax_and_order_discount_make_the_total() -> None:
+    order = CanonicalOrder.model_validate(
+        canonical(
+            lines=[
+                {
+                    "sku": "A",
+                    "quantity": 2,
+                    "unitPrice": "10.00",
+                    "discountAmount": "3.00",
+                    "taxAmount": "1.36",
+                },
+                {"sku": "B", "quantity": 1, "unitPrice": "5.00"},
+            ],
+            shippingPrice="4.00",
+            shippingTax="0.32",
+            orderDiscount="1.00",
+        )
+    )
+    # (20 - 3 + 1.36) + 5 + 4 + 0.32 - 1
+    assert order.amount_due() == Decimal("26.68")
+    assert order.total_mismatch() is None
+
+
+def test_a_declared_total_that_differs_is_recorded_not_fixed() -> None:
+    order = CanonicalOrder.model_validate(canonical(declaredTotal="30.01"))
+
+    mismatch = order.total_mismatch()
+
+    assert mismatch is not None
+    assert (mismatch.declared, mismatch.computed) == (Decimal("30.01"), Decimal("30.00"))
+    assert CanonicalOrder.model_validate(canonical(declaredTotal="30.00")).total_mismatch() is None
+
+
+def test_discounts_cannot_exceed_what_they_discount() -> None:
+    too_much = [{"sku": "A", "quantity": 1, "unitPrice": "5.00", "discountAmount": "5.01"}]
+    assert errors_of(canonical(lines=too_much)) == {"lines.0.discountAmount"}
+    assert errors_of(canonical(orderDiscount="100.00")) == {"orderDiscount"}
