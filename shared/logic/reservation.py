@@ -25,10 +25,9 @@ def reserve(order_id: str) -> dict[str, object]:
         # Cancelled meanwhile, or a retry of a step that already succeeded.
         return _outcome(order.status)
     for _ in range(ATTEMPTS):
-        stock = {line.sku: inventory.stock_of(line.sku) for line in order.lines}
-        warehouse_id = choose_warehouse(
-            order.lines, order.shippingAddress, inventory.list_warehouses(), stock
-        )
+        units = order.units_by_sku()
+        stock = {sku: inventory.stock_of(sku) for sku in units}
+        warehouse_id = choose_warehouse(units, order.shippingAddress, inventory.list_warehouses(), stock)
         if warehouse_id is None:
             return _backorder(order, stock)
         try:
@@ -49,13 +48,14 @@ def _reserve_at(order: Order, warehouse_id: str) -> None:
         fulfillmentId=fulfillment_id(order.orderId, 1),
         orderId=order.orderId,
         warehouseId=warehouse_id,
-        lines=[FulfillmentLine(sku=line.sku, quantity=line.quantity) for line in order.lines],
+        lines=[FulfillmentLine(sku=sku, quantity=quantity) for sku, quantity in order.units_by_sku().items()],
         status=FulfillmentStatus.PENDING,
         createdAt=at,
         updatedAt=at,
     )
     held = [
-        inventory.Reservation(order.orderId, line.sku, warehouse_id, line.quantity) for line in order.lines
+        inventory.Reservation(order.orderId, sku, warehouse_id, quantity)
+        for sku, quantity in order.units_by_sku().items()
     ]
     # Action 0 is the order's status change: its failure means the order is no longer RECEIVED.
     transact(
@@ -70,7 +70,7 @@ def _reserve_at(order: Order, warehouse_id: str) -> None:
 
 
 def _backorder(order: Order, stock: dict[str, list[StockLevel]]) -> dict[str, object]:
-    short = shortages(order.lines, stock)
+    short = shortages(order.units_by_sku(), stock)
     reason = (
         "not enough stock: " + ", ".join(f"{s['sku']} ({s['available']} of {s['requested']})" for s in short)
         if short

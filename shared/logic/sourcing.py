@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 from shared.models.catalog import StockLevel, Warehouse
-from shared.models.order import Address, OrderLine
+from shared.models.order import Address
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -19,10 +18,10 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
-def can_ship_all(warehouse_id: str, lines: Iterable[OrderLine], stock: dict[str, list[StockLevel]]) -> bool:
-    for line in lines:
-        level = next((s for s in stock.get(line.sku, []) if s.warehouseId == warehouse_id), None)
-        if level is None or level.available < line.quantity:
+def can_ship_all(warehouse_id: str, units: dict[str, int], stock: dict[str, list[StockLevel]]) -> bool:
+    for sku, quantity in units.items():
+        level = next((s for s in stock.get(sku, []) if s.warehouseId == warehouse_id), None)
+        if level is None or level.available < quantity:
             return False
     return True
 
@@ -38,22 +37,22 @@ def _preference(warehouse: Warehouse, address: Address) -> tuple[float, int, str
 
 
 def choose_warehouse(
-    lines: list[OrderLine],
+    units: dict[str, int],
     address: Address,
     warehouses: list[Warehouse],
     stock: dict[str, list[StockLevel]],
 ) -> str | None:
-    candidates = [w for w in warehouses if can_ship_all(w.warehouseId, lines, stock)]
+    candidates = [w for w in warehouses if can_ship_all(w.warehouseId, units, stock)]
     if not candidates:
         return None
     return min(candidates, key=lambda w: _preference(w, address)).warehouseId
 
 
-def shortages(lines: list[OrderLine], stock: dict[str, list[StockLevel]]) -> list[dict[str, object]]:
+def shortages(units: dict[str, int], stock: dict[str, list[StockLevel]]) -> list[dict[str, object]]:
     """Lines whose SKU lacks the quantity across all warehouses together."""
     short = []
-    for line in lines:
-        available = sum(level.available for level in stock.get(line.sku, []))
-        if available < line.quantity:
-            short.append({"sku": line.sku, "requested": line.quantity, "available": available})
+    for sku, quantity in units.items():
+        available = sum(level.available for level in stock.get(sku, []))
+        if available < quantity:
+            short.append({"sku": sku, "requested": quantity, "available": available})
     return short

@@ -10,11 +10,9 @@ from shared.observability import count, logger
 
 def business_problems(order: Order) -> list[dict[str, str]]:
     problems = []
-    for line in order.lines:
-        if not inventory.sku_known(line.sku):
-            problems.append(
-                {"code": "UNKNOWN_SKU", "sku": line.sku, "message": f"SKU {line.sku} is not stocked"}
-            )
+    for sku in order.units_by_sku():
+        if not inventory.sku_known(sku):
+            problems.append({"code": "UNKNOWN_SKU", "sku": sku, "message": f"SKU {sku} is not stocked"})
     return problems
 
 

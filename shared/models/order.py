@@ -154,16 +154,6 @@ class CanonicalOrder(BaseModel):
     # The total the channel charged; a difference from the computed total is recorded, not fixed.
     declaredTotal: Amount | None = None
 
-    @field_validator("lines")
-    @classmethod
-    def _distinct_skus(cls, lines: list[OrderLine]) -> list[OrderLine]:
-        seen: set[str] = set()
-        for line in lines:
-            if line.sku in seen:
-                raise ValueError(f"SKU {line.sku} appears on more than one line; send one line per SKU")
-            seen.add(line.sku)
-        return lines
-
     @field_validator("orderDiscount")
     @classmethod
     def _discount_within_the_order(cls, discount: Decimal, info: ValidationInfo) -> Decimal:
@@ -176,6 +166,14 @@ class CanonicalOrder(BaseModel):
 
     def _before_order_discount(self) -> Decimal:
         return _before_order_discount(self.lines, self.shippingPrice, self.shippingTax)
+
+    def units_by_sku(self) -> dict[str, int]:
+        """Units to ship per SKU, in the order SKUs first appear (a SKU may be on several lines,
+        e.g. with different prices or discounts)."""
+        units: dict[str, int] = {}
+        for line in self.lines:
+            units[line.sku] = units.get(line.sku, 0) + line.quantity
+        return units
 
     def amount_due(self) -> Decimal:
         """Lines (less their discounts, plus their tax) + shipping + shipping tax - order discount."""

@@ -158,3 +158,20 @@ def test_delivered_reported_before_the_workflow_waits_for_it_is_not_lost(
     assert oms.wait_for_execution(order_id)["status"] == "SUCCEEDED"
     assert oms.last_state(order_id) == "Delivered"
     assert client.order(order_id)["status"] == "DELIVERED"
+
+
+def test_a_sku_on_two_lines_is_reserved_and_shipped_as_one_quantity(client: Client) -> None:
+    order = canonical_order([("MUG-BLUE", 1), ("TEE-M", 1), ("MUG-BLUE", 2)])
+    order["lines"][2]["unitPrice"] = "11.00"
+    order_id = client.place(order)
+
+    fulfilling = client.wait_for_status(order_id, "FULFILLING")
+
+    assert fulfilling["fulfillments"][0]["lines"] == [
+        {"sku": "MUG-BLUE", "quantity": 3},
+        {"sku": "TEE-M", "quantity": 1},
+    ]
+    assert client.stock("MUG-BLUE")["wh-west"]["reserved"] == 3
+    delivered = client.ship_and_deliver(order_id)
+    assert client.stock("MUG-BLUE")["wh-west"]["onHand"] == 7
+    assert delivered["total"] == "52.00"  # MUG 12.50 + TEE 12.50 + MUG 2 x 11.00 + 5.00 shipping

@@ -61,9 +61,15 @@ def test_each_malformed_field_is_named(overrides, field):
     assert field in errors_of(canonical(**overrides))
 
 
-def test_one_line_per_sku():
-    duplicate = [{"sku": "A", "quantity": 1, "unitPrice": "1"}, {"sku": "A", "quantity": 2, "unitPrice": "1"}]
-    assert errors_of(canonical(lines=duplicate)) == {"lines"}
+def test_a_sku_on_several_lines_is_shipped_as_their_sum():
+    repeated = [
+        {"sku": "A", "quantity": 1, "unitPrice": "10.00"},
+        {"sku": "B", "quantity": 1, "unitPrice": "3.00"},
+        {"sku": "A", "quantity": 2, "unitPrice": "9.00", "discountAmount": "1.00"},
+    ]
+    order = CanonicalOrder.model_validate(canonical(lines=repeated))
+    assert order.units_by_sku() == {"A": 3, "B": 1}
+    assert list(order.units_by_sku()) == ["A", "B"]
 
 
 def test_fulfillment_ids_lead_back_to_their_order():

@@ -2,7 +2,7 @@ import pytest
 
 from shared.logic.sourcing import choose_warehouse, distance_km, shortages
 from shared.models.catalog import StockLevel, Warehouse
-from shared.models.order import Address, OrderLine
+from shared.models.order import Address
 
 EAST = Warehouse(
     warehouseId="wh-east", name="Newark", latitude=40.73, longitude=-74.17, country="US", updatedAt="t"
@@ -14,8 +14,9 @@ BOSTON = Address(name="A", line1="1 Main", city="Boston", country="US", latitude
 NO_COORDINATES = Address(name="A", line1="1 Main", city="Boston", country="US")
 
 
-def lines(**quantities: int) -> list[OrderLine]:
-    return [OrderLine(sku=sku, quantity=q, unitPrice="1.00") for sku, q in quantities.items()]
+def lines(**quantities: int) -> dict[str, int]:
+    """Units wanted per SKU, as sourcing sees an order."""
+    return dict(quantities)
 
 
 def test_distance_between_new_york_and_los_angeles_is_about_3940_km():
