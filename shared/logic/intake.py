@@ -1,9 +1,9 @@
 """POST /webhooks/{channelId}: an order delivery from a sales channel.
 
-Order of checks: the channel exists (404), the delivery is authentic (401), the body is a valid
-order (400). Then, once per delivery (Powertools idempotency on the channel and `webhook-id`) and
-once per channel order (a conditional claim in the same transaction as the order), the order is
-stored and its workflow started.
+Order of checks: the body is at most 256 KiB (413), the channel exists (404), the delivery is
+authentic (401), the body is a valid order (400). Then, once per delivery (Powertools idempotency
+on the channel and `webhook-id`) and once per channel order (a conditional claim in the same
+transaction as the order), the order is stored and its workflow started.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from shared import aws, config, workflow
 from shared.clock import now_iso
 from shared.dal import channels, orders
-from shared.errors import InvalidRequest, NotFound, Unauthorized
+from shared.errors import InvalidRequest, NotFound, PayloadTooLarge, Unauthorized
 from shared.ids import new_order_id
 from shared.models.catalog import Channel, ChannelType
 from shared.models.order import CanonicalOrder, Order, OrderStatus
@@ -32,6 +32,9 @@ from shared.observability import correlate_with_order, count, logger
 from shared.signatures import SignatureError, verify_standard_webhook
 
 DELIVERY_MEMORY_SECONDS = 24 * 3600
+# A large marketplace order is tens of KB; anything near this is not an order. Checked first, before
+# the HMAC is computed over it.
+MAX_WEBHOOK_BYTES = 256 * 1024
 
 
 class Delivery(BaseModel):
@@ -67,6 +70,11 @@ aws.on_reset(_idempotency.cache_clear)
 
 
 def receive(channel_id: str, headers: dict[str, str], body: bytes, lambda_context: Any = None) -> Receipt:
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise PayloadTooLarge(
+            f"webhook body is {len(body)} bytes; the limit is {MAX_WEBHOOK_BYTES}",
+            {"limitBytes": MAX_WEBHOOK_BYTES},
+        )
     channel = _channel(channel_id)
     webhook_id = _authenticate(channel, headers, body)
     order = parse_canonical_order(body)

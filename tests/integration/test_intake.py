@@ -134,3 +134,18 @@ def test_a_total_that_differs_from_the_channels_is_recorded_and_the_order_procee
     assert stored["total"] == "28.70"
     assert stored["totalMismatch"] == {"declared": "29.00", "computed": "28.70"}
     assert stored["lines"][0]["discountAmount"] == "2.50"
+
+
+def test_a_body_over_the_webhook_limit_is_413_and_stores_nothing(oms: LocalOMS, client: Client) -> None:
+    from shared.logic.intake import MAX_WEBHOOK_BYTES
+
+    order = canonical_order()
+    order["customer"]["name"] = "x" * MAX_WEBHOOK_BYTES  # still signed: size is checked first
+    body = json.dumps(order).encode()
+
+    status, error = client.send("POST", f"/webhooks/{CHANNEL_ID}", signed_headers(body), body)
+
+    assert (status, error["error"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
+    assert error["error"]["details"] == {"limitBytes": MAX_WEBHOOK_BYTES}
+    assert stored_orders(client) == []
+    assert executions(oms) == []
