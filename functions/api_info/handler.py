@@ -8,11 +8,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from functions.channels_api.handler import router as channels
-from functions.fulfillment_events.handler import router as fulfillment
-from functions.intake.handler import router as intake
-from functions.inventory_api.handler import router as inventory
-from functions.orders_api.handler import router as orders
 from shared.api import (
     API_KEY_REQUIRED,
     API_TITLE,
@@ -41,6 +36,13 @@ def health() -> dict[str, str]:
 
 @cache
 def openapi_document() -> dict[str, Any]:
+    # Imported here, not at module level: /health must not pay for every API module at cold start.
+    from functions.channels_api.handler import router as channels  # noqa: PLC0415
+    from functions.fulfillment_events.handler import router as fulfillment  # noqa: PLC0415
+    from functions.intake.handler import router as intake  # noqa: PLC0415
+    from functions.inventory_api.handler import router as inventory  # noqa: PLC0415
+    from functions.orders_api.handler import router as orders  # noqa: PLC0415
+
     whole = create_resolver(router, channels, intake, orders, fulfillment, inventory)
     schema = whole.get_openapi_json_schema(
         title=API_TITLE,

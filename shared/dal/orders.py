@@ -106,6 +106,19 @@ def fulfillment_update_action(
     }
 
 
+def status_check_action(order_id: str, status: OrderStatus) -> dict[str, Any]:
+    """A transaction action that only holds while the order is in `status`."""
+    return {
+        "ConditionCheck": {
+            "TableName": table_name(),
+            "Key": order_key(order_id),
+            "ConditionExpression": "#status = :expected",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":expected": status.value},
+        }
+    }
+
+
 def put_fulfillment_action(fulfillment: Fulfillment) -> dict[str, Any]:
     item = to_item(fulfillment, **fulfillment_key(fulfillment.orderId, fulfillment.fulfillmentId))
     item["history"] = [{"status": fulfillment.status.value, "at": fulfillment.createdAt}]

@@ -133,7 +133,7 @@ def _commit_event(item: dict[str, Any], target: FulfillmentStatus, event: Fulfil
     if order_status is not None:
         actions += orders.transition_actions(item["orderId"], order_status, _reason(item, event), at)
     else:
-        actions.append(_order_must_be(item["orderId"], OrderStatus.FULFILLING))
+        actions.append(orders.status_check_action(item["orderId"], OrderStatus.FULFILLING))
     if target is FulfillmentStatus.SHIPPED:
         actions += inventory.commit_actions(inventory.reservations_of(item["orderId"]))
     transact(actions)
@@ -143,18 +143,6 @@ def _commit_event(item: dict[str, Any], target: FulfillmentStatus, event: Fulfil
 def _reason(item: dict[str, Any], event: FulfillmentEventIn) -> str:
     via = " ".join(filter(None, [event.carrier, event.trackingNumber]))
     return f"fulfillment {item['fulfillmentId']} {event.type.lower()}" + (f" ({via})" if via else "")
-
-
-def _order_must_be(order_id: str, status: OrderStatus) -> dict[str, Any]:
-    return {
-        "ConditionCheck": {
-            "TableName": orders.table_name(),
-            "Key": orders.order_key(order_id),
-            "ConditionExpression": "#status = :expected",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":expected": status.value},
-        }
-    }
 
 
 def _order_conflict(item: dict[str, Any], target: FulfillmentStatus) -> InvalidTransition:
