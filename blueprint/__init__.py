@@ -31,7 +31,15 @@ class Index:
     name: str
     partition_key: str
     sort_key: str
-    projection: Literal["ALL", "KEYS_ONLY"] = "KEYS_ONLY"
+    projection: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = "KEYS_ONLY"
+    included: tuple[str, ...] = ()
+
+    def projection_spec(self) -> dict[str, object]:
+        """The index's Projection as DynamoDB's API and CloudFormation spell it."""
+        spec: dict[str, object] = {"ProjectionType": self.projection}
+        if self.included:
+            spec["NonKeyAttributes"] = list(self.included)
+        return spec
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,28 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Queue:
+    """An SQS queue with a dead-letter queue that keeps what failed `max_receive_count` times."""
+
+    name: str
+    description: str
+    visibility_timeout_seconds: int
+    max_receive_count: int = 5
+    retention_days: int = 14
+    # AWS accounts allowed to send to it (a service that delivers from its own account).
+    sender_accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    """The function is invoked with batches from the queue; it reports failed records itself
+    (ReportBatchItemFailures), so one bad message is retried alone."""
+
+    queue: str
+    batch_size: int = 10
+
+
+@dataclass(frozen=True)
 class Function:
     """A Lambda function: where its handler is and exactly what it may touch."""
 
@@ -61,6 +91,7 @@ class Function:
     memory_mb: int = 256
     timeout_seconds: int = 10
     settings: dict[str, str] = field(default_factory=dict)
+    queue_source: QueueSource | None = None
 
     def environment_keys(self) -> list[str]:
         """Names of the environment variables whose values depend on where we run."""
@@ -119,6 +150,21 @@ CHANNELS = Table(
     partition_key="channelId",
     description="Registered sales channels and their webhook secrets.",
 )
+DELIVERIES = Table(
+    name="Deliveries",
+    env="DELIVERIES_TABLE",
+    partition_key="deliveryId",
+    indexes=(
+        Index(
+            "byChannel",
+            partition_key="channelId",
+            sort_key="deliveryId",
+            projection="INCLUDE",
+            included=("receivedAt", "source", "eventId", "result"),
+        ),
+    ),
+    description="Every authenticated channel delivery, headers and raw body, with what became of it.",
+)
 IDEMPOTENCY = Table(
     name="Idempotency",
     env="IDEMPOTENCY_TABLE",
@@ -128,7 +174,22 @@ IDEMPOTENCY = Table(
     retain_on_delete=False,
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, INVENTORY, CHANNELS, IDEMPOTENCY)}
+TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, INVENTORY, CHANNELS, DELIVERIES, IDEMPOTENCY)}
+
+# Selling Partner API notifications are sent to SQS by this Amazon account
+# (SP-API Notifications API guide, "Grant Selling Partner API permission to write to your SQS queue").
+SPAPI_NOTIFICATIONS_ACCOUNT = "437568002678"
+AMAZON_INTAKE_TIMEOUT_SECONDS = 60
+
+AMAZON_NOTIFICATIONS = Queue(
+    name="AmazonNotifications",
+    description="SP-API ORDER_CHANGE notifications for every registered Amazon seller.",
+    # AWS's advice for a Lambda event source: at least six times the function's timeout.
+    visibility_timeout_seconds=6 * AMAZON_INTAKE_TIMEOUT_SECONDS,
+    sender_accounts=(SPAPI_NOTIFICATIONS_ACCOUNT,),
+)
+
+QUEUES: dict[str, Queue] = {q.name: q for q in (AMAZON_NOTIFICATIONS,)}
 
 WORKFLOW_TIMINGS = {
     # Seconds. The warehouse must report within the timeout; PICKED/PACKED events are heartbeats.
@@ -148,8 +209,8 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="ChannelsApi",
             handler="functions.channels_api.handler.lambda_handler",
-            description="Registers sales channels.",
-            tables={"Channels": "write"},
+            description="Registers sales channels; shows their archived deliveries.",
+            tables={"Channels": "write", "Deliveries": "read"},
         ),
         Function(
             name="InventoryApi",
@@ -160,10 +221,20 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="Intake",
             handler="functions.intake.handler.lambda_handler",
-            description="Channel order webhooks: verify, de-duplicate, store, start the workflow.",
-            tables={"Channels": "read", "Orders": "write", "Idempotency": "write"},
-            workflow=("start",),
+            description="Channel order webhooks and replays: verify, archive, de-duplicate, store, start.",
+            tables={"Channels": "read", "Deliveries": "write", "Orders": "write", "Idempotency": "write"},
+            workflow=("start", "callback"),
             settings=WORKFLOW_TIMINGS,
+        ),
+        Function(
+            name="AmazonIntake",
+            handler="functions.amazon_intake.handler.lambda_handler",
+            description="Amazon ORDER_CHANGE notifications: fetch the order from SP-API, then as Intake.",
+            tables={"Channels": "read", "Deliveries": "write", "Orders": "write", "Idempotency": "write"},
+            workflow=("start", "callback"),
+            timeout_seconds=AMAZON_INTAKE_TIMEOUT_SECONDS,
+            settings=WORKFLOW_TIMINGS,
+            queue_source=QueueSource(AMAZON_NOTIFICATIONS.name, batch_size=5),
         ),
         Function(
             name="OrdersApi",
@@ -214,6 +285,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/openapi.json", "ApiInfo"),
     Route("PUT", "/channels/{channelId}", "ChannelsApi"),
     Route("GET", "/channels/{channelId}", "ChannelsApi"),
+    Route("GET", "/channels/{channelId}/deliveries", "ChannelsApi"),
+    Route("GET", "/channels/{channelId}/deliveries/{deliveryId}", "ChannelsApi"),
+    Route("POST", "/channels/{channelId}/replay", "Intake"),
     Route("POST", "/webhooks/{channelId}", "Intake", api_key_required=False),
     Route("GET", "/orders", "OrdersApi"),
     Route("GET", "/orders/{orderId}", "OrdersApi"),

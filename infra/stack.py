@@ -11,6 +11,7 @@ from blueprint import ORDER_WORKFLOW, WORKFLOWS
 
 from .constructs.api import Api
 from .constructs.functions import Functions
+from .constructs.queues import Queues
 from .constructs.tables import Tables
 from .constructs.workflow import Workflow
 
@@ -19,7 +20,9 @@ class OmsStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         tables = Tables(self, "Tables")
+        queues = Queues(self, "Queues")
         functions = Functions(self, "Functions", tables=tables.by_name)
+        functions.connect_queues(queues.by_name)
         workflows = {
             name: Workflow(self, name, spec=spec, functions=functions.by_name)
             for name, spec in WORKFLOWS.items()
@@ -31,5 +34,13 @@ class OmsStack(Stack):
         CfnOutput(self, "ApiKeyId", value=api.api_key.key_id, description="Id of the generated API key.")
         for name, workflow in workflows.items():
             CfnOutput(self, f"{name}Arn", value=workflow.state_machine.state_machine_arn)
+        for name, queue in queues.by_name.items():
+            CfnOutput(
+                self,
+                f"{name}QueueArn",
+                value=queue.queue_arn,
+                description="Register as the SP-API notifications destination (createDestination).",
+            )
+            CfnOutput(self, f"{name}DeadLetterQueueUrl", value=queues.dead_letters[name].queue_url)
         for name, table in tables.by_name.items():
             CfnOutput(self, f"{name}TableName", value=table.table_name)

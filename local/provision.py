@@ -19,9 +19,11 @@ from blueprint import (
     COMMON_ENVIRONMENT,
     FUNCTIONS,
     ORDER_WORKFLOW,
+    QUEUES,
     TABLES,
     WORKFLOWS,
     Function,
+    Queue,
     Table,
     Workflow,
 )
@@ -61,6 +63,12 @@ class Naming:
     def state_machine(self, workflow: Workflow) -> str:
         return f"{self.prefix}-{workflow.name}"
 
+    def queue(self, queue: Queue) -> str:
+        return f"{self.prefix}-{queue.name}"
+
+    def dead_letter_queue(self, queue: Queue) -> str:
+        return f"{self.prefix}-{queue.name}-dlq"
+
     def role(self) -> str:
         return f"{self.prefix}-local-execution"
 
@@ -80,6 +88,8 @@ class Deployment:
     definitions: dict[str, str]
     # The union of every handler's environment (values never conflict between functions).
     environment: dict[str, str]
+    queue_urls: dict[str, str]
+    dead_letter_queue_urls: dict[str, str]
 
     @property
     def order_workflow_arn(self) -> str:
@@ -144,6 +154,8 @@ def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deploy
     """Create every blueprint resource through `session`'s clients (moto in-process or on a port)."""
     dynamodb = session.client("dynamodb")
     table_names = {table.name: _create_table(dynamodb, table, naming) for table in TABLES.values()}
+    sqs = session.client("sqs")
+    queues = {queue.name: _create_queue(sqs, queue, naming) for queue in QUEUES.values()}
     # Functions need the state machine ARN and the state machine needs the function ARNs: like
     # CloudFormation, know the state machine ARN from its name before creating it.
     state_machine_arns = _state_machine_arns(session, naming)
@@ -163,7 +175,30 @@ def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deploy
         state_machine_arns=state_machine_arns,
         definitions=definitions,
         environment=handler_environment(resources),
+        queue_urls={name: urls[0] for name, urls in queues.items()},
+        dead_letter_queue_urls={name: urls[1] for name, urls in queues.items()},
     )
+
+
+def _create_queue(sqs: Any, queue: Queue, naming: Naming) -> tuple[str, str]:
+    """The queue and its dead-letter queue, as the stack makes them; returns both URLs."""
+    retention = str(queue.retention_days * 24 * 3600)
+    dead_letters = sqs.create_queue(
+        QueueName=naming.dead_letter_queue(queue), Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)}
+    )["QueueUrl"]
+    dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": str(queue.max_receive_count)}
+    url: str = sqs.create_queue(
+        QueueName=naming.queue(queue),
+        Attributes={
+            "VisibilityTimeout": str(queue.visibility_timeout_seconds),
+            "MessageRetentionPeriod": retention,
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
+    return url, dead_letters
 
 
 def _state_machine_arns(session: boto3.Session, naming: Naming) -> dict[str, str]:
@@ -193,7 +228,7 @@ def _create_table(dynamodb: Any, table: Table, naming: Naming) -> str:
             {
                 "IndexName": index.name,
                 "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": index.projection},
+                "Projection": index.projection_spec(),
             }
             for index in table.indexes
         ]

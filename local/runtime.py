@@ -36,6 +36,7 @@ from local import gateway, moto_patches
 from local.gateway import GatewayResponse, GatewayServer
 from local.invoker import REGISTRY, Handler, RegisteredFunction
 from local.provision import DEFAULT_NAMING, Deployment, Naming, provision
+from local.queue_poller import QueuePoller, start_pollers
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +201,7 @@ class LocalOMS:
             else InProcessAws()
         )
         self._gateway_server: GatewayServer | None = None
+        self._pollers: list[QueuePoller] = []
         self._log_levels: dict[str, int] = {}
         self._deployment: Deployment | None = None
         self._clients: dict[str, Any] = {}
@@ -228,6 +230,9 @@ class LocalOMS:
         self._environment.set(self._deployment.environment)
         _forget_handler_clients()
         self._register_handlers(self._deployment)
+        self._pollers = start_pollers(
+            self.client("sqs"), self._deployment.queue_urls, self.session.region_name
+        )
         if self._gateway_port is not None:
             self._gateway_server = GatewayServer("127.0.0.1", self._gateway_port).start()
 
@@ -238,6 +243,9 @@ class LocalOMS:
         try:
             if self._gateway_server is not None:
                 self._gateway_server.stop()
+            for poller in self._pollers:
+                poller.stop()
+            self._pollers = []
             if self._deployment is not None:
                 self._stop_running_executions()
         finally:

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def now_iso() -> str:
     """UTC timestamp with milliseconds, lexically sortable."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC))
+
+
+def iso_in(seconds: float) -> str:
+    """The timestamp `seconds` from now, in the same format."""
+    return iso(datetime.now(UTC) + timedelta(seconds=seconds))
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

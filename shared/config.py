@@ -42,3 +42,7 @@ def workflow_timings() -> dict[str, int]:
         "fulfillmentHeartbeatSeconds": int(required("FULFILLMENT_HEARTBEAT_SECONDS")),
         "deliveryTimeoutSeconds": int(required("DELIVERY_TIMEOUT_SECONDS")),
     }
+
+
+def deliveries_table() -> str:
+    return required("DELIVERIES_TABLE")

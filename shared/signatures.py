@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping, Sequence
 
 STANDARD_WEBHOOK_TOLERANCE_SECONDS = 5 * 60
 
@@ -53,3 +54,31 @@ def verify_standard_webhook(
     if not any(hmac.compare_digest(expected, candidate) for candidate in signatures.split()):
         raise SignatureError("no signature matches")
     return message_id
+
+
+def base64_hmac_sha256(secret: str, body: bytes) -> str:
+    """base64(HMAC-SHA256(key=UTF-8 secret, msg=raw body)): Shopify's and WooCommerce's scheme."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def verify_base64_hmac(header: str, secrets: Sequence[str], headers: Mapping[str, str], body: bytes) -> None:
+    """Accept the delivery if the `header` (lower-case name) matches one of `secrets` (the current
+    one, then the previous one during a rotation); raise SignatureError otherwise.
+
+    An empty secret is never used: its HMAC is a checksum anyone can compute. Every secret is tried
+    (no early exit), so the time taken does not tell which one matched.
+    """
+    received = headers.get(header, "").strip()
+    if not received:
+        raise SignatureError(f"missing {header} header")
+    usable = [secret for secret in secrets if secret]
+    if not usable:
+        raise SignatureError("no webhook secret is configured for this channel")
+    received_bytes = received.encode("utf-8")
+    matches = [
+        hmac.compare_digest(base64_hmac_sha256(secret, body).encode("ascii"), received_bytes)
+        for secret in usable
+    ]
+    if not any(matches):
+        raise SignatureError(f"{header} does not match the body")

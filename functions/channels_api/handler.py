@@ -1,17 +1,18 @@
-"""PUT/GET /channels/{channelId}: register a sales channel and its webhook secret."""
+"""PUT/GET /channels/{channelId}: register a sales channel; GET its archived deliveries."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
-from shared.dal import channels
+from shared.dal import channels, deliveries
 from shared.errors import NotFound
 from shared.models.catalog import ChannelIn, ChannelView, Identifier
+from shared.models.intake import DeliveryList, DeliveryView
 
 router = APIGatewayRouter()
 
@@ -44,6 +45,41 @@ def get_channel(channelId: ChannelId) -> ChannelView:
     if channel is None:
         raise NotFound(f"channel {channelId} is not registered")
     return channel.public_view()
+
+
+@router.get(
+    "/channels/<channelId>/deliveries",
+    summary="The channel's archived deliveries, newest first, with what became of each",
+    tags=["Channels"],
+    security=API_KEY_REQUIRED,
+)
+def list_deliveries(
+    channelId: ChannelId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> DeliveryList:
+    _require(channelId)
+    return deliveries.list_for_channel(channelId, limit, cursor)
+
+
+@router.get(
+    "/channels/<channelId>/deliveries/<deliveryId>",
+    summary="One archived delivery: its headers and exact body",
+    tags=["Channels"],
+    security=API_KEY_REQUIRED,
+)
+def get_delivery(
+    channelId: ChannelId, deliveryId: Annotated[str, Path(min_length=1, max_length=64)]
+) -> DeliveryView:
+    delivery = deliveries.get(deliveryId)
+    if delivery is None or delivery.channelId != channelId:
+        raise NotFound(f"delivery {deliveryId} of channel {channelId} does not exist")
+    return delivery.view()
+
+
+def _require(channel_id: str) -> None:
+    if channels.get(channel_id) is None:
+        raise NotFound(f"channel {channel_id} is not registered")
 
 
 app = create_resolver(router)

@@ -9,7 +9,9 @@ from aws_cdk import Duration, IgnoreMode, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -122,6 +124,18 @@ class Functions(Construct):
         for table_name in spec.tables:
             if TABLES[table_name].indexes:
                 acknowledge(role, _index_finding(self._tables[table_name]), INDEX_REASON)
+
+    def connect_queues(self, queues: Mapping[str, sqs.Queue]) -> None:
+        """Invoke each queue-fed function with batches from its queue (the mapping grants receive)."""
+        for spec in FUNCTIONS.values():
+            if spec.queue_source is not None:
+                self.by_name[spec.name].add_event_source(
+                    event_sources.SqsEventSource(
+                        queues[spec.queue_source.queue],
+                        batch_size=spec.queue_source.batch_size,
+                        report_batch_item_failures=True,
+                    )
+                )
 
     def connect_workflow(self, state_machine: sfn.StateMachine) -> None:
         """Give the functions that start the order workflow its ARN and the right to start it."""

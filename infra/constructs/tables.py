@@ -41,6 +41,7 @@ class Tables(Construct):
                 partition_key=dynamodb.Attribute(name=index.partition_key, type=STRING),
                 sort_key=dynamodb.Attribute(name=index.sort_key, type=STRING),
                 projection_type=dynamodb.ProjectionType(index.projection),
+                non_key_attributes=list(index.included) or None,
             )
         tag_with_blueprint_name(table, "Table", spec.name)
         return table

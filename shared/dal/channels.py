@@ -1,15 +1,24 @@
-"""Channels table: one item per registered sales channel."""
+"""Channels table: one item per registered sales channel, plus one claim per Amazon seller and
+marketplace (`AMAZON#<sellerId>#<marketplaceId>`), so a notification finds exactly one channel."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared import config
-from shared.clock import now_iso
-from shared.dal.dynamo import plain, table, to_item
-from shared.models.catalog import Channel, ChannelIn
+from shared.clock import iso_in, now_iso
+from shared.dal.dynamo import TransactionConflict, plain, table, to_item, transact
+from shared.errors import Conflict
+from shared.models.catalog import SECRET_ROTATION_GRACE_SECONDS, AmazonSettings, Channel, ChannelIn
 
 
 def _name() -> str:
     return config.channels_table()
+
+
+def _amazon_claim_id(settings: AmazonSettings) -> str:
+    # '#' cannot occur in a channel id, so claims never collide with channels.
+    return f"AMAZON#{settings.sellerId}#{settings.marketplaceId}"
 
 
 def get(channel_id: str) -> Channel | None:
@@ -17,8 +26,18 @@ def get(channel_id: str) -> Channel | None:
     return Channel.model_validate(plain(item)) if item else None
 
 
+def for_amazon_seller(seller_id: str, marketplace_id: str) -> Channel | None:
+    key = {"channelId": f"AMAZON#{seller_id}#{marketplace_id}"}
+    claim = table(_name()).get_item(Key=key, ConsistentRead=True).get("Item")
+    return get(claim["claimedBy"]) if claim else None
+
+
 def put(channel_id: str, data: ChannelIn) -> tuple[Channel, bool]:
-    """Create or replace a channel; returns it and whether it is new."""
+    """Create or replace a channel; returns it and whether it is new.
+
+    A changed webhook secret leaves the old one valid for a grace period (deliveries signed before
+    the change are still being retried). An Amazon seller and marketplace belong to one channel only.
+    """
     existing = get(channel_id)
     now = now_iso()
     channel = Channel(
@@ -26,8 +45,51 @@ def put(channel_id: str, data: ChannelIn) -> tuple[Channel, bool]:
         type=data.type,
         name=data.name,
         webhookSecret=data.webhookSecret,
+        shopDomain=data.shopDomain,
+        amazon=data.amazon,
         createdAt=existing.createdAt if existing else now,
         updatedAt=now,
+        **_rotation(existing, data),
     )
-    table(_name()).put_item(Item=to_item(channel))
+    actions: list[dict[str, Any]] = [{"Put": {"TableName": _name(), "Item": to_item(channel)}}]
+    new_claim = _amazon_claim_id(data.amazon) if data.amazon else None
+    old_claim = _amazon_claim_id(existing.amazon) if existing and existing.amazon else None
+    if new_claim:
+        actions.append(
+            {
+                "Put": {
+                    "TableName": _name(),
+                    "Item": {"channelId": new_claim, "claimedBy": channel_id},
+                    "ConditionExpression": "attribute_not_exists(channelId) OR claimedBy = :me",
+                    "ExpressionAttributeValues": {":me": channel_id},
+                }
+            }
+        )
+    if old_claim and old_claim != new_claim:
+        actions.append({"Delete": {"TableName": _name(), "Key": {"channelId": old_claim}}})
+    try:
+        transact(actions)
+    except TransactionConflict as conflict:
+        if not conflict.failed(1):
+            raise
+        assert data.amazon is not None
+        raise Conflict(
+            f"Amazon seller {data.amazon.sellerId} in marketplace {data.amazon.marketplaceId} "
+            "is already registered as another channel",
+            {"sellerId": data.amazon.sellerId, "marketplaceId": data.amazon.marketplaceId},
+        ) from conflict
     return channel, existing is None
+
+
+def _rotation(existing: Channel | None, data: ChannelIn) -> dict[str, str | None]:
+    if existing is None or existing.webhookSecret is None:
+        return {}
+    if existing.webhookSecret == data.webhookSecret:
+        return {
+            "previousWebhookSecret": existing.previousWebhookSecret,
+            "previousSecretValidUntil": existing.previousSecretValidUntil,
+        }
+    return {
+        "previousWebhookSecret": existing.webhookSecret,
+        "previousSecretValidUntil": iso_in(SECRET_ROTATION_GRACE_SECONDS),
+    }

@@ -147,6 +147,8 @@ def create(order: Order) -> None:
         {"Put": {"TableName": table_name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
         timeline_put(order.orderId, OrderStatus.RECEIVED.value, order.createdAt, None),
     ]
+    if order.status is not OrderStatus.RECEIVED:  # rejected at intake
+        actions.append(timeline_put(order.orderId, order.status.value, order.createdAt, order.statusReason))
     try:
         transact(actions)
     except TransactionConflict as conflict:
@@ -156,6 +158,12 @@ def create(order: Order) -> None:
             Key=claim_key(order.channelId, order.channelOrderId), ConsistentRead=True
         )
         raise DuplicateChannelOrder(existing["Item"]["orderId"]) from conflict
+
+
+def claimed_order_id(channel_id: str, channel_order_id: str) -> str | None:
+    """The OMS order holding this channel order, if any."""
+    claim = table(table_name()).get_item(Key=claim_key(channel_id, channel_order_id), ConsistentRead=True)
+    return claim["Item"]["orderId"] if "Item" in claim else None
 
 
 def get(order_id: str) -> Order | None:

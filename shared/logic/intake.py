@@ -1,17 +1,19 @@
-"""POST /webhooks/{channelId}: an order delivery from a sales channel.
+"""Channel deliveries in, orders out: the same steps for every channel.
 
-Order of checks: the body is at most 256 KiB (413), the channel exists (404), the delivery is
-authentic (401), the body is a valid order (400). Then, once per delivery (Powertools idempotency
-on the channel and `webhook-id`) and once per channel order (a conditional claim in the same
-transaction as the order), the order is stored and its workflow started.
+A webhook (`POST /webhooks/{channelId}`) is checked in this order: the body is at most 256 KiB
+(413), the channel exists (404), the delivery is authentic for the channel's type (401). It is then
+archived as it arrived, and only then interpreted by its channel's adapter (400 names the fields).
+What it means is applied once per channel event (Powertools idempotency on the channel and the
+adapter's event id) and once per channel order (a conditional claim written with the order).
+Queue-delivered channels (Amazon) join at `apply_once` through `shared.logic.amazon_intake`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -19,17 +21,35 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from pydantic import BaseModel, ValidationError
 
 from shared import aws, config, workflow
+from shared.channels import (
+    Acknowledged,
+    Headers,
+    Inbound,
+    OrderCancelled,
+    OrderPlaced,
+    lower_keys,
+    shopify,
+    standard,
+    woocommerce,
+)
 from shared.clock import now_iso
-from shared.dal import channels, orders
-from shared.errors import InvalidRequest, NotFound, PayloadTooLarge, Unauthorized
+from shared.dal import channels, deliveries, orders
+from shared.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, Unauthorized
 from shared.ids import new_order_id
+from shared.logic import cancellation
 from shared.models.catalog import Channel, ChannelType
-from shared.models.order import CanonicalOrder, Order, OrderStatus
+from shared.models.intake import Delivery, DeliveryResult, Outcome, WebhookReceipt
+from shared.models.order import (
+    ORDER_TRANSITIONS,
+    CanonicalOrder,
+    FieldProblem,
+    Order,
+    OrderStatus,
+)
 from shared.observability import correlate_with_order, count, logger
-from shared.signatures import SignatureError, verify_standard_webhook
+from shared.signatures import SignatureError
 
 DELIVERY_MEMORY_SECONDS = 24 * 3600
 # A large marketplace order is tens of KB; anything near this is not an order. Checked first, before
@@ -37,29 +57,113 @@ DELIVERY_MEMORY_SECONDS = 24 * 3600
 MAX_WEBHOOK_BYTES = 256 * 1024
 
 
-class Delivery(BaseModel):
-    channelId: str
-    webhookId: str
-    bodySha256: str
-    order: dict[str, Any]
+class WebhookAdapter(Protocol):
+    def authenticate(self, secrets: Sequence[str], headers: Headers, body: bytes) -> None: ...
+
+    def interpret(self, headers: Headers, body: bytes) -> Inbound: ...
 
 
-class Receipt(BaseModel):
-    orderId: str
-    status: str
-    created: bool
+WEBHOOK_ADAPTERS: dict[ChannelType, WebhookAdapter] = {
+    ChannelType.API: standard,
+    ChannelType.SHOPIFY: shopify,
+    ChannelType.WOOCOMMERCE: woocommerce,
+}
+
+
+def receive(
+    channel_id: str, headers: dict[str, str], body: bytes, lambda_context: Any = None
+) -> WebhookReceipt:
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise PayloadTooLarge(
+            f"webhook body is {len(body)} bytes; the limit is {MAX_WEBHOOK_BYTES}",
+            {"limitBytes": MAX_WEBHOOK_BYTES},
+        )
+    channel = _webhook_channel(channel_id)
+    _authenticate(channel, lower_keys(headers), body)
+    delivery = deliveries.archive(channel_id, "webhook", headers, body)
+    result = process_webhook(channel, delivery, lambda_context)
+    return WebhookReceipt(deliveryId=delivery.deliveryId, **result.model_dump())
+
+
+def _webhook_channel(channel_id: str) -> Channel:
+    channel = channels.get(channel_id)
+    if channel is None:
+        raise NotFound(f"channel {channel_id} is not registered")
+    if channel.type not in WEBHOOK_ADAPTERS:
+        raise InvalidRequest(
+            f"channel {channel_id} is of type {channel.type.value}, which delivers through its queue, "
+            "not webhooks",
+            {"channelId": channel_id, "type": channel.type.value},
+        )
+    return channel
+
+
+def _authenticate(channel: Channel, headers: Headers, body: bytes) -> None:
+    try:
+        WEBHOOK_ADAPTERS[channel.type].authenticate(channel.secrets(now_iso()), headers, body)
+        _check_shop(channel, headers)
+    except SignatureError as refused:
+        logger.warning(
+            "webhook signature refused",
+            extra={
+                "channel_id": channel.channelId,
+                "channel_type": channel.type.value,
+                "reason": str(refused),
+            },
+        )
+        count("WebhookSignatureRefused")
+        raise Unauthorized(f"webhook signature refused: {refused}") from refused
+
+
+def _check_shop(channel: Channel, headers: Headers) -> None:
+    # A Shopify app's secret is the same for every shop that installs it: the domain tells them apart.
+    if channel.shopDomain and headers.get("x-shopify-shop-domain") != channel.shopDomain:
+        raise SignatureError("the delivery is for another shop than this channel's shopDomain")
+
+
+def process_webhook(channel: Channel, delivery: Delivery, lambda_context: Any = None) -> DeliveryResult:
+    """Interpret an archived webhook delivery and apply it (also what a replay does)."""
+    try:
+        inbound = WEBHOOK_ADAPTERS[channel.type].interpret(lower_keys(delivery.headers), delivery.body)
+    except InvalidRequest as invalid:
+        record_invalid(delivery.deliveryId, invalid)
+        raise
+    event = ChannelEvent(inbound.eventId, inbound.fingerprint, _applier(inbound))
+    return apply_once(channel, delivery, event, lambda_context)
+
+
+def record_invalid(delivery_id: str, invalid: InvalidRequest) -> None:
+    errors = invalid.details if isinstance(invalid.details, list) else None
+    deliveries.record_result(
+        delivery_id, DeliveryResult(outcome=Outcome.INVALID, reason=invalid.message, errors=errors)
+    )
+    count("DeliveryInvalid")
+
+
+def _applier(inbound: Inbound) -> Callable[[str, str], DeliveryResult]:
+    action = inbound.action
+    if isinstance(action, OrderPlaced):
+        return lambda channel_id, delivery_id: create_order(channel_id, action.order, delivery_id)
+    if isinstance(action, OrderCancelled):
+        return lambda channel_id, _: cancel_channel_order(channel_id, action.channelOrderId, action.reason)
+    return lambda _, __: acknowledge(action)
+
+
+# Once per channel event ----------------------------------------------------------------------------
 
 
 def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    return {**response, "created": False}
+    if response.get("outcome") == Outcome.CREATED.value:
+        return {**response, "outcome": Outcome.DUPLICATE.value}
+    return response
 
 
 @cache
 def _idempotency() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
     store = DynamoDBPersistenceLayer(table_name=config.idempotency_table())
     settings = IdempotencyConfig(
-        event_key_jmespath="[channelId, webhookId]",
-        payload_validation_jmespath="bodySha256",
+        event_key_jmespath="[channelId, eventId]",
+        payload_validation_jmespath="fingerprint",
         expires_after_seconds=DELIVERY_MEMORY_SECONDS,
         response_hook=_mark_replayed,
     )
@@ -69,98 +173,136 @@ def _idempotency() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
 aws.on_reset(_idempotency.cache_clear)
 
 
-def receive(channel_id: str, headers: dict[str, str], body: bytes, lambda_context: Any = None) -> Receipt:
-    if len(body) > MAX_WEBHOOK_BYTES:
-        raise PayloadTooLarge(
-            f"webhook body is {len(body)} bytes; the limit is {MAX_WEBHOOK_BYTES}",
-            {"limitBytes": MAX_WEBHOOK_BYTES},
-        )
-    channel = _channel(channel_id)
-    webhook_id = _authenticate(channel, headers, body)
-    order = parse_canonical_order(body)
-    delivery = Delivery(
-        channelId=channel_id,
-        webhookId=webhook_id,
-        bodySha256=hashlib.sha256(body).hexdigest(),
-        order=order.model_dump(mode="json"),
-    )
+@dataclass(frozen=True)
+class ChannelEvent:
+    """One event of a channel: its id, what identifies its content, and what applying it does
+    (given the channel id and the delivery id)."""
+
+    event_id: str
+    fingerprint: str
+    apply: Callable[[str, str], DeliveryResult]
+
+
+def apply_once(
+    channel: Channel, delivery: Delivery, event: ChannelEvent, lambda_context: Any = None
+) -> DeliveryResult:
+    """Apply one channel event unless it was applied before; record the result on the delivery.
+
+    The same event id with a different fingerprint is a Conflict (409): the channel reused an id.
+    """
+    deliveries.record_event_id(delivery.deliveryId, event.event_id)
     store, settings = _idempotency()
     if lambda_context is not None:
         settings.register_lambda_context(lambda_context)
-    accept_once = idempotent_function(
-        data_keyword_argument="delivery", persistence_store=store, config=settings
-    )(_accept)
-    return Receipt.model_validate(accept_once(delivery=delivery.model_dump()))
+    once = idempotent_function(data_keyword_argument="event", persistence_store=store, config=settings)(
+        _apply_event
+    )
+    key = {"channelId": channel.channelId, "eventId": event.event_id, "fingerprint": event.fingerprint}
+    result = DeliveryResult.model_validate(
+        once(event=key, delivery_id=delivery.deliveryId, applier=event.apply)
+    )
+    deliveries.record_result(delivery.deliveryId, result)
+    if result.orderId:
+        correlate_with_order(result.orderId)
+    return result
 
 
-def _channel(channel_id: str) -> Channel:
-    channel = channels.get(channel_id)
-    if channel is None:
-        raise NotFound(f"channel {channel_id} is not registered")
-    if channel.type is not ChannelType.API:
-        raise InvalidRequest(
-            f"channel type {channel.type.value} is not accepted yet; only 'api' channels are",
-            {"channelId": channel_id, "type": channel.type.value},
-        )
-    return channel
+def _apply_event(
+    event: dict[str, str], delivery_id: str, applier: Callable[[str, str], DeliveryResult]
+) -> dict[str, Any]:
+    return applier(event["channelId"], delivery_id).model_dump(mode="json")
 
 
-def _authenticate(channel: Channel, headers: dict[str, str], body: bytes) -> str:
-    try:
-        return verify_standard_webhook(channel.webhookSecret, headers, body)
-    except SignatureError as refused:
-        logger.warning(
-            "webhook signature refused", extra={"channel_id": channel.channelId, "reason": str(refused)}
-        )
-        count("WebhookSignatureRefused")
-        raise Unauthorized(f"webhook signature refused: {refused}") from refused
+# What an event does --------------------------------------------------------------------------------
 
 
-def parse_canonical_order(body: bytes) -> CanonicalOrder:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest("body is not valid JSON", [{"field": "body", "message": str(exc)}]) from exc
-    try:
-        return CanonicalOrder.model_validate(data)
-    except ValidationError as invalid:
-        raise InvalidRequest("order is invalid", field_errors(invalid)) from invalid
-
-
-def field_errors(invalid: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": error["msg"]}
-        for error in invalid.errors(include_url=False)
-    ]
-
-
-def _accept(delivery: dict[str, Any]) -> dict[str, Any]:
-    canonical = CanonicalOrder.model_validate(delivery["order"])
+def create_order(channel_id: str, canonical: CanonicalOrder, delivery_id: str) -> DeliveryResult:
     at = now_iso()
     order = Order(
         **canonical.model_dump(),
         orderId=new_order_id(),
-        channelId=delivery["channelId"],
+        channelId=channel_id,
         status=OrderStatus.RECEIVED,
         total=canonical.amount_due(),
         totalMismatch=canonical.total_mismatch(),
+        deliveryId=delivery_id,
         createdAt=at,
         updatedAt=at,
     )
+    result = _store(order)
+    if result.outcome is Outcome.CREATED and order.totalMismatch is not None:
+        logger.warning(
+            "channel total differs from the computed total", extra=order.totalMismatch.model_dump()
+        )
+        count("OrderTotalMismatch")
+    assert result.orderId is not None
+    # Also on a duplicate: if an earlier attempt stored the order but failed to start, this heals it.
+    workflow.start(result.orderId)
+    return result
+
+
+def create_rejected_order(
+    channel_id: str, channel_order_id: str, problems: list[dict[str, str]], delivery_id: str
+) -> DeliveryResult:
+    """A queue channel's invalid order: nobody can be told 400, so it is kept as REJECTED with why."""
+    at = now_iso()
+    reason = "invalid order from the channel: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    order = Order(
+        channelOrderId=channel_order_id,
+        orderId=new_order_id(),
+        channelId=channel_id,
+        status=OrderStatus.REJECTED,
+        statusReason=reason[:1000],
+        problems=[FieldProblem.model_validate(p) for p in problems],
+        deliveryId=delivery_id,
+        createdAt=at,
+        updatedAt=at,
+    )
+    result = _store(order)
+    if result.outcome is Outcome.CREATED:
+        count("OrderRejectedAtIntake")
+        return result.model_copy(update={"outcome": Outcome.REJECTED, "reason": order.statusReason})
+    return result
+
+
+def _store(order: Order) -> DeliveryResult:
     try:
         orders.create(order)
-        receipt = Receipt(orderId=order.orderId, status=order.status.value, created=True)
-        count("OrderReceived")
-        if order.totalMismatch is not None:
-            logger.warning(
-                "channel total differs from the computed total", extra=order.totalMismatch.model_dump()
-            )
-            count("OrderTotalMismatch")
     except orders.DuplicateChannelOrder as duplicate:
         existing = orders.require(duplicate.order_id)
-        receipt = Receipt(orderId=existing.orderId, status=existing.status.value, created=False)
         count("DuplicateChannelOrder")
-    correlate_with_order(receipt.orderId)
-    # Also on a duplicate: if an earlier attempt stored the order but failed to start, this heals it.
-    workflow.start(receipt.orderId)
-    return receipt.model_dump()
+        return DeliveryResult(outcome=Outcome.DUPLICATE, orderId=existing.orderId, status=existing.status)
+    count("OrderReceived")
+    return DeliveryResult(outcome=Outcome.CREATED, orderId=order.orderId, status=order.status)
+
+
+def cancel_channel_order(channel_id: str, channel_order_id: str, reason: str) -> DeliveryResult:
+    """The channel cancelled an order. Done if it has not shipped; reported, not refused, if it has:
+    refusing the webhook would only make the channel retry it."""
+    order_id = orders.claimed_order_id(channel_id, channel_order_id)
+    if order_id is None:
+        return DeliveryResult(
+            outcome=Outcome.IGNORED, reason=f"no order {channel_order_id} from this channel to cancel"
+        )
+    try:
+        cancelled = cancellation.cancel(order_id, reason)
+    except Conflict:
+        current = orders.require(order_id)
+        if OrderStatus.CANCELLED in ORDER_TRANSITIONS[current.status]:
+            raise  # it changed while cancelling: a retry of the delivery will cancel it
+        logger.warning(
+            "channel cancelled an order that can no longer be cancelled", extra={"order_id": order_id}
+        )
+        count("ChannelCancelTooLate")
+        return DeliveryResult(
+            outcome=Outcome.NOT_CANCELLED,
+            orderId=order_id,
+            status=current.status,
+            reason=f"the order is {current.status.value} and can no longer be cancelled",
+        )
+    return DeliveryResult(outcome=Outcome.CANCELLED, orderId=order_id, status=cancelled.status)
+
+
+def acknowledge(action: Acknowledged) -> DeliveryResult:
+    count("DeliveryIgnored")
+    return DeliveryResult(outcome=Outcome.IGNORED, reason=action.reason)

@@ -24,6 +24,9 @@ def reserve(order_id: str) -> dict[str, object]:
     if order.status is not OrderStatus.RECEIVED:
         # Cancelled meanwhile, or a retry of a step that already succeeded.
         return _outcome(order.status)
+    if order.shippingAddress is None:
+        # Only orders rejected at intake lack an address, and they never reach a workflow.
+        raise ValueError(f"order {order_id} has no shipping address")
     for _ in range(ATTEMPTS):
         units = order.units_by_sku()
         stock = {sku: inventory.stock_of(sku) for sku in units}

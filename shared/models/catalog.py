@@ -12,7 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
+    model_validator,
 )
 
 from shared.signatures import standard_webhook_key
@@ -44,42 +44,131 @@ class ChannelType(StrEnum):
     AMAZON = "amazon"
 
 
+Secret = Annotated[str, StringConstraints(min_length=16, max_length=512)]
+HttpUrl = Annotated[str, StringConstraints(max_length=512, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
+AmazonId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Z0-9]+$")]
+
+# Deliveries signed with the secret a channel had before its last change keep being accepted this long,
+# so retries of deliveries made before a rotation are not lost.
+SECRET_ROTATION_GRACE_SECONDS = 24 * 3600
+
+SPAPI_TOKEN_ENDPOINT = "https://api.amazon.com/auth/o2/token"
+
+
+class AmazonSettings(BaseModel):
+    """Where and how the OMS fetches orders of one Amazon seller in one marketplace (SP-API)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sellerId: AmazonId
+    marketplaceId: AmazonId
+    endpoint: HttpUrl = Field(
+        description="SP-API regional endpoint, e.g. https://sellingpartnerapi-na.amazon.com"
+    )
+    tokenEndpoint: HttpUrl = SPAPI_TOKEN_ENDPOINT
+    clientId: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    clientSecret: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    refreshToken: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+class AmazonSettingsView(BaseModel):
+    sellerId: str
+    marketplaceId: str
+    endpoint: str
+    tokenEndpoint: str
+
+
 class ChannelIn(BaseModel):
+    """`webhookSecret` for webhook channels (api, shopify, woocommerce); `amazon` for Amazon.
+
+    api: a Standard Webhooks secret (`whsec_` + base64, or any string used as raw bytes).
+    shopify: the app's client secret; `shopDomain`, if set, must match X-Shopify-Shop-Domain.
+    woocommerce: the webhook's secret.
+    Changing the secret keeps the previous one valid for 24 hours.
+    """
+
     model_config = ConfigDict(extra="forbid")
     type: ChannelType
-    webhookSecret: Annotated[str, StringConstraints(min_length=16, max_length=512)]
+    webhookSecret: Secret | None = None
     name: Annotated[str, StringConstraints(max_length=256)] | None = None
+    shopDomain: Annotated[str, StringConstraints(max_length=255, pattern=r"^[a-z0-9][a-z0-9.-]*$")] | None = (
+        None
+    )
+    amazon: AmazonSettings | None = None
 
-    @field_validator("webhookSecret")
-    @classmethod
-    def _usable_as_key(cls, secret: str) -> str:
+    @model_validator(mode="after")
+    def _settings_fit_the_type(self) -> ChannelIn:
+        if self.type is ChannelType.AMAZON:
+            _amazon_settings_only(self)
+        else:
+            _webhook_settings_only(self)
+        if self.shopDomain is not None and self.type is not ChannelType.SHOPIFY:
+            raise ValueError("shopDomain only applies to shopify channels")
+        return self
+
+
+def _amazon_settings_only(channel: ChannelIn) -> None:
+    if channel.amazon is None:
+        raise ValueError("an amazon channel needs `amazon` (sellerId, marketplaceId, SP-API access)")
+    if channel.webhookSecret is not None:
+        raise ValueError("an amazon channel has no webhookSecret: Amazon delivers through SQS")
+
+
+def _webhook_settings_only(channel: ChannelIn) -> None:
+    kind = channel.type.value
+    if channel.webhookSecret is None:
+        raise ValueError(f"a {kind} channel needs a webhookSecret")
+    if channel.amazon is not None:
+        raise ValueError(f"`amazon` settings only apply to amazon channels, not {kind}")
+    if channel.type is ChannelType.API:
         try:
-            standard_webhook_key(secret)
+            standard_webhook_key(channel.webhookSecret)
         except ValueError as exc:
             raise ValueError("a whsec_ secret must be followed by valid base64") from exc
-        return secret
 
 
 class ChannelView(BaseModel):
-    """A channel as the API shows it: everything but the secret."""
+    """A channel as the API shows it: everything but its secrets."""
 
     channelId: str
     type: ChannelType
     name: str | None = None
+    shopDomain: str | None = None
+    amazon: AmazonSettingsView | None = None
+    previousSecretValidUntil: str | None = Field(
+        default=None, description="Until then, deliveries signed with the previous secret are accepted"
+    )
     createdAt: str
     updatedAt: str
 
 
 class Channel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
     channelId: str
     type: ChannelType
     name: str | None = None
-    webhookSecret: str
+    webhookSecret: str | None = None
+    previousWebhookSecret: str | None = None
+    previousSecretValidUntil: str | None = None
+    shopDomain: str | None = None
+    amazon: AmazonSettings | None = None
     createdAt: str
     updatedAt: str
 
+    def secrets(self, now: str) -> list[str]:
+        """The secrets a delivery may be signed with now: the current one, then the previous one
+        while its grace period lasts."""
+        current = [self.webhookSecret] if self.webhookSecret is not None else []
+        previous_valid = (
+            self.previousWebhookSecret is not None
+            and self.previousSecretValidUntil is not None
+            and now < self.previousSecretValidUntil
+        )
+        return current + (
+            [self.previousWebhookSecret] if previous_valid and self.previousWebhookSecret else []
+        )
+
     def public_view(self) -> ChannelView:
-        return ChannelView.model_validate(self.model_dump(exclude={"webhookSecret"}))
+        return ChannelView.model_validate(self.model_dump(exclude={"webhookSecret", "previousWebhookSecret"}))
 
 
 class WarehouseIn(BaseModel):

@@ -120,11 +120,15 @@ class Address(BaseModel):
 class OrderLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: Sku
+    # The product name as the channel showed it to the buyer (for pick lists and support).
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)] | None = None
     quantity: Annotated[int, Field(ge=1, le=10_000), NotBoolean]
     unitPrice: Amount
     # Per line, as channels report them: the discount off this line and the tax on it.
     discountAmount: Amount = Decimal("0")
     taxAmount: Amount = Decimal("0")
+    # False for gift cards, digital goods and services: priced and charged, but nothing to ship.
+    requiresShipping: bool = True
 
     @field_validator("discountAmount")
     @classmethod
@@ -134,8 +138,9 @@ class OrderLine(BaseModel):
             raise ValueError("exceeds unitPrice x quantity")
         return discount
 
-    def amount_due(self) -> Decimal:
-        return self.unitPrice * self.quantity - self.discountAmount + self.taxAmount
+    def amount_due(self, taxes_included: bool = False) -> Decimal:
+        net = self.unitPrice * self.quantity - self.discountAmount
+        return net if taxes_included else net + self.taxAmount
 
 
 class CanonicalOrder(BaseModel):
@@ -144,6 +149,9 @@ class CanonicalOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channelOrderId: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
     currency: Currency
+    # True when prices already include their tax (common in the EU and UK): the tax amounts are
+    # kept but not added again. Declared before the amounts so their validators can see it.
+    taxesIncluded: bool = False
     customer: Customer
     shippingAddress: Address
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=MAX_LINES)]
@@ -160,23 +168,33 @@ class CanonicalOrder(BaseModel):
         lines, shipping, shipping_tax = (info.data.get(n) for n in ("lines", "shippingPrice", "shippingTax"))
         if lines is None or shipping is None or shipping_tax is None:
             return discount  # those fields are invalid themselves and reported as such
-        if discount > _before_order_discount(lines, shipping, shipping_tax):
+        included = bool(info.data.get("taxesIncluded"))
+        if discount > _before_order_discount(lines, shipping, shipping_tax, included):
             raise ValueError("exceeds the order's lines and shipping")
         return discount
 
+    @field_validator("lines")
+    @classmethod
+    def _something_to_ship(cls, lines: list[OrderLine]) -> list[OrderLine]:
+        if not any(line.requiresShipping for line in lines):
+            raise ValueError("no line requires shipping; the OMS fulfils orders with something to ship")
+        return lines
+
     def _before_order_discount(self) -> Decimal:
-        return _before_order_discount(self.lines, self.shippingPrice, self.shippingTax)
+        return _before_order_discount(self.lines, self.shippingPrice, self.shippingTax, self.taxesIncluded)
 
     def units_by_sku(self) -> dict[str, int]:
         """Units to ship per SKU, in the order SKUs first appear (a SKU may be on several lines,
         e.g. with different prices or discounts)."""
         units: dict[str, int] = {}
         for line in self.lines:
-            units[line.sku] = units.get(line.sku, 0) + line.quantity
+            if line.requiresShipping:
+                units[line.sku] = units.get(line.sku, 0) + line.quantity
         return units
 
     def amount_due(self) -> Decimal:
-        """Lines (less their discounts, plus their tax) + shipping + shipping tax - order discount."""
+        """Lines (less their discounts, plus their tax) + shipping + shipping tax - order discount;
+        tax is not added when the prices include it."""
         return self._before_order_discount() - self.orderDiscount
 
     def total_mismatch(self) -> TotalMismatch | None:
@@ -186,8 +204,11 @@ class CanonicalOrder(BaseModel):
         return TotalMismatch(declared=self.declaredTotal, computed=computed)
 
 
-def _before_order_discount(lines: list[OrderLine], shipping: Decimal, shipping_tax: Decimal) -> Decimal:
-    return sum((line.amount_due() for line in lines), Decimal("0")) + shipping + shipping_tax
+def _before_order_discount(
+    lines: list[OrderLine], shipping: Decimal, shipping_tax: Decimal, taxes_included: bool
+) -> Decimal:
+    lines_due = sum((line.amount_due(taxes_included) for line in lines), Decimal("0"))
+    return lines_due + shipping + (Decimal("0") if taxes_included else shipping_tax)
 
 
 class TotalMismatch(BaseModel):
@@ -218,30 +239,46 @@ class Fulfillment(BaseModel):
     updatedAt: str
 
 
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
 class Order(CanonicalOrder):
-    """A stored order: the canonical order plus identity, status and history."""
+    """A stored order: the canonical order plus identity, status and history.
+
+    An order a queue channel delivered invalid is kept as REJECTED with its `problems`; it has
+    only what identifies it (the rest stays in its archived delivery), so the canonical fields
+    are optional here.
+    """
 
     model_config = ConfigDict(extra="ignore")
     orderId: str
     channelId: str
     status: OrderStatus
     statusReason: str | None = None
-    total: Amount
+    currency: Currency | None = None  # type: ignore[assignment]
+    customer: Customer | None = None  # type: ignore[assignment]
+    shippingAddress: Address | None = None  # type: ignore[assignment]
+    lines: list[OrderLine] = []
+    total: Amount | None = None
     totalMismatch: TotalMismatch | None = None
+    problems: list[FieldProblem] | None = None
+    deliveryId: str | None = Field(
+        default=None, description="The archived channel delivery that created the order"
+    )
     createdAt: str
     updatedAt: str
+
+    @field_validator("lines")
+    @classmethod
+    def _something_to_ship(cls, lines: list[OrderLine]) -> list[OrderLine]:
+        return lines  # checked when the order was received; rejected orders have no lines
 
 
 class OrderList(BaseModel):
     orders: list[Order]
     nextCursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
-
-
-class WebhookReceipt(BaseModel):
-    """The answer to a webhook delivery."""
-
-    orderId: str
-    status: OrderStatus
 
 
 class OrderView(Order):

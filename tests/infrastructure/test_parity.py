@@ -1,4 +1,4 @@
-"""The cloud stack and the local runtime are one system: same routes, same state machine."""
+"""The cloud stack and the local runtime are one system: same routes, state machine and queues."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from blueprint import ORDER_WORKFLOW, ROUTES
-from infra.synth import template_routes, template_state_machine_definition
+from blueprint import ORDER_WORKFLOW, QUEUES, ROUTES
+from infra.constructs import BLUEPRINT_METADATA_KEY
+from infra.synth import resources_of_type, template_routes, template_state_machine_definition
 from local import gateway
 from local.runtime import LocalOMS
 
@@ -47,3 +48,25 @@ def test_the_local_state_machine_is_the_one_moto_executes(local_oms: LocalOMS) -
 
     assert described["definition"] == local_oms.deployment.order_workflow_definition
     assert described["type"] == "STANDARD"
+
+
+@pytest.mark.parametrize("name", QUEUES)
+def test_the_stack_and_the_local_runtime_make_the_same_queues(
+    template: dict[str, Any], local_oms: LocalOMS, name: str
+) -> None:
+    cloud = next(
+        r["Properties"]
+        for r in resources_of_type(template, "AWS::SQS::Queue").values()
+        if r.get("Metadata", {}).get(BLUEPRINT_METADATA_KEY, {}).get("name") == name
+    )
+    local = local_oms.client("sqs").get_queue_attributes(
+        QueueUrl=local_oms.deployment.queue_urls[name], AttributeNames=["All"]
+    )["Attributes"]
+
+    assert int(local["VisibilityTimeout"]) == cloud["VisibilityTimeout"]
+    assert int(local["MessageRetentionPeriod"]) == cloud["MessageRetentionPeriod"]
+    redrive = json.loads(local["RedrivePolicy"])
+    assert int(redrive["maxReceiveCount"]) == cloud["RedrivePolicy"]["maxReceiveCount"]
+    assert redrive["deadLetterTargetArn"].endswith(
+        local_oms.deployment.dead_letter_queue_urls[name].rsplit("/")[-1]
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ORDER_WORKFLOW, ROUTES, TABLES, WORKFLOWS
+from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ORDER_WORKFLOW, QUEUES, ROUTES, TABLES, WORKFLOWS
 from infra.constructs import BlueprintKind
 from infra.constructs.functions import POWERTOOLS_LAYER_PARAMETER, RUNTIME, TASK_TOKEN_ACTIONS
 from infra.synth import arn_references, blueprint_names, resources_of_type, template_routes
@@ -17,6 +17,13 @@ pytestmark = pytest.mark.slow
 
 Template = dict[str, Any]
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+QUEUE_CONSUMER_ACTIONS = {
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+}
 READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}
 
 
@@ -153,11 +160,17 @@ def test_function_role_touches_only_logs_xray_tables_and_workflow(template: Temp
     own_log_group = {
         "Fn::GetAtt": [function_props(template, name)["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]
     }
+    own_queue = FUNCTIONS[name].queue_source
     for statement in function_statements(template, name):
         services = {action.split(":")[0] for action in as_list(statement["Action"])}
-        assert services <= {"logs", "xray", "dynamodb", "states"}
+        assert services <= {"logs", "xray", "dynamodb", "states", *(["sqs"] if own_queue else [])}
         if "logs" in services:
             assert statement["Resource"] == own_log_group
+        if "sqs" in services:
+            assert own_queue is not None
+            assert set(as_list(statement["Action"])) <= QUEUE_CONSUMER_ACTIONS
+            queue_id = logical_ids(template, "Queue")[own_queue.queue]
+            assert statement["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
 
 
 def test_no_iam_statement_has_a_wildcard_action(template: Template) -> None:
@@ -209,11 +222,72 @@ def test_table_indexes(template: Template, name: str) -> None:
         {
             "IndexName": index.name,
             "KeySchema": key_schema(index.partition_key, index.sort_key),
-            "Projection": {"ProjectionType": index.projection},
+            "Projection": index.projection_spec(),
         }
         for index in TABLES[name].indexes
     ]
     assert props.get("GlobalSecondaryIndexes", []) == expected
+
+
+# Queues
+
+
+def test_every_blueprint_queue_has_a_dead_letter_queue_and_nothing_else(template: Template) -> None:
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    assert sorted(blueprint_names(template, "Queue").values()) == sorted(QUEUES)
+    assert len(queues) == 2 * len(QUEUES)
+
+
+@pytest.mark.parametrize("name", QUEUES)
+def test_queue(template: Template, name: str) -> None:
+    spec, queue_id = QUEUES[name], logical_ids(template, "Queue")[name]
+    props = template["Resources"][queue_id]["Properties"]
+    assert props["VisibilityTimeout"] == spec.visibility_timeout_seconds
+    assert props["MessageRetentionPeriod"] == spec.retention_days * 24 * 3600
+    assert props["SqsManagedSseEnabled"] is True
+    assert props["RedrivePolicy"]["maxReceiveCount"] == spec.max_receive_count
+    (dead_letters_id,) = arn_references(props["RedrivePolicy"]["deadLetterTargetArn"])
+    assert template["Resources"][dead_letters_id]["Properties"]["SqsManagedSseEnabled"] is True
+    consumers = [f for f in FUNCTIONS.values() if f.queue_source and f.queue_source.queue == name]
+    for consumer in consumers:
+        timeout = function_props(template, consumer.name)["Timeout"]
+        assert spec.visibility_timeout_seconds >= 6 * timeout  # AWS's advice for Lambda consumers
+
+
+@pytest.mark.parametrize("name", QUEUES)
+def test_queue_policy_refuses_plain_http_and_admits_only_its_senders(template: Template, name: str) -> None:
+    queue_id = logical_ids(template, "Queue")[name]
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in resources_of_type(template, "AWS::SQS::QueuePolicy").values()
+        if {"Ref": queue_id} in p["Properties"]["Queues"]
+    ]
+    statements = [s for statements in policies for s in statements]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+    allowed = [s for s in statements if s["Effect"] == "Allow"]
+    assert {json.dumps(s["Principal"], sort_keys=True) for s in allowed} == {
+        json.dumps({"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::{account}:root"]]}})
+        for account in QUEUES[name].sender_accounts
+    }
+    for statement in allowed:
+        assert set(as_list(statement["Action"])) == {"sqs:SendMessage", "sqs:GetQueueAttributes"}
+
+
+def test_queue_fed_functions_report_failed_records_alone(template: Template) -> None:
+    mappings = resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    by_function = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"] for m in mappings}
+    fed = {name: f for name, f in FUNCTIONS.items() if f.queue_source}
+    assert len(by_function) == len(fed)
+    for name, function in fed.items():
+        assert function.queue_source is not None
+        props = by_function[logical_ids(template, "Function")[name]]
+        assert props["BatchSize"] == function.queue_source.batch_size
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        queue_id = logical_ids(template, "Queue")[function.queue_source.queue]
+        assert props["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
 
 
 # Workflow
@@ -313,6 +387,8 @@ def test_outputs(template: Template) -> None:
         {"ApiUrl", "ApiKeyId"}
         | {f"{name}Arn" for name in WORKFLOWS}
         | {f"{name}TableName" for name in TABLES}
+        | {f"{name}QueueArn" for name in QUEUES}
+        | {f"{name}DeadLetterQueueUrl" for name in QUEUES}
     )
     assert expected <= template["Outputs"].keys()
 

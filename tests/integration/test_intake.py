@@ -116,7 +116,10 @@ def test_a_channel_secret_is_never_returned(client: Client) -> None:
 
     assert [status for status, _ in (registered, updated, fetched)] == [201, 200, 200]
     for _, body in (registered, updated, fetched):
-        assert set(body) == {"channelId", "type", "name", "createdAt", "updatedAt"}
+        assert "s" * 32 not in json.dumps(body) and "t" * 32 not in json.dumps(body)
+        assert not {"webhookSecret", "previousWebhookSecret"} & set(body)
+    assert registered[1]["previousSecretValidUntil"] is None
+    assert updated[1]["previousSecretValidUntil"] > updated[1]["updatedAt"]
     assert client.call("GET", "/channels/nobody")[0] == 404
 
 

@@ -48,7 +48,7 @@ def test_creates_every_table_on_demand_with_its_keys_indexes_and_ttl(
         indexes = {index["IndexName"]: index for index in described.get("GlobalSecondaryIndexes", [])}
         assert set(indexes) == {index.name for index in table.indexes}
         for index in table.indexes:
-            assert indexes[index.name]["Projection"] == {"ProjectionType": index.projection}
+            assert indexes[index.name]["Projection"] == index.projection_spec()
             assert [key["AttributeName"] for key in indexes[index.name]["KeySchema"]] == [
                 index.partition_key,
                 index.sort_key,

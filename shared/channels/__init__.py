@@ -1,0 +1,79 @@
+"""Sales-channel adapters: each turns one channel's deliveries into what the OMS should do.
+
+An adapter knows its channel's wire format and nothing about storage: it verifies a delivery,
+finds the channel's event id (the de-duplication key) and interprets the body as an `Inbound`:
+a new order in canonical form, a cancellation, or something to acknowledge and ignore.
+`shared.logic.intake` does the rest (archive, idempotency, claim, workflow) the same way for all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from shared.errors import InvalidRequest
+from shared.models.order import CanonicalOrder
+
+# Header names are case-insensitive; adapters receive them lower-cased.
+Headers = Mapping[str, str]
+
+
+class OrderPlaced(BaseModel):
+    kind: Literal["order"] = "order"
+    order: CanonicalOrder
+
+
+class OrderCancelled(BaseModel):
+    kind: Literal["cancel"] = "cancel"
+    channelOrderId: str
+    reason: str
+
+
+class Acknowledged(BaseModel):
+    """A valid delivery the OMS takes no action on (a ping, an unpaid order, an FBA order...)."""
+
+    kind: Literal["ignore"] = "ignore"
+    reason: str
+    channelOrderId: str | None = None
+
+
+Action = Annotated[OrderPlaced | OrderCancelled | Acknowledged, Field(discriminator="kind")]
+
+
+class Inbound(BaseModel):
+    """What a delivery means, as its adapter reads it."""
+
+    # The channel's own id for the event; the same event delivered twice has the same id.
+    eventId: str
+    # Identifies the event's content: the same eventId with another fingerprint is refused (409).
+    fingerprint: str
+    topic: str
+    action: Action
+
+
+def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def required_header(headers: Headers, name: str) -> str:
+    value = headers.get(name, "").strip()
+    if not value:
+        raise InvalidRequest(
+            f"missing {name} header", [{"field": f"headers.{name}", "message": "is required"}]
+        )
+    return value
+
+
+def json_object(body: bytes, what: str) -> dict[str, Any]:
+    """The body as a JSON object; decimals stay Decimal (money never passes through float)."""
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest("body is not valid JSON", [{"field": "body", "message": str(exc)}]) from exc
+    if not isinstance(data, dict):
+        raise InvalidRequest(f"body is not {what}", [{"field": "body", "message": "must be a JSON object"}])
+    return data

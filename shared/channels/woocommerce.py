@@ -1,0 +1,443 @@
+"""WooCommerce: order webhooks (topics `order.created` / `order.updated`) into canonical orders.
+
+The webhook body is the REST API v3 order (`GET /wp-json/wc/v3/orders/{id}`), sent as compact JSON
+with "/" escaped as "\\/"; it is signed with `X-WC-Webhook-Signature` = base64(HMAC-SHA256(secret,
+raw body)). When a webhook is created WooCommerce sends an unsigned ping, the form body
+`webhook_id=N`. Money amounts are decimal strings (only `line_items[].price` is a JSON number, and
+it is never used). Line `subtotal` (before coupons) and `total` (after coupons) EXCLUDE tax even
+when the store's prices include tax; the order `total` is what the buyer paid, tax included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from shared.channels import (
+    Acknowledged,
+    Action,
+    Headers,
+    Inbound,
+    OrderCancelled,
+    OrderPlaced,
+    json_object,
+    required_header,
+)
+from shared.errors import InvalidRequest
+from shared.models.catalog import NotBoolean
+from shared.models.money import Amount, Currency
+from shared.models.order import MAX_LINES, Address, CanonicalOrder, Customer, Sku
+from shared.signatures import base64_hmac_sha256, verify_base64_hmac
+
+SIGNATURE_HEADER = "x-wc-webhook-signature"
+TOPIC_HEADER = "x-wc-webhook-topic"
+DELIVERY_HEADER = "x-wc-webhook-delivery-id"
+
+# Exactly what WC_Webhook::deliver_ping() posts; no trailing newline (WooCommerce sends none, and
+# the unsigned shape is kept as narrow as possible).
+_PING = re.compile(rb"webhook_id=([0-9]{1,20})")
+
+AWAITING_PAYMENT = frozenset({"pending", "on-hold", "failed", "checkout-draft"})
+# Product names are free text; the canonical title is display-only, so a long one is cut, not refused.
+MAX_TITLE = 256
+# Canonical amounts carry at most 4 decimal places.
+UNIT_PRICE_STEP = Decimal("0.0001")
+ZERO = Decimal("0")
+
+
+# --- Signatures -------------------------------------------------------------------------------------
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The `X-WC-Webhook-Signature` value WooCommerce sends for this body."""
+    return base64_hmac_sha256(secret, body)
+
+
+def is_ping(headers: Headers, body: bytes) -> bool:
+    """WooCommerce's webhook-creation ping: body `webhook_id=N` and no signature header at all."""
+    return SIGNATURE_HEADER not in headers and _PING.fullmatch(body) is not None
+
+
+def authenticate(secrets: Sequence[str], headers: Headers, body: bytes) -> None:
+    """Accept the ping unsigned; otherwise the signature must match one of `secrets` (current
+    first, then the previous one during a rotation). Raises SignatureError; never names a secret."""
+    if is_ping(headers, body):
+        return  # It carries no data and only produces an Acknowledged.
+    verify_base64_hmac(SIGNATURE_HEADER, secrets, headers, body)
+
+
+# --- Deliveries -------------------------------------------------------------------------------------
+
+
+def interpret(headers: Headers, body: bytes) -> Inbound:
+    fingerprint = hashlib.sha256(body).hexdigest()
+    if is_ping(headers, body):
+        webhook_id = body.decode("ascii").removeprefix("webhook_id=")
+        return Inbound(
+            eventId=f"ping-{webhook_id}",
+            fingerprint=fingerprint,
+            topic="ping",
+            action=Acknowledged(reason="webhook creation ping"),
+        )
+    delivery_id = required_header(headers, DELIVERY_HEADER)
+    topic = required_header(headers, TOPIC_HEADER)
+    # WooCommerce's delivery id is wp_hash(webhook id . time()) at one-second resolution: two
+    # different deliveries of one webhook in the same second (a bulk status change, the async
+    # queue draining) share it. Qualified by the body hash so those are not taken for one event
+    # with two contents (refused 409, and WooCommerce never redelivers); byte-identical repeats
+    # still share an id.
+    event_id = f"{delivery_id}.{fingerprint[:16]}"
+    return Inbound(eventId=event_id, fingerprint=fingerprint, topic=topic, action=_action(topic, body))
+
+
+def _action(topic: str, body: bytes) -> Action:
+    if topic not in ("order.created", "order.updated"):
+        return Acknowledged(reason=f"topic {topic} is not handled")
+    payload = json_object(body, "a WooCommerce order")
+    head = _validated(_WooOrderHead, payload)
+    order_id, status = head.id, head.status
+    if status == "processing":  # paid and waiting to be fulfilled
+        return OrderPlaced(order=to_canonical(payload))
+    if status == "cancelled":
+        return OrderCancelled(channelOrderId=order_id, reason="cancelled in WooCommerce")
+    if status in AWAITING_PAYMENT:
+        reason = f"order is {status}: awaiting payment; it is fulfilled once WooCommerce marks it processing"
+        return Acknowledged(reason=reason, channelOrderId=order_id)
+    # completed, refunded, or a status added by a plugin: nothing for the OMS to start.
+    return Acknowledged(reason=f"order status {status} is not fulfilled by the OMS", channelOrderId=order_id)
+
+
+# --- The WooCommerce payload ------------------------------------------------------------------------
+
+
+def _order_id(value: Any) -> Any:
+    # Ids are JSON integers; a string id is accepted as well (and kept as given).
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError("must be the order's id (an integer or a non-empty string)")
+
+
+def _text(value: Any) -> Any:
+    # WooCommerce sends "" (or null) for absent text and stores names with HTML entities ("&ndash;").
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return html.unescape(value).strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # e.g. a postcode stored as a number by a plugin
+    return value  # not text: str validation reports it
+
+
+def _plain(value: Any) -> Any:
+    # Identifiers (SKU, email) are kept as they are, not unescaped.
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _sku(value: Any) -> Any:
+    value = _plain(value)  # null when the product was deleted since the order was placed
+    if value == "":
+        raise ValueError("is empty: the OMS allocates stock by SKU; give the product a SKU in WooCommerce")
+    return value
+
+
+def _object(value: Any) -> Any:
+    # PHP encodes an empty array as [] and a missing address may come as null.
+    return {} if value is None or value == [] else value
+
+
+def _signed_money(value: Any) -> Decimal:
+    # Fee lines may be negative (a discount); otherwise like Amount: strings or Decimals, never float.
+    if isinstance(value, str | Decimal):
+        try:
+            amount = Decimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation as exc:
+            raise ValueError("must be a decimal string such as '-5.00'") from exc
+        if amount.is_finite():
+            return amount
+    raise ValueError("must be a decimal string such as '-5.00'")
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+Plain = Annotated[str, BeforeValidator(_plain)]
+SignedMoney = Annotated[Decimal, BeforeValidator(_signed_money)]
+
+
+class _Woo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _WooOrderHead(_Woo):
+    id: Annotated[str, BeforeValidator(_order_id)]
+    status: Annotated[str, Field(min_length=1)]
+
+
+class _WooLineItem(_Woo):
+    name: Text = ""
+    sku: Annotated[Sku, BeforeValidator(_sku)]
+    quantity: Annotated[int, Field(ge=1, le=10_000), NotBoolean]
+    subtotal: Amount
+    subtotal_tax: Amount = ZERO
+    total: Amount
+    total_tax: Amount = ZERO
+
+
+class _WooShippingLine(_Woo):
+    total: Amount
+    total_tax: Amount = ZERO
+
+
+class _WooFeeLine(_Woo):
+    total: SignedMoney
+    total_tax: SignedMoney = ZERO
+
+
+class _WooOrder(_WooOrderHead):
+    currency: Currency
+    prices_include_tax: bool = False
+    total: Amount
+    line_items: Annotated[list[_WooLineItem], Field(min_length=1, max_length=MAX_LINES)]
+    shipping_lines: list[_WooShippingLine] = []
+    fee_lines: list[_WooFeeLine] = []
+
+
+class _WooAddress(_Woo):
+    first_name: Text = ""
+    last_name: Text = ""
+    company: Text = ""
+    address_1: Text = ""
+    address_2: Text = ""
+    city: Text = ""
+    state: Text = ""
+    postcode: Text = ""
+    country: Plain = ""
+    email: Plain = ""  # billing only
+
+    def person(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def is_blank(self) -> bool:
+        return not any(getattr(self, name) for name in _ADDRESS_PARTS)
+
+
+class _WooParties(_Woo):
+    billing: Annotated[_WooAddress, BeforeValidator(_object)] = _WooAddress()
+    shipping: Annotated[_WooAddress, BeforeValidator(_object)] = _WooAddress()
+
+
+_ADDRESS_PARTS = (
+    "first_name",
+    "last_name",
+    "company",
+    "address_1",
+    "address_2",
+    "city",
+    "state",
+    "postcode",
+    "country",
+)
+# Canonical address field -> WooCommerce address field (for error paths).
+_ADDRESS_FIELDS = {
+    "name": "first_name",
+    "line1": "address_1",
+    "line2": "address_2",
+    "city": "city",
+    "region": "state",
+    "postalCode": "postcode",
+    "country": "country",
+}
+# Canonical order field -> WooCommerce field, for the few checks only the canonical model makes.
+_ORDER_FIELDS = {
+    "channelOrderId": "id",
+    "lines": "line_items",
+    "shippingPrice": "shipping_lines",
+    "shippingTax": "shipping_lines",
+    "orderDiscount": "fee_lines",
+    "declaredTotal": "total",
+}
+_LINE_FIELDS = {"unitPrice": "subtotal", "discountAmount": "total", "taxAmount": "total_tax"}
+
+Problems = list[dict[str, str]]
+M = TypeVar("M", bound=BaseModel)
+
+
+def _problems(invalid: ValidationError, rename: Callable[[list[str]], list[str]] | None = None) -> Problems:
+    found = []
+    for error in invalid.errors(include_url=False):
+        path = [str(part) for part in error["loc"]]
+        found.append({"field": ".".join(rename(path) if rename else path) or "body", "message": error["msg"]})
+    return found
+
+
+def _renamed(fields: Mapping[str, str]) -> Callable[[list[str]], list[str]]:
+    def rename(path: list[str]) -> list[str]:
+        return [fields.get(path[0], path[0]), *path[1:]] if path else path
+
+    return rename
+
+
+def _validated(model: type[M], payload: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as invalid:
+        raise InvalidRequest("order is invalid", _problems(invalid)) from invalid
+
+
+def _try(model: type[M], data: Any, problems: Problems, rename: Callable[[list[str]], list[str]]) -> M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as invalid:
+        problems.extend(_problems(invalid, rename))
+        return None
+
+
+# --- Mapping ----------------------------------------------------------------------------------------
+
+
+def to_canonical(payload: Mapping[str, Any]) -> CanonicalOrder:
+    """The canonical order for a WooCommerce order, or InvalidRequest listing every problem found,
+    each named by its WooCommerce path (e.g. `line_items.0.sku`)."""
+    problems: Problems = []
+    # The amounts and lines and the two addresses are checked independently, so that one delivery
+    # reports all its problems at once.
+    order = _try(_WooOrder, payload, problems, lambda path: path)
+    parties = _try(_WooParties, payload, problems, lambda path: path)
+    customer = address = None
+    if parties is not None:
+        customer = _customer(parties, problems)
+        address = _shipping_address(parties, problems)
+    if order is None or customer is None or address is None:
+        raise InvalidRequest("order is invalid", problems)
+    canonical = _try(CanonicalOrder, _canonical_fields(order, customer, address), problems, _woo_path)
+    if canonical is None:
+        raise InvalidRequest("order is invalid", problems)
+    return canonical
+
+
+def _customer(parties: _WooParties, problems: Problems) -> Customer | None:
+    # WooCommerce has the buyer's email only in billing; the name may be in either address.
+    billing, shipping = parties.billing, parties.shipping
+    name = billing.person() or shipping.person() or billing.company or shipping.company
+    missing = [
+        {"field": field, "message": message}
+        for field, message, value in (
+            ("billing.email", "is required: the buyer's email", billing.email),
+            ("billing.first_name", "no buyer name in billing or shipping", name),
+        )
+        if not value
+    ]
+    if missing:
+        problems.extend(missing)
+        return None
+    fields = {"email": "billing.email", "name": "billing.first_name"}
+    return _try(Customer, {"email": billing.email, "name": name}, problems, _renamed(fields))
+
+
+def _shipping_address(parties: _WooParties, problems: Problems) -> Address | None:
+    # WooCommerce's checkout copies billing into shipping when the buyer ships to the billing address;
+    # shipping is left entirely blank only when the order was made without a shipping step (admin or
+    # REST orders, stores with shipping disabled). Then billing is the only address the retailer has,
+    # so it is used. A partly filled shipping address is never mixed with billing.
+    source = parties.billing if parties.shipping.is_blank() else parties.shipping
+    name = source.person() or source.company
+    data = {
+        "name": name,
+        "line1": source.address_1,
+        "line2": source.address_2 or None,
+        "city": source.city,
+        "region": source.state or None,
+        "postalCode": source.postcode or None,
+        "country": source.country,
+    }
+    missing = [
+        {"field": f"shipping.{_ADDRESS_FIELDS[field]}", "message": "is required to ship the order"}
+        for field in ("name", "line1", "city", "country")
+        if not data[field]
+    ]
+    if missing:
+        # Errors name `shipping` fields even when billing was the fallback: that is where it belongs.
+        problems.extend(missing)
+        return None
+    fields = {name: f"shipping.{woo}" for name, woo in _ADDRESS_FIELDS.items()}
+    return _try(Address, data, problems, _renamed(fields))
+
+
+def _canonical_fields(order: _WooOrder, customer: Customer, address: Address) -> dict[str, Any]:
+    included = order.prices_include_tax
+    shipping_price = sum(
+        (_gross(line.total, line.total_tax, included) for line in order.shipping_lines), ZERO
+    )
+    shipping_tax = sum((line.total_tax for line in order.shipping_lines), ZERO)
+    order_discount = ZERO
+    for fee in order.fee_lines:
+        if fee.total + fee.total_tax < 0:
+            # A negative fee is a discount on the whole order, tax included (it comes off the total).
+            order_discount -= fee.total + fee.total_tax
+        else:
+            # A positive fee (gift wrap, payment surcharge) has no SKU and nothing to pick, so it
+            # cannot be a line; it is charged like shipping ("shipping & handling"), which keeps the
+            # computed total equal to what the buyer paid.
+            shipping_price += _gross(fee.total, fee.total_tax, included)
+            shipping_tax += fee.total_tax
+    return {
+        "channelOrderId": order.id,
+        "currency": order.currency,
+        "taxesIncluded": included,
+        "customer": customer,
+        "shippingAddress": address,
+        "lines": [_line(item, included) for item in order.line_items],
+        "shippingPrice": shipping_price,
+        "shippingTax": shipping_tax,
+        "orderDiscount": order_discount,
+        "declaredTotal": order.total,
+    }
+
+
+def _gross(net: Decimal, tax: Decimal, taxes_included: bool) -> Decimal:
+    # WooCommerce amounts exclude tax; a tax-inclusive canonical order carries them with their tax.
+    return net + tax if taxes_included else net
+
+
+def _line(item: _WooLineItem, included: bool) -> dict[str, Any]:
+    before = _gross(item.subtotal, item.subtotal_tax, included)  # before coupons
+    after = _gross(item.total, item.total_tax, included)  # what the buyer pays for the line
+    # A line edited up in the admin can cost more than its subtotal: then there is no discount.
+    unit_price = _unit_price(max(before, after), item.quantity)
+    return {
+        "sku": item.sku,
+        "title": item.name[:MAX_TITLE] or None,
+        "quantity": item.quantity,
+        "unitPrice": unit_price,
+        # Also absorbs the rounding of the unit price, so the line still costs exactly `total`.
+        "discountAmount": unit_price * item.quantity - after,
+        "taxAmount": item.total_tax,
+        # WooCommerce line items do not say whether the product is virtual: every line is shipped.
+        "requiresShipping": True,
+    }
+
+
+def _unit_price(line_price: Decimal, quantity: int) -> Decimal:
+    """The line price over its quantity; when that does not divide into 4 decimal places it is
+    rounded UP, so that unit price x quantity >= the line price and the few ten-thousandths over
+    it go into the line's discount (never a negative discount, and the line total is kept)."""
+    unit = line_price / quantity
+    if unit * quantity == line_price and unit == unit.quantize(UNIT_PRICE_STEP):
+        return unit
+    return unit.quantize(UNIT_PRICE_STEP, rounding=ROUND_CEILING)
+
+
+def _woo_path(path: list[str]) -> list[str]:
+    # Canonical error locations in WooCommerce terms: lines.1.unitPrice -> line_items.1.subtotal.
+    head, *rest = path or ["body"]
+    if head == "lines" and len(rest) == 2:
+        return ["line_items", rest[0], _LINE_FIELDS.get(rest[1], rest[1])]
+    return [_ORDER_FIELDS.get(head, head), *rest]

@@ -1,0 +1,135 @@
+"""Deliveries table: each authenticated channel delivery exactly as it arrived, and its result.
+
+Keyed by delivery id so a busy channel's large bodies spread over partitions; the `byChannel`
+index (ids, times, results; no bodies) lists a channel's deliveries newest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import Binary
+
+from shared import config
+from shared.clock import now_iso
+from shared.dal.dynamo import plain, table
+from shared.errors import InvalidRequest
+from shared.ids import new_ulid
+from shared.models.intake import (
+    Delivery,
+    DeliveryList,
+    DeliveryResult,
+    DeliverySource,
+    DeliverySummary,
+)
+
+INDEX_BY_CHANNEL = "byChannel"
+# Credentials a caller might send along; never kept.
+UNKEPT_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "x-amz-security-token"})
+DELIVERY_ID = re.compile(r"^dlv_[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def _name() -> str:
+    return config.deliveries_table()
+
+
+def archive(channel_id: str, source: DeliverySource, headers: dict[str, str], body: bytes) -> Delivery:
+    delivery = Delivery(
+        deliveryId="dlv_" + new_ulid(),
+        channelId=channel_id,
+        source=source,
+        receivedAt=now_iso(),
+        headers={name: value for name, value in headers.items() if name.lower() not in UNKEPT_HEADERS},
+        body=body,
+        bodySha256=hashlib.sha256(body).hexdigest(),
+    )
+    item: dict[str, Any] = delivery.model_dump(exclude={"result", "fetched", "eventId"})
+    table(_name()).put_item(Item=item, ConditionExpression="attribute_not_exists(deliveryId)")
+    return delivery
+
+
+def record_event_id(delivery_id: str, event_id: str) -> None:
+    table(_name()).update_item(
+        Key={"deliveryId": delivery_id},
+        UpdateExpression="SET eventId = :event",
+        ExpressionAttributeValues={":event": event_id},
+    )
+
+
+def record_fetched(delivery_id: str, name: str, document: bytes) -> None:
+    """Keep a document fetched from the channel's API to build the order (e.g. SP-API getOrder)."""
+    table(_name()).update_item(
+        Key={"deliveryId": delivery_id},
+        UpdateExpression="SET fetched = if_not_exists(fetched, :empty)",
+        ExpressionAttributeValues={":empty": {}},
+    )
+    table(_name()).update_item(
+        Key={"deliveryId": delivery_id},
+        UpdateExpression="SET fetched.#name = :document",
+        ExpressionAttributeNames={"#name": name},
+        ExpressionAttributeValues={":document": document},
+    )
+
+
+def record_result(delivery_id: str, result: DeliveryResult) -> None:
+    table(_name()).update_item(
+        Key={"deliveryId": delivery_id},
+        UpdateExpression="SET #result = :result, processedAt = :at",
+        ExpressionAttributeNames={"#result": "result"},
+        ExpressionAttributeValues={
+            ":result": result.model_dump(mode="json", exclude_none=True),
+            ":at": now_iso(),
+        },
+    )
+
+
+def get(delivery_id: str) -> Delivery | None:
+    if not DELIVERY_ID.match(delivery_id):
+        return None
+    item = table(_name()).get_item(Key={"deliveryId": delivery_id}, ConsistentRead=True).get("Item")
+    if item is None:
+        return None
+    item = _unbinary(item)
+    return Delivery.model_validate(plain(item))
+
+
+def list_for_channel(channel_id: str, limit: int, cursor: str | None) -> DeliveryList:
+    query: dict[str, Any] = {
+        "IndexName": INDEX_BY_CHANNEL,
+        "KeyConditionExpression": Key("channelId").eq(channel_id),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if cursor:
+        query["ExclusiveStartKey"] = {"channelId": channel_id, "deliveryId": _decode_cursor(cursor)}
+    page = table(_name()).query(**query)
+    summaries = [DeliverySummary.model_validate(plain(item)) for item in page["Items"]]
+    last = page.get("LastEvaluatedKey")
+    return DeliveryList(deliveries=summaries, nextCursor=_encode_cursor(last["deliveryId"]) if last else None)
+
+
+def _encode_cursor(delivery_id: str) -> str:
+    return base64.urlsafe_b64encode(delivery_id.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        delivery_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidRequest("cursor is not valid", {"field": "cursor"}) from exc
+    if not DELIVERY_ID.match(delivery_id):
+        raise InvalidRequest("cursor is not valid", {"field": "cursor"})
+    return delivery_id
+
+
+def _unbinary(value: Any) -> Any:
+    if isinstance(value, Binary):
+        return bytes(value.value)
+    if isinstance(value, dict):
+        return {k: _unbinary(v) for k, v in value.items()}
+    return value
