@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
 from shared.dal import channels, deliveries
 from shared.errors import NotFound
-from shared.models.catalog import ChannelIn, ChannelView, Identifier
+from shared.models.catalog import ChannelSettings, ChannelView, Identifier
 from shared.models.intake import DeliveryList, DeliveryView
 
 router = APIGatewayRouter()
@@ -25,7 +25,9 @@ ChannelId = Annotated[Identifier, Path(description="The channel's id, chosen by 
     tags=["Channels"],
     security=API_KEY_REQUIRED,
 )
-def put_channel(channelId: ChannelId, channel: ChannelIn) -> Response[ChannelView]:
+def put_channel(
+    channelId: ChannelId, channel: Annotated[ChannelSettings, Body(discriminator="type")]
+) -> Response[ChannelView]:
     stored, created = channels.put(channelId, channel)
     return Response(
         status_code=201 if created else 200,

@@ -9,7 +9,13 @@ from shared import config
 from shared.clock import iso_in, now_iso
 from shared.dal.dynamo import TransactionConflict, plain, table, to_item, transact
 from shared.errors import Conflict
-from shared.models.catalog import SECRET_ROTATION_GRACE_SECONDS, AmazonSettings, Channel, ChannelIn
+from shared.models.catalog import (
+    SECRET_ROTATION_GRACE_SECONDS,
+    AmazonChannelIn,
+    AmazonSettings,
+    Channel,
+    ChannelSettings,
+)
 
 
 def _name() -> str:
@@ -32,7 +38,7 @@ def for_amazon_seller(seller_id: str, marketplace_id: str) -> Channel | None:
     return get(claim["claimedBy"]) if claim else None
 
 
-def put(channel_id: str, data: ChannelIn) -> tuple[Channel, bool]:
+def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
     """Create or replace a channel; returns it and whether it is new.
 
     A changed webhook secret leaves the old one valid for a grace period (deliveries signed before
@@ -40,19 +46,17 @@ def put(channel_id: str, data: ChannelIn) -> tuple[Channel, bool]:
     """
     existing = get(channel_id)
     now = now_iso()
+    settings = data.model_dump()
     channel = Channel(
+        **settings,
         channelId=channel_id,
-        type=data.type,
-        name=data.name,
-        webhookSecret=data.webhookSecret,
-        shopDomain=data.shopDomain,
-        amazon=data.amazon,
         createdAt=existing.createdAt if existing else now,
         updatedAt=now,
-        **_rotation(existing, data),
+        **_rotation(existing, settings.get("webhookSecret")),
     )
+    amazon = data.amazon if isinstance(data, AmazonChannelIn) else None
     actions: list[dict[str, Any]] = [{"Put": {"TableName": _name(), "Item": to_item(channel)}}]
-    new_claim = _amazon_claim_id(data.amazon) if data.amazon else None
+    new_claim = _amazon_claim_id(amazon) if amazon else None
     old_claim = _amazon_claim_id(existing.amazon) if existing and existing.amazon else None
     if new_claim:
         actions.append(
@@ -72,19 +76,19 @@ def put(channel_id: str, data: ChannelIn) -> tuple[Channel, bool]:
     except TransactionConflict as conflict:
         if not conflict.failed(1):
             raise
-        assert data.amazon is not None
+        assert amazon is not None
         raise Conflict(
-            f"Amazon seller {data.amazon.sellerId} in marketplace {data.amazon.marketplaceId} "
+            f"Amazon seller {amazon.sellerId} in marketplace {amazon.marketplaceId} "
             "is already registered as another channel",
-            {"sellerId": data.amazon.sellerId, "marketplaceId": data.amazon.marketplaceId},
+            {"sellerId": amazon.sellerId, "marketplaceId": amazon.marketplaceId},
         ) from conflict
     return channel, existing is None
 
 
-def _rotation(existing: Channel | None, data: ChannelIn) -> dict[str, str | None]:
+def _rotation(existing: Channel | None, new_secret: str | None) -> dict[str, str | None]:
     if existing is None or existing.webhookSecret is None:
         return {}
-    if existing.webhookSecret == data.webhookSecret:
+    if existing.webhookSecret == new_secret:
         return {
             "previousWebhookSecret": existing.previousWebhookSecret,
             "previousSecretValidUntil": existing.previousSecretValidUntil,

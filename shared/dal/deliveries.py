@@ -7,7 +7,6 @@ index (ids, times, results; no bodies) lists a channel's deliveries newest first
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from typing import Any
@@ -120,7 +119,7 @@ def _encode_cursor(delivery_id: str) -> str:
 def _decode_cursor(cursor: str) -> str:
     try:
         delivery_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # binascii.Error, or not ASCII / UTF-8
         raise InvalidRequest("cursor is not valid", {"field": "cursor"}) from exc
     if not DELIVERY_ID.match(delivery_id):
         raise InvalidRequest("cursor is not valid", {"field": "cursor"})

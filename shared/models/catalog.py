@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -12,7 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
+    field_validator,
 )
 
 from shared.signatures import standard_webhook_key
@@ -77,53 +77,56 @@ class AmazonSettingsView(BaseModel):
     tokenEndpoint: str
 
 
-class ChannelIn(BaseModel):
-    """`webhookSecret` for webhook channels (api, shopify, woocommerce); `amazon` for Amazon.
-
-    api: a Standard Webhooks secret (`whsec_` + base64, or any string used as raw bytes).
-    shopify: the app's client secret; `shopDomain`, if set, must match X-Shopify-Shop-Domain.
-    woocommerce: the webhook's secret.
-    Changing the secret keeps the previous one valid for 24 hours.
-    """
-
+class _ChannelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: ChannelType
-    webhookSecret: Secret | None = None
     name: Annotated[str, StringConstraints(max_length=256)] | None = None
+
+
+class ApiChannelIn(_ChannelIn):
+    """The OMS's own format, signed per Standard Webhooks with `webhookSecret` (`whsec_` + base64,
+    or any string used as raw bytes). Changing the secret keeps the previous one valid for 24 hours."""
+
+    type: Literal["api"]
+    webhookSecret: Secret
+
+    @field_validator("webhookSecret")
+    @classmethod
+    def _usable_as_key(cls, secret: str) -> str:
+        try:
+            standard_webhook_key(secret)
+        except ValueError as exc:
+            raise ValueError("a whsec_ secret must be followed by valid base64") from exc
+        return secret
+
+
+class ShopifyChannelIn(_ChannelIn):
+    """`webhookSecret` is the app's client secret. An app's secret is the same for every shop that
+    installs it: set `shopDomain` and deliveries for any other shop are refused."""
+
+    type: Literal["shopify"]
+    webhookSecret: Secret
     shopDomain: Annotated[str, StringConstraints(max_length=255, pattern=r"^[a-z0-9][a-z0-9.-]*$")] | None = (
         None
     )
-    amazon: AmazonSettings | None = None
-
-    @model_validator(mode="after")
-    def _settings_fit_the_type(self) -> ChannelIn:
-        if self.type is ChannelType.AMAZON:
-            _amazon_settings_only(self)
-        else:
-            _webhook_settings_only(self)
-        if self.shopDomain is not None and self.type is not ChannelType.SHOPIFY:
-            raise ValueError("shopDomain only applies to shopify channels")
-        return self
 
 
-def _amazon_settings_only(channel: ChannelIn) -> None:
-    if channel.amazon is None:
-        raise ValueError("an amazon channel needs `amazon` (sellerId, marketplaceId, SP-API access)")
-    if channel.webhookSecret is not None:
-        raise ValueError("an amazon channel has no webhookSecret: Amazon delivers through SQS")
+class WooCommerceChannelIn(_ChannelIn):
+    """`webhookSecret` is the secret set on the store's webhooks."""
+
+    type: Literal["woocommerce"]
+    webhookSecret: Secret
 
 
-def _webhook_settings_only(channel: ChannelIn) -> None:
-    kind = channel.type.value
-    if channel.webhookSecret is None:
-        raise ValueError(f"a {kind} channel needs a webhookSecret")
-    if channel.amazon is not None:
-        raise ValueError(f"`amazon` settings only apply to amazon channels, not {kind}")
-    if channel.type is ChannelType.API:
-        try:
-            standard_webhook_key(channel.webhookSecret)
-        except ValueError as exc:
-            raise ValueError("a whsec_ secret must be followed by valid base64") from exc
+class AmazonChannelIn(_ChannelIn):
+    """Amazon sends ORDER_CHANGE notifications to the stack's SQS queue; the OMS fetches the orders."""
+
+    type: Literal["amazon"]
+    amazon: AmazonSettings
+
+
+# Discriminated by `type` (validate with `Field(discriminator="type")` or `Body(discriminator="type")`).
+ChannelSettings = ApiChannelIn | ShopifyChannelIn | WooCommerceChannelIn | AmazonChannelIn
+ChannelIn = Annotated[ChannelSettings, Field(discriminator="type")]
 
 
 class ChannelView(BaseModel):

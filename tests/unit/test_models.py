@@ -1,7 +1,8 @@
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from shared.ids import fulfillment_id, new_order_id, order_id_of_fulfillment
 from shared.models.order import (
@@ -92,13 +93,74 @@ def test_terminal_statuses_lead_nowhere_and_shipping_is_past_cancelling():
 
 
 def test_a_channel_secret_with_the_whsec_prefix_must_be_base64() -> None:
-    from shared.models.catalog import ChannelIn
+    from shared.models.catalog import ApiChannelIn, ChannelIn
 
+    channel_in = TypeAdapter(ChannelIn)
     with pytest.raises(ValidationError, match="valid base64"):
-        ChannelIn.model_validate({"type": "api", "webhookSecret": "whsec_not base64 at all!"})
-    assert ChannelIn.model_validate(
+        channel_in.validate_python({"type": "api", "webhookSecret": "whsec_not base64 at all!"})
+    accepted = channel_in.validate_python(
         {"type": "api", "webhookSecret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
     )
+    assert isinstance(accepted, ApiChannelIn)
+    # Other channel types use the secret as raw bytes, whatever it looks like.
+    assert channel_in.validate_python({"type": "shopify", "webhookSecret": "whsec_not base64 at all!"})
+
+
+@pytest.mark.parametrize(
+    ("channel", "field"),
+    [
+        ({"type": "shopify"}, "webhookSecret"),
+        ({"type": "amazon", "webhookSecret": "s" * 32}, "amazon"),
+        ({"type": "woocommerce", "webhookSecret": "s" * 32, "shopDomain": "x.myshopify.com"}, "shopDomain"),
+        ({"type": "api", "webhookSecret": "s" * 32, "amazon": {}}, "amazon"),
+        ({"type": "ebay", "webhookSecret": "s" * 32}, "type"),
+    ],
+)
+def test_a_channel_has_exactly_the_settings_of_its_type(channel: dict[str, Any], field: str) -> None:
+    from shared.models.catalog import ChannelIn
+
+    with pytest.raises(ValidationError) as refused:
+        TypeAdapter(ChannelIn).validate_python(channel)
+    assert field in str(refused.value)
+
+
+def test_the_previous_secret_is_accepted_only_until_its_grace_period_ends() -> None:
+    from shared.models.catalog import Channel
+
+    channel = Channel(
+        channelId="shop",
+        type="shopify",
+        webhookSecret="new-secret-0123456789",
+        previousWebhookSecret="old-secret-0123456789",
+        previousSecretValidUntil="2026-11-27T10:00:00.000Z",
+        createdAt="2026-01-01T00:00:00.000Z",
+        updatedAt="2026-11-26T10:00:00.000Z",
+    )
+
+    assert channel.secrets("2026-11-27T09:59:59.999Z") == ["new-secret-0123456789", "old-secret-0123456789"]
+    assert channel.secrets("2026-11-27T10:00:00.000Z") == ["new-secret-0123456789"]
+    assert "secret" not in channel.public_view().model_dump_json().replace("previousSecretValidUntil", "")
+
+
+def test_an_order_with_nothing_to_ship_is_refused_and_included_taxes_are_not_added_twice() -> None:
+    base = {
+        "channelOrderId": "1",
+        "currency": "GBP",
+        "customer": {"email": "a@example.com", "name": "A"},
+        "shippingAddress": {"name": "A", "line1": "1 High St", "city": "London", "country": "GB"},
+        "shippingPrice": "4.00",
+        "shippingTax": "0.67",
+    }
+    gift_card = {"sku": "GIFT", "quantity": 1, "unitPrice": "20.00", "requiresShipping": False}
+    mug = {"sku": "MUG", "quantity": 2, "unitPrice": "12.00", "taxAmount": "4.00"}
+
+    with pytest.raises(ValidationError, match="no line requires shipping"):
+        CanonicalOrder.model_validate({**base, "lines": [gift_card]})
+    order = CanonicalOrder.model_validate({**base, "lines": [mug, gift_card], "taxesIncluded": True})
+    assert order.amount_due() == Decimal("48.00")  # 24.00 + 20.00 + 4.00, VAT inside
+    assert order.units_by_sku() == {"MUG": 2}  # the gift card is charged, not shipped
+    excluded = CanonicalOrder.model_validate({**base, "lines": [mug, gift_card]})
+    assert excluded.amount_due() == Decimal("52.67")
 
 
 def test_booleans_are_not_numbers() -> None:

@@ -595,7 +595,7 @@ def test_a_delivery_without_event_or_webhook_id_is_refused():
     with pytest.raises(InvalidRequest) as refused:
         interpret(bare, body(ORDER))
     assert "x-shopify-event-id" in refused.value.message
-    assert refused.value.details[0]["field"] == "x-shopify-event-id"
+    assert refused.value.details[0]["field"] == "headers.x-shopify-event-id"
 
 
 def test_a_delivery_without_topic_is_refused():
