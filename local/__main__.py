@@ -1,7 +1,8 @@
 """`python -m local` (`make run`): the OMS on this machine, with demo data, until Ctrl-C.
 
-Environment: OMS_PORT (API, default 8000), OMS_AWS_PORT (moto, default 4566),
-OMS_API_KEY (default `oms-dev-key`), OMS_VERBOSE (show tracing/metrics and moto's logs).
+Environment: OMS_PORT (API, default 8000), OMS_AWS_PORT (moto, default 4566), OMS_SPAPI_PORT (the
+Amazon SP-API sandbox, default 4567), OMS_API_KEY (default `oms-dev-key`), OMS_VERBOSE (show
+tracing/metrics and moto's logs).
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import sys
 import time
 from types import FrameType
 
-from local.demo import DEMO_CHANNEL_ID, seed
+from local.demo import DEMO_CHANNEL_ID, SpApiLocation, demo_amazon_order, seed
 from local.runtime import DEFAULT_GATEWAY_PORT, LocalOMS, verbose
+from local.samples import AMAZON_CHANNEL, SHOPIFY_CHANNEL, WOO_CHANNEL
+from local.spapi_sandbox import FakeSpApi
+
+DEFAULT_SPAPI_PORT = 4567
 
 
 def configure_logging() -> None:
@@ -26,7 +31,7 @@ def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def banner(oms: LocalOMS, seed_failures: list[str]) -> str:
+def banner(oms: LocalOMS, spapi: FakeSpApi, seed_failures: list[str]) -> str:
     api, aws = oms.api_url, oms.aws_endpoint_url
     region = os.environ["AWS_DEFAULT_REGION"]
     lines = [
@@ -34,6 +39,7 @@ def banner(oms: LocalOMS, seed_failures: list[str]) -> str:
         "Local OMS is running.",
         f"  API:           {api}   (x-api-key: {oms.api_key})",
         f"  AWS endpoint:  {aws}   (moto; any credentials, region {region})",
+        f"  SP-API:        {spapi.endpoint}   (a local Amazon SP-API sandbox)",
         "",
     ]
     if seed_failures:
@@ -41,12 +47,15 @@ def banner(oms: LocalOMS, seed_failures: list[str]) -> str:
         lines += [f"  {failure}" for failure in seed_failures] + [""]
     else:
         lines += [
-            f"Demo data: warehouses wh-east and wh-west, stock for 3 SKUs, channel {DEMO_CHANNEL_ID}.",
+            "Demo data: warehouses wh-east and wh-west, stock for 3 SKUs, and channels",
+            f"  {DEMO_CHANNEL_ID} (api), {SHOPIFY_CHANNEL}, {WOO_CHANNEL} and {AMAZON_CHANNEL}.",
             "",
         ]
     lines += [
         "Send a first order (a signed channel webhook), then follow it:",
         "  .venv/bin/python -m local.send_order",
+        f"  .venv/bin/python -m local.send_order --channel {SHOPIFY_CHANNEL}",
+        f"    (or --channel {WOO_CHANNEL}, or --channel {AMAZON_CHANNEL} through the SQS queue)",
         f"  curl -H 'x-api-key: {oms.api_key}' {api}/orders/<orderId>",
         f"  curl {api}/health",
         "",
@@ -66,14 +75,22 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     gateway_port = int(os.environ.get("OMS_PORT", DEFAULT_GATEWAY_PORT))
     try:
-        with LocalOMS("server", gateway_port=gateway_port) as oms:
-            print(banner(oms, seed(oms.request)), flush=True)
+        spapi_port = int(os.environ.get("OMS_SPAPI_PORT", DEFAULT_SPAPI_PORT))
+        with (
+            FakeSpApi(port=spapi_port, order_factory=demo_amazon_order) as spapi,
+            LocalOMS("server", gateway_port=gateway_port) as oms,
+        ):
+            failures = seed(oms.request, SpApiLocation(spapi.endpoint, spapi.token_endpoint))
+            print(banner(oms, spapi, failures), flush=True)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
         print("\nStopped.")
     except OSError as error:
-        print(f"Cannot start: {error}. Set OMS_PORT / OMS_AWS_PORT to free ports.", file=sys.stderr)
+        print(
+            f"Cannot start: {error}. Set OMS_PORT / OMS_AWS_PORT / OMS_SPAPI_PORT to free ports.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -8,6 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.gateway import GatewayResponse
+from local.samples import (
+    AMAZON_CHANNEL,
+    SHOPIFY_CHANNEL,
+    SHOPIFY_SECRET,
+    SHOPIFY_SHOP,
+    WOO_CHANNEL,
+    WOO_SECRET,
+    amazon_channel,
+    amazon_order,
+)
 
 DEMO_CHANNEL_ID = "demo-store"
 # A development-only secret, published on purpose (base64 of "oms-local-demo-webhook-secret-32").
@@ -46,22 +56,52 @@ class SeedCall:
     body: dict[str, Any]
 
 
-def seed_calls() -> list[SeedCall]:
+# Amazon order ids the demo's SP-API sandbox makes up an order for (see `demo_amazon_order`).
+DEMO_AMAZON_PREFIX = "111-DEMO-"
+
+
+@dataclass(frozen=True)
+class SpApiLocation:
+    endpoint: str
+    token_endpoint: str
+
+
+def seed_calls(spapi: SpApiLocation | None = None) -> list[SeedCall]:
+    """Warehouses, stock, and one channel of each type (Amazon only with an SP-API to fetch from)."""
     calls = [SeedCall("PUT", f"/warehouses/{wid}", body) for wid, body in WAREHOUSES.items()]
     calls += [
         SeedCall("PUT", f"/inventory/{sku}/locations/{wid}", {"onHand": units})
         for (sku, wid), units in STOCK.items()
     ]
-    calls.append(
-        SeedCall("PUT", f"/channels/{DEMO_CHANNEL_ID}", {"type": "api", "webhookSecret": DEMO_WEBHOOK_SECRET})
-    )
+    shopify = {"type": "shopify", "webhookSecret": SHOPIFY_SECRET, "shopDomain": SHOPIFY_SHOP}
+    calls += [
+        SeedCall(
+            "PUT", f"/channels/{DEMO_CHANNEL_ID}", {"type": "api", "webhookSecret": DEMO_WEBHOOK_SECRET}
+        ),
+        SeedCall("PUT", f"/channels/{SHOPIFY_CHANNEL}", shopify),
+        SeedCall("PUT", f"/channels/{WOO_CHANNEL}", {"type": "woocommerce", "webhookSecret": WOO_SECRET}),
+    ]
+    if spapi is not None:
+        calls.append(
+            SeedCall(
+                "PUT", f"/channels/{AMAZON_CHANNEL}", amazon_channel(spapi.endpoint, spapi.token_endpoint)
+            )
+        )
     return calls
 
 
-def seed(request: Request) -> list[str]:
+def demo_amazon_order(amazon_order_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """What the demo's SP-API sandbox answers for an order id it was not given: a one-unit order of
+    the demo SKU for ids starting with DEMO_AMAZON_PREFIX, else nothing (404)."""
+    if not amazon_order_id.startswith(DEMO_AMAZON_PREFIX):
+        return None
+    return amazon_order(amazon_order_id, [(DEMO_SKU, 1)])
+
+
+def seed(request: Request, spapi: SpApiLocation | None = None) -> list[str]:
     """Send every seed call through `request` (e.g. `LocalOMS.request`); return what failed."""
     failures = []
-    for call in seed_calls():
+    for call in seed_calls(spapi):
         response = request(call.method, call.path, json=call.body)
         if response.status >= 300:
             failures.append(f"{call.method} {call.path} -> {response.status} {response.body[:300]!r}")

@@ -1,4 +1,10 @@
-"""Send one signed demo order to the local OMS: `python -m local.send_order` (while `make run` runs)."""
+"""Send one demo order to the local OMS (while `make run` runs), as a channel sends it:
+
+python -m local.send_order                          # demo-store: the canonical format, Standard Webhooks
+python -m local.send_order --channel demo-shopify   # a signed Shopify orders/create webhook
+python -m local.send_order --channel demo-woo       # a signed WooCommerce order.created webhook
+python -m local.send_order --channel demo-amazon    # an ORDER_CHANGE notification on the SQS queue
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,33 @@ import urllib.request
 import uuid
 from typing import Any
 
-from local.demo import DEMO_CHANNEL_ID, DEMO_SKU, DEMO_WEBHOOK_SECRET, sample_order
+import boto3
+
+from blueprint import AMAZON_NOTIFICATIONS
+from local.demo import DEMO_AMAZON_PREFIX, DEMO_CHANNEL_ID, DEMO_SKU, DEMO_WEBHOOK_SECRET, sample_order
 from local.gateway import api_key
+from local.provision import DEFAULT_NAMING
+from local.samples import (
+    AMAZON_CHANNEL,
+    SHOPIFY_CHANNEL,
+    WOO_CHANNEL,
+    amazon_notification,
+    shopify_delivery,
+    shopify_order,
+    woo_delivery,
+    woo_order,
+)
 from shared.signatures import standard_webhook_signature
+
+AMAZON_WAIT_SECONDS = 15
 
 
 def default_api_url() -> str:
     return f"http://127.0.0.1:{os.environ.get('OMS_PORT', '8000')}"
+
+
+def default_aws_url() -> str:
+    return f"http://127.0.0.1:{os.environ.get('OMS_AWS_PORT', '4566')}"
 
 
 def signed_delivery(
@@ -35,6 +61,12 @@ def signed_delivery(
         "webhook-signature": standard_webhook_signature(secret, message_id, timestamp, body),
     }
     return body, headers
+
+
+def get_json(url: str) -> Any:
+    request = urllib.request.Request(url, headers={"x-api-key": api_key()})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -59,31 +91,76 @@ def order_id_of(response_body: bytes) -> str | None:
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default=default_api_url(), help="local API (default: %(default)s)")
-    parser.add_argument("--channel", default=DEMO_CHANNEL_ID)
-    parser.add_argument("--secret", default=DEMO_WEBHOOK_SECRET, help="the channel's webhook secret")
+    parser.add_argument("--aws-url", default=default_aws_url(), help="local AWS (default: %(default)s)")
+    parser.add_argument(
+        "--channel",
+        default=DEMO_CHANNEL_ID,
+        help=f"{DEMO_CHANNEL_ID} (or any api channel), {SHOPIFY_CHANNEL}, {WOO_CHANNEL}, {AMAZON_CHANNEL}",
+    )
+    parser.add_argument("--secret", default=DEMO_WEBHOOK_SECRET, help="an api channel's webhook secret")
     parser.add_argument("--sku", default=DEMO_SKU)
     parser.add_argument("--quantity", type=int, default=1)
-    parser.add_argument("--channel-order-id", help="reuse one to see de-duplication")
+    parser.add_argument("--channel-order-id", help="reuse one to see de-duplication (api channels)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    order = sample_order(arguments.channel_order_id, arguments.sku, arguments.quantity)
-    body, headers = signed_delivery(order, arguments.secret)
-    url = f"{arguments.url}/webhooks/{arguments.channel}"
-    print(f"POST {url}  (channelOrderId {order['channelOrderId']})")
     try:
-        status, response_body = post(url, body, headers)
+        if arguments.channel == AMAZON_CHANNEL:
+            status, order_id = send_amazon_notification(arguments)
+        else:
+            status, order_id = send_webhook(arguments)
     except urllib.error.URLError as error:
         print(f"cannot reach {arguments.url} ({error.reason}); is `make run` running?", file=sys.stderr)
         return 2
-    print(f"-> {status} {response_body.decode(errors='replace')}")
-    order_id = order_id_of(response_body) or "<orderId>"
-    print(next_steps(arguments.url, order_id))
+    print(next_steps(arguments.url, order_id or "<orderId>"))
     return 0 if status < 300 else 1
+
+
+def send_webhook(arguments: argparse.Namespace) -> tuple[int, str | None]:
+    lines = [(arguments.sku, arguments.quantity)]
+    if arguments.channel == SHOPIFY_CHANNEL:
+        headers, body = shopify_delivery(shopify_order(lines))
+    elif arguments.channel == WOO_CHANNEL:
+        headers, body = woo_delivery(woo_order("processing", lines))
+    else:
+        order = sample_order(arguments.channel_order_id, arguments.sku, arguments.quantity)
+        body, headers = signed_delivery(order, arguments.secret)
+    url = f"{arguments.url}/webhooks/{arguments.channel}"
+    print(f"POST {url}")
+    status, response_body = post(url, body, headers)
+    print(f"-> {status} {response_body.decode(errors='replace')}")
+    return status, order_id_of(response_body)
+
+
+def send_amazon_notification(arguments: argparse.Namespace) -> tuple[int, str | None]:
+    """Amazon answers nobody: put the notification on the queue, then find the order it made."""
+    amazon_order_id = f"{DEMO_AMAZON_PREFIX}{uuid.uuid4().int % 10**7:07d}"
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=arguments.aws_url,
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    queue_url = sqs.get_queue_url(QueueName=DEFAULT_NAMING.queue(AMAZON_NOTIFICATIONS))["QueueUrl"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody=amazon_notification(amazon_order_id))
+    print(f"ORDER_CHANGE for Amazon order {amazon_order_id} sent to {queue_url}")
+    deadline = time.monotonic() + AMAZON_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        listed = get_json(f"{arguments.url}/orders?channelId={AMAZON_CHANNEL}&limit=100")
+        for order in listed["orders"]:
+            if order["channelOrderId"] == amazon_order_id:
+                print(f"-> order {order['orderId']} is {order['status']}")
+                return 200, str(order["orderId"])
+        time.sleep(0.2)
+    print(f"no order for {amazon_order_id} after {AMAZON_WAIT_SECONDS}s; see the OMS's log", file=sys.stderr)
+    return 504, None
 
 
 def next_steps(url: str, order_id: str) -> str:

@@ -25,7 +25,7 @@ import copy
 import json
 import threading
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -40,6 +40,9 @@ CLIENT_SECRET = "amzn1.oa2-cs.v1.fake-client-secret-0123456789abcdef"
 REFRESH_TOKEN = "Atzr|fake-refresh-token-0123456789abcdef"
 
 _MONEY_USD = "USD"
+
+# order id -> (getOrder payload, its items), or None for "no such order".
+OrderFactory = Callable[[str], "tuple[dict[str, Any], list[dict[str, Any]]] | None"]
 
 
 def _usd(amount: str) -> dict[str, str]:
@@ -264,7 +267,11 @@ class FakeSpApi:
         defaults: bool = True,
         refuse_restricted_data: bool = False,
         rate_limit: str = "0.5",
+        port: int = 0,
+        order_factory: OrderFactory | None = None,
     ) -> None:
+        """`order_factory` makes up orders asked for by an id nobody added (the demo uses it, so any
+        notification the demo sends finds its order); `port` 0 picks a free port."""
         self.client_id = client_id
         self.client_secret = client_secret
         self.refresh_token = refresh_token
@@ -279,6 +286,8 @@ class FakeSpApi:
         self._failures: list[_Failure] = []
         self._requests: list[Recorded] = []
         self._counter = 0
+        self._port = port
+        self._order_factory = order_factory
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         if defaults:
@@ -288,7 +297,7 @@ class FakeSpApi:
     # --- life -------------------------------------------------------------------------------------
 
     def start(self) -> FakeSpApi:
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", self._port), _Handler)
         server.fake = self
         self._server = server
         # A short poll interval: shutdown() waits for the serving loop to notice.
@@ -445,10 +454,21 @@ class FakeSpApi:
             self._restricted_tokens[rdt] = paths
         return 200, {"restrictedDataToken": rdt, "expiresIn": 3600}
 
+    def _known(self, order_id: str) -> _Order | None:
+        with self._lock:
+            known = self._orders.get(order_id)
+        if known is None and self._order_factory is not None:
+            made = self._order_factory(order_id)
+            if made is not None:
+                self.add_order(*made, order_id=order_id)
+                with self._lock:
+                    known = self._orders.get(order_id)
+        return known
+
     def _get_order(self, path: str, order_id: str, token: str | None) -> tuple[int, dict[str, Any]]:
+        known = self._known(order_id)
         with self._lock:
             restricted = path in self._restricted_tokens.get(token or "", frozenset())
-            known = self._orders.get(order_id)
         if not restricted and not self._is_access_token(token):
             return 403, _errors(_DENIED, "The access token you provided is revoked, malformed or invalid.")
         if known is None:
@@ -463,8 +483,8 @@ class FakeSpApi:
     ) -> tuple[int, dict[str, Any]]:
         if not self._is_access_token(token):
             return 403, _errors(_DENIED, "The access token you provided is revoked, malformed or invalid.")
+        known = self._known(order_id)
         with self._lock:
-            known = self._orders.get(order_id)
             page_of = self._next_tokens.get(next_token) if next_token else (order_id, 0)
         if known is None:
             return 404, _errors({"code": "NotFound", "message": f"Order {order_id} not found"})

@@ -2,9 +2,24 @@
 
 from decimal import Decimal
 
-from local.demo import DEMO_CHANNEL_ID, DEMO_WEBHOOK_SECRET, STOCK, WAREHOUSES, sample_order, seed_calls
+from pydantic import TypeAdapter
+
+from local.demo import (
+    DEMO_AMAZON_PREFIX,
+    DEMO_CHANNEL_ID,
+    DEMO_SKU,
+    DEMO_WEBHOOK_SECRET,
+    STOCK,
+    WAREHOUSES,
+    SpApiLocation,
+    demo_amazon_order,
+    sample_order,
+    seed_calls,
+)
 from local.gateway import COMPILED_ROUTES
 from local.send_order import order_id_of, signed_delivery
+from shared.channels.amazon import to_canonical
+from shared.models.catalog import ChannelIn
 from shared.signatures import standard_webhook_key, verify_standard_webhook
 
 
@@ -17,10 +32,32 @@ def route_of(method: str, path: str) -> str | None:
 
 def test_seed_calls_use_the_public_routes() -> None:
     routes = [route_of(call.method, call.path) for call in seed_calls()]
+    with_amazon = [
+        route_of(call.method, call.path) for call in seed_calls(SpApiLocation("http://a", "http://t"))
+    ]
 
     assert routes.count("/warehouses/{warehouseId}") == len(WAREHOUSES)
     assert routes.count("/inventory/{sku}/locations/{warehouseId}") == len(STOCK)
-    assert routes.count("/channels/{channelId}") == 1
+    assert routes.count("/channels/{channelId}") == 3  # api, shopify, woocommerce
+    assert with_amazon.count("/channels/{channelId}") == 4
+
+
+def test_every_demo_channel_registers_as_the_api_documents_it() -> None:
+    channels = [
+        c.body for c in seed_calls(SpApiLocation("http://a", "http://t")) if c.path.startswith("/channels/")
+    ]
+
+    accepted = [TypeAdapter(ChannelIn).validate_python(channel) for channel in channels]
+    assert sorted(channel.type for channel in accepted) == ["amazon", "api", "shopify", "woocommerce"]
+
+
+def test_the_demo_sp_api_makes_up_orders_only_for_demo_ids() -> None:
+    made = demo_amazon_order(DEMO_AMAZON_PREFIX + "0001")
+
+    assert made is not None
+    order, items = made
+    assert to_canonical(order, items).units_by_sku() == {DEMO_SKU: 1}
+    assert demo_amazon_order("902-1845936-5435065") is None
 
 
 def test_seed_bodies_have_the_documented_shapes() -> None:
