@@ -73,6 +73,9 @@ EVENT_ID_HEADER = "x-shopify-event-id"
 WEBHOOK_ID_HEADER = "x-shopify-webhook-id"
 
 ORDER_CREATED = "orders/create"
+# A shop that wants only paid orders subscribes to this topic instead of (or beside) orders/create:
+# both place the order, and the (channel, order id) claim keeps it to one.
+ORDER_PAID = "orders/paid"
 ORDER_CANCELLED = "orders/cancelled"
 
 TITLE_MAX = 256
@@ -435,7 +438,7 @@ def interpret(headers: Headers, body: bytes) -> Inbound:
     payload = _unwrap(json_object(body, "a Shopify order"))
     order_id: str | None
     action: OrderPlaced | OrderCancelled | Acknowledged
-    if topic == ORDER_CREATED:
+    if topic in (ORDER_CREATED, ORDER_PAID):
         order_id, action = _created(payload)
     elif topic == ORDER_CANCELLED:
         ref = _order_ref(payload)

@@ -251,3 +251,26 @@ def oms_invoke(oms: LocalOMS, event: dict[str, Any]) -> Any:
     )
     assert "FunctionError" not in answer, answer["Payload"].read()
     return json.loads(answer["Payload"].read())
+
+
+def test_concurrent_invocations_for_one_amazon_order_make_one_order(
+    amazon: Client, oms: LocalOMS, spapi: FakeSpApi
+) -> None:
+    """Redelivered and repeated notifications processed at the same moment by several Lambda instances."""
+    same = amazon_notification(FULL_ORDER_ID, notification_id="c0ffee00-same")
+    bodies = [same] * 3 + [amazon_notification(FULL_ORDER_ID) for _ in range(3)]
+    events = [{"Records": [sqs_record(f"m-{i}", body)]} for i, body in enumerate(bodies)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda event: oms_invoke(oms, event), events))
+
+    # A copy of a notification still in progress elsewhere fails its record, to be retried later.
+    assert all(
+        r["batchItemFailures"] in ([], [{"itemIdentifier": e["Records"][0]["messageId"]}])
+        for r, e in zip(responses, events, strict=True)
+    )
+    [order] = wait_for_orders(amazon, 1)
+    executions = oms.client("stepfunctions").list_executions(
+        stateMachineArn=oms.deployment.order_workflow_arn
+    )
+    assert [e["name"] for e in executions["executions"]] == [order["orderId"]]

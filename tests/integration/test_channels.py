@@ -323,3 +323,30 @@ def test_a_channel_must_have_the_settings_of_its_type(
     status, error = shop.call("PUT", "/channels/misconfigured", channel)
     assert status == 400
     assert field_hint in json.dumps(error["error"]["details"])
+
+
+def test_concurrent_woocommerce_deliveries_of_one_order_make_one_order(shop: Client) -> None:
+    """WooCommerce fires order.created and order.updated close together; each has its own delivery id."""
+    paid = woo_order(status="processing")
+    deliveries = [woo_delivery(paid, topic=topic) for topic in ["order.created"] + ["order.updated"] * 5]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda d: post(shop, WOO_CHANNEL, d), deliveries))
+
+    assert sorted(status for status, _ in answers) == [200] * 5 + [202]
+    assert len({receipt["orderId"] for _, receipt in answers}) == 1
+    assert len(orders_of(shop, WOO_CHANNEL)) == 1
+
+
+def test_a_refused_signature_is_logged_with_channel_and_reason_but_not_the_secret(
+    shop: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    post(shop, SHOPIFY_CHANNEL, shopify_delivery(shopify_order(), secret="a-forged-secret-of-the-attacker"))
+
+    [refusal] = [r for r in caplog.records if r.getMessage() == "webhook signature refused"]
+    assert refusal.__dict__["channel_id"] == SHOPIFY_CHANNEL
+    assert refusal.__dict__["channel_type"] == "shopify"
+    assert "does not match" in refusal.__dict__["reason"]
+    everything_logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert SHOPIFY_SECRET not in everything_logged
+    assert "a-forged-secret-of-the-attacker" not in everything_logged

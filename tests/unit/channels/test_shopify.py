@@ -618,3 +618,12 @@ def test_an_empty_shipping_address_names_each_missing_field():
         "shipping_address.city",
         "shipping_address.country_code",
     }
+
+
+def test_orders_paid_places_the_order_like_orders_create() -> None:
+    created = interpret(headers("orders/create"), body(ORDER))
+    paid = interpret(headers("orders/paid"), body(ORDER))
+
+    assert isinstance(paid.action, OrderPlaced)
+    assert paid.action == created.action
+    assert paid.fingerprint == f"orders/paid:{ORDER_ID}"
