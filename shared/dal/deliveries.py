@@ -52,14 +52,6 @@ def archive(channel_id: str, source: DeliverySource, headers: dict[str, str], bo
     return delivery
 
 
-def record_event_id(delivery_id: str, event_id: str) -> None:
-    table(_name()).update_item(
-        Key={"deliveryId": delivery_id},
-        UpdateExpression="SET eventId = :event",
-        ExpressionAttributeValues={":event": event_id},
-    )
-
-
 def record_fetched(delivery_id: str, name: str, document: bytes) -> None:
     """Keep a document fetched from the channel's API to build the order (e.g. SP-API getOrder)."""
     table(_name()).update_item(
@@ -75,15 +67,18 @@ def record_fetched(delivery_id: str, name: str, document: bytes) -> None:
     )
 
 
-def record_result(delivery_id: str, result: DeliveryResult) -> None:
+def record_result(delivery_id: str, result: DeliveryResult, event_id: str | None = None) -> None:
+    """What became of the delivery, and the channel event id it carried (one write for both)."""
+    values: dict[str, Any] = {":result": result.model_dump(mode="json", exclude_none=True), ":at": now_iso()}
+    update = "SET #result = :result, processedAt = :at"
+    if event_id is not None:
+        update += ", eventId = :event"
+        values[":event"] = event_id
     table(_name()).update_item(
         Key={"deliveryId": delivery_id},
-        UpdateExpression="SET #result = :result, processedAt = :at",
+        UpdateExpression=update,
         ExpressionAttributeNames={"#result": "result"},
-        ExpressionAttributeValues={
-            ":result": result.model_dump(mode="json", exclude_none=True),
-            ":at": now_iso(),
-        },
+        ExpressionAttributeValues=values,
     )
 
 

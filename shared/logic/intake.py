@@ -190,7 +190,6 @@ def apply_once(
 
     The same event id with a different fingerprint is a Conflict (409): the channel reused an id.
     """
-    deliveries.record_event_id(delivery.deliveryId, event.event_id)
     store, settings = _idempotency()
     if lambda_context is not None:
         settings.register_lambda_context(lambda_context)
@@ -201,7 +200,7 @@ def apply_once(
     result = DeliveryResult.model_validate(
         once(event=key, delivery_id=delivery.deliveryId, applier=event.apply)
     )
-    deliveries.record_result(delivery.deliveryId, result)
+    deliveries.record_result(delivery.deliveryId, result, event.event_id)
     if result.orderId:
         correlate_with_order(result.orderId)
     return result

@@ -260,15 +260,21 @@ def test_concurrent_invocations_for_one_amazon_order_make_one_order(
     same = amazon_notification(FULL_ORDER_ID, notification_id="c0ffee00-same")
     bodies = [same] * 3 + [amazon_notification(FULL_ORDER_ID) for _ in range(3)]
     events = [{"Records": [sqs_record(f"m-{i}", body)]} for i, body in enumerate(bodies)]
+    lambda_client = oms.client("lambda")
+    name = oms.deployment.function_names["AmazonIntake"]
+
+    def invoke(event: dict[str, Any]) -> str:
+        answer = lambda_client.invoke(FunctionName=name, Payload=json.dumps(event))
+        payload = json.loads(answer["Payload"].read())
+        # A copy of a notification still in progress elsewhere fails (its batch of one fails whole:
+        # Powertools' BatchProcessingError), and SQS delivers it again later.
+        return payload["errorType"] if "FunctionError" in answer else "ok"
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        responses = list(pool.map(lambda event: oms_invoke(oms, event), events))
+        answers = list(pool.map(invoke, events))
 
-    # A copy of a notification still in progress elsewhere fails its record, to be retried later.
-    assert all(
-        r["batchItemFailures"] in ([], [{"itemIdentifier": e["Records"][0]["messageId"]}])
-        for r, e in zip(responses, events, strict=True)
-    )
+    assert set(answers) <= {"ok", "BatchProcessingError"}
+    assert "ok" in answers
     [order] = wait_for_orders(amazon, 1)
     executions = oms.client("stepfunctions").list_executions(
         stateMachineArn=oms.deployment.order_workflow_arn
