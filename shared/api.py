@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import BaseModel
 
-from shared.errors import OmsError
+from shared.errors import OmsError, validation_message
 from shared.observability import correlate_with_order, logger, tracer, with_metrics
 
 API_TITLE = "Order Management System API"
@@ -62,7 +62,9 @@ def _field(location: tuple[Any, ...]) -> str:
 def _register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response:
-        details = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in error.errors()]
+        details = [
+            {"field": _field(tuple(e["loc"])), "message": validation_message(e)} for e in error.errors()
+        ]
         return error_response(400, "VALIDATION_ERROR", "request is invalid", details)
 
     @app.exception_handler(OmsError)

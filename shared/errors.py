@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -50,3 +51,8 @@ class TransientError(Exception):
 
 class OrderCancelled(Exception):
     """The order was cancelled while a workflow step ran (the workflow's Catch matches this name)."""
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """A pydantic error's message without pydantic's "Value error, " prefix on our own validators."""
+    return str(error["msg"]).removeprefix("Value error, ")

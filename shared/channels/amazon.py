@@ -65,7 +65,7 @@ from typing import Any, Final, Literal, TypeAlias, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.channels import Acknowledged, OrderCancelled
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, validation_message
 from shared.models.money import ISO_4217, MAX_DECIMAL_PLACES
 from shared.models.order import Address, CanonicalOrder, Customer, OrderLine
 
@@ -262,7 +262,7 @@ class _Problems:
         for error in invalid.errors(include_url=False):
             path = where(tuple(error["loc"]))
             if not known.covers(path):
-                self.add(path, error["msg"])
+                self.add(path, validation_message(error))
 
     def raise_if_any(self, message: str) -> None:
         if self.items:

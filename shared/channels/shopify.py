@@ -61,7 +61,7 @@ from shared.channels import (
     json_object,
     required_header,
 )
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, validation_message
 from shared.models.catalog import NotBoolean
 from shared.models.money import Amount, Currency
 from shared.models.order import CanonicalOrder, CountryCode, NonEmpty, Sku
@@ -230,7 +230,9 @@ def to_canonical(payload: Mapping[str, Any]) -> CanonicalOrder:
     try:
         order = _Order.model_validate(payload)
     except ValidationError as invalid:
-        problems[:0] = [_problem(_dotted(e["loc"]), e["msg"]) for e in invalid.errors(include_url=False)]
+        problems[:0] = [
+            _problem(_dotted(e["loc"]), validation_message(e)) for e in invalid.errors(include_url=False)
+        ]
         raise InvalidRequest("order is invalid", problems) from invalid
     if problems:
         raise InvalidRequest("order is invalid", problems)
@@ -238,7 +240,10 @@ def to_canonical(payload: Mapping[str, Any]) -> CanonicalOrder:
     try:
         return CanonicalOrder.model_validate(fields)
     except ValidationError as invalid:
-        found = [_problem(_source(e["loc"], sources), e["msg"]) for e in invalid.errors(include_url=False)]
+        found = [
+            _problem(_source(e["loc"], sources), validation_message(e))
+            for e in invalid.errors(include_url=False)
+        ]
         raise InvalidRequest("order is invalid", found) from invalid
 
 
@@ -466,7 +471,9 @@ def _order_ref(payload: Mapping[str, Any]) -> _OrderRef:
     try:
         return _OrderRef.model_validate(payload)
     except ValidationError as invalid:
-        problems = [_problem(_dotted(e["loc"]), e["msg"]) for e in invalid.errors(include_url=False)]
+        problems = [
+            _problem(_dotted(e["loc"]), validation_message(e)) for e in invalid.errors(include_url=False)
+        ]
         raise InvalidRequest("order is invalid", problems) from invalid
 
 

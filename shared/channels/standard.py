@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from shared.channels import Headers, Inbound, OrderPlaced, required_header
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, validation_message
 from shared.models.order import CanonicalOrder
 from shared.signatures import SignatureError, verify_standard_webhook
 
@@ -48,6 +48,9 @@ def parse_canonical_order(body: bytes) -> CanonicalOrder:
 
 def field_errors(invalid: ValidationError) -> list[dict[str, str]]:
     return [
-        {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": error["msg"]}
+        {
+            "field": ".".join(str(part) for part in error["loc"]) or "body",
+            "message": validation_message(error),
+        }
         for error in invalid.errors(include_url=False)
     ]

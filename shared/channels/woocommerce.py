@@ -29,7 +29,7 @@ from shared.channels import (
     json_object,
     required_header,
 )
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, validation_message
 from shared.models.catalog import NotBoolean
 from shared.models.money import Amount, Currency
 from shared.models.order import MAX_LINES, Address, CanonicalOrder, Customer, Sku
@@ -274,7 +274,12 @@ def _problems(invalid: ValidationError, rename: Callable[[list[str]], list[str]]
     found = []
     for error in invalid.errors(include_url=False):
         path = [str(part) for part in error["loc"]]
-        found.append({"field": ".".join(rename(path) if rename else path) or "body", "message": error["msg"]})
+        found.append(
+            {
+                "field": ".".join(rename(path) if rename else path) or "body",
+                "message": validation_message(error),
+            }
+        )
     return found
 
 
