@@ -52,18 +52,12 @@ def archive(channel_id: str, source: DeliverySource, headers: dict[str, str], bo
     return delivery
 
 
-def record_fetched(delivery_id: str, name: str, document: bytes) -> None:
-    """Keep a document fetched from the channel's API to build the order (e.g. SP-API getOrder)."""
+def record_fetched(delivery_id: str, documents: dict[str, bytes]) -> None:
+    """Keep the documents fetched from the channel's API to build the order (e.g. SP-API getOrder)."""
     table(_name()).update_item(
         Key={"deliveryId": delivery_id},
-        UpdateExpression="SET fetched = if_not_exists(fetched, :empty)",
-        ExpressionAttributeValues={":empty": {}},
-    )
-    table(_name()).update_item(
-        Key={"deliveryId": delivery_id},
-        UpdateExpression="SET fetched.#name = :document",
-        ExpressionAttributeNames={"#name": name},
-        ExpressionAttributeValues={":document": document},
+        UpdateExpression="SET fetched = :documents",
+        ExpressionAttributeValues={":documents": documents},
     )
 
 

@@ -94,8 +94,9 @@ def _fetch_and_create(channel: Channel, amazon_order_id: str, delivery_id: str) 
     client = _client(channel.amazon)
     order = client.get_order(amazon_order_id)
     items = client.get_order_items(amazon_order_id)
-    deliveries.record_fetched(delivery_id, "getOrder", _json_bytes(order))
-    deliveries.record_fetched(delivery_id, "getOrderItems", _json_bytes(items))
+    deliveries.record_fetched(
+        delivery_id, {"getOrder": _json_bytes(order), "getOrderItems": _json_bytes(items)}
+    )
     # The order may have moved on since the notification (e.g. cancelled): what it is now decides.
     current = amazon.decide_fetched(order)
     if isinstance(current, OrderCancelled):
