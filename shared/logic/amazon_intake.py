@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from shared.channels import Acknowledged, OrderCancelled, amazon
+from shared.channels import amazon
 from shared.channels.spapi import SpApiClient, SpApiCredentials
 from shared.dal import channels, deliveries
 from shared.errors import InvalidRequest
@@ -80,13 +80,9 @@ def _applier(
     channel: Channel, notification: amazon.OrderChangeNotification
 ) -> Callable[[str, str], DeliveryResult]:
     decision = amazon.decide(notification)
-    if isinstance(decision, OrderCancelled):
-        return lambda channel_id, _: intake.cancel_channel_order(
-            channel_id, decision.channelOrderId, decision.reason
-        )
-    if isinstance(decision, Acknowledged):
-        return lambda _, __: intake.acknowledge(decision)
-    return lambda channel_id, delivery_id: _fetch_and_create(channel, notification.amazonOrderId, delivery_id)
+    if isinstance(decision, str):  # "fetch"
+        return lambda _, delivery_id: _fetch_and_create(channel, notification.amazonOrderId, delivery_id)
+    return lambda channel_id, delivery_id: intake.apply_action(channel_id, decision, delivery_id)
 
 
 def _fetch_and_create(channel: Channel, amazon_order_id: str, delivery_id: str) -> DeliveryResult:
@@ -99,10 +95,8 @@ def _fetch_and_create(channel: Channel, amazon_order_id: str, delivery_id: str) 
     )
     # The order may have moved on since the notification (e.g. cancelled): what it is now decides.
     current = amazon.decide_fetched(order)
-    if isinstance(current, OrderCancelled):
-        return intake.cancel_channel_order(channel.channelId, current.channelOrderId, current.reason)
-    if isinstance(current, Acknowledged):
-        return intake.acknowledge(current)
+    if not isinstance(current, str):  # cancelled or nothing to do, rather than "convert"
+        return intake.apply_action(channel.channelId, current, delivery_id)
     try:
         canonical = amazon.to_canonical(order, items)
     except InvalidRequest as invalid:

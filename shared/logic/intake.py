@@ -141,12 +141,18 @@ def record_invalid(delivery_id: str, invalid: InvalidRequest) -> None:
 
 
 def _applier(inbound: Inbound) -> Callable[[str, str], DeliveryResult]:
-    action = inbound.action
+    return lambda channel_id, delivery_id: apply_action(channel_id, inbound.action, delivery_id)
+
+
+def apply_action(
+    channel_id: str, action: OrderPlaced | OrderCancelled | Acknowledged, delivery_id: str
+) -> DeliveryResult:
+    """Do what a channel event means, whichever channel it came from."""
     if isinstance(action, OrderPlaced):
-        return lambda channel_id, delivery_id: create_order(channel_id, action.order, delivery_id)
+        return create_order(channel_id, action.order, delivery_id)
     if isinstance(action, OrderCancelled):
-        return lambda channel_id, _: cancel_channel_order(channel_id, action.channelOrderId, action.reason)
-    return lambda _, __: acknowledge(action)
+        return cancel_channel_order(channel_id, action.channelOrderId, action.reason)
+    return acknowledge(action)
 
 
 # Once per channel event ----------------------------------------------------------------------------
