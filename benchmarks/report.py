@@ -36,7 +36,9 @@ the handlers; reading the orders back between phases is not timed."""
 
 LOCAL_TIME = """Where the local time goes: moto serialises DynamoDB requests (one lock, see
 `local/moto_patches.py`, which makes conditional writes atomic as on AWS), so concurrent handlers
-queue for it, and moto answers in pure Python. (moto's own TransactWriteItems deep-copied every table
+queue for it, and moto answers in pure Python. API and queue handlers also take turns (one process
+holds every handler, and Powertools keeps the current request in a global; see `local/invoker.py`),
+while workflow steps run concurrently. (moto's own TransactWriteItems deep-copied every table
 it touched for rollback, which made local throughput fall as tables grew; a patch in the same module
 removes the copies.) Measured after the run, alone, with {probe.table_items} items in the Orders
 table: a GetItem takes {probe.get_item_ms:.1f} ms, a TransactWriteItems holding one ConditionCheck

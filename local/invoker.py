@@ -24,6 +24,15 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Any], Any]
 
+# Lambda runs each concurrent invocation in its own execution environment (its own process), so a
+# handler may keep per-invocation state in globals: Powertools' event handler does
+# (`BaseRouter.current_event` is a class attribute shared by every resolver), and so does a
+# module-level `BatchProcessor`. Here every handler shares one process: functions marked
+# `process_state` therefore run one invocation at a time, all of them under this one lock, since
+# the Powertools global is shared across functions too. Workflow steps, which keep no such state,
+# run concurrently.
+_PROCESS_STATE = threading.RLock()
+
 
 class UnknownFunctionError(LookupError):
     """No handler is registered under that function name or ARN."""
@@ -70,6 +79,14 @@ class RegisteredFunction:
     memory_mb: int = 128
     timeout_seconds: int = 3
     aliases: tuple[str, ...] = ()
+    # The handler keeps per-invocation state in process globals (see _PROCESS_STATE).
+    process_state: bool = False
+
+    def run(self, event: Any, context: LambdaContext) -> Any:
+        if not self.process_state:
+            return self.callable()(event, context)
+        with _PROCESS_STATE:
+            return self.callable()(event, context)
 
     def callable(self) -> Handler:
         if self.handler is None:
@@ -168,7 +185,7 @@ class HandlerRegistry:
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         """Call the handler like Lambda does; its exceptions propagate."""
         function = self.resolve(name_or_arn)
-        return function.callable()(event, function.context())
+        return function.run(event, function.context())
 
     def invoke_payload(self, name_or_arn: str, body: bytes | str | None) -> Invocation:
         """The Invoke API: JSON in, JSON out, an unhandled exception becomes an error payload."""
@@ -176,7 +193,7 @@ class HandlerRegistry:
         context = function.context()
         try:
             event = json.loads(body) if body else {}
-            return Invocation(to_json_bytes(function.callable()(event, context)))
+            return Invocation(to_json_bytes(function.run(event, context)))
         except Exception as exc:
             logger.warning("%s raised %s: %s", function.name, type(exc).__name__, exc, exc_info=True)
             return Invocation(to_json_bytes(error_payload(exc, context.aws_request_id)), unhandled_error=True)

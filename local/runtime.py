@@ -31,7 +31,7 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
-from blueprint import FUNCTIONS
+from blueprint import FUNCTIONS, api_functions
 from local import gateway, moto_patches
 from local.gateway import GatewayResponse, GatewayServer
 from local.invoker import REGISTRY, Handler, RegisteredFunction
@@ -292,6 +292,7 @@ class LocalOMS:
         self._log_levels.clear()
 
     def _register_handlers(self, deployment: Deployment) -> None:
+        routed = {function.name for function in api_functions()}
         for function in FUNCTIONS.values():
             REGISTRY.register(
                 RegisteredFunction(
@@ -302,6 +303,8 @@ class LocalOMS:
                     memory_mb=function.memory_mb,
                     timeout_seconds=function.timeout_seconds,
                     aliases=(function.name,),
+                    # Powertools' event handler and batch processor keep the invocation in globals.
+                    process_state=function.name in routed or function.queue_source is not None,
                 )
             )
 

@@ -131,6 +131,17 @@ def test_concurrent_duplicates_make_one_order_and_one_execution(shop: Client, om
     assert [e["name"] for e in executions["executions"]] == [order_id]
 
 
+def test_concurrent_different_orders_each_get_their_own_order(shop: Client) -> None:
+    payloads = [shopify_order([("MUG-BLUE", 1)]) for _ in range(8)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda p: post(shop, SHOPIFY_CHANNEL, shopify_delivery(p)), payloads))
+
+    assert [status for status, _ in answers] == [202] * 8
+    received = {shop.order(receipt["orderId"])["channelOrderId"] for _, receipt in answers}
+    assert received == {str(p["id"]) for p in payloads}
+
+
 def test_a_shopify_cancellation_cancels_an_unshipped_order_and_releases_its_stock(
     shop: Client, oms: LocalOMS
 ) -> None:

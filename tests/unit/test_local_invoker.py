@@ -1,8 +1,12 @@
 """The in-process invoker: handler lookup, lazy import and the Invoke API's payloads."""
 
 import json
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -68,3 +72,34 @@ def test_results_are_json_with_decimals_as_numbers() -> None:
     assert (
         to_json_bytes({"a": Decimal("1.5"), "b": Decimal("2"), "c": None}) == b'{"a": 1.5, "b": 2, "c": null}'
     )
+
+
+def overlap_of(process_state: bool) -> int:
+    """The most invocations that ran at once when 6 threads invoke 3 functions together."""
+    running, most, guard = 0, 0, threading.Lock()
+
+    def slow(event: Any, context: Any) -> None:
+        nonlocal running, most
+        with guard:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with guard:
+            running -= 1
+
+    for name in ("f1", "f2", "f3"):
+        REGISTRY.register(RegisteredFunction(name, f"arn:{name}", handler=slow, process_state=process_state))
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(lambda n: REGISTRY.invoke(n, {}), ["f1", "f2", "f3"] * 2))
+    finally:
+        REGISTRY.clear()
+    return most
+
+
+def test_handlers_that_keep_invocation_state_in_globals_run_one_at_a_time() -> None:
+    """Lambda gives each concurrent invocation its own process; Powertools' event handler keeps the
+    current event in a class attribute shared by every resolver, so locally such functions, all of
+    them together, take turns. Handlers without such state run concurrently."""
+    assert overlap_of(process_state=True) == 1
+    assert overlap_of(process_state=False) > 1
