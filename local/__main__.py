@@ -14,6 +14,9 @@ import sys
 import time
 from types import FrameType
 
+from aws_lambda_powertools.logging.filters import SuppressFilter
+
+from blueprint import COMMON_ENVIRONMENT
 from local.demo import DEMO_CHANNEL_ID, SpApiLocation, demo_amazon_order, seed
 from local.runtime import DEFAULT_GATEWAY_PORT, LocalOMS, verbose
 from local.samples import AMAZON_CHANNEL, SHOPIFY_CHANNEL, WOO_CHANNEL
@@ -25,6 +28,10 @@ DEFAULT_SPAPI_PORT = 4567
 def configure_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("local").setLevel(logging.DEBUG if verbose() else logging.INFO)
+    # The handlers' Powertools Logger prints its own JSON lines. It keeps them from reaching the root
+    # logger's handlers only if those exist when it is created, and it was created on import.
+    for handler in logging.root.handlers:
+        handler.addFilter(SuppressFilter(COMMON_ENVIRONMENT["POWERTOOLS_SERVICE_NAME"]))
 
 
 def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:

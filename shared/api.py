@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from pydantic import BaseModel
 
 from shared.errors import OmsError, validation_message
-from shared.observability import correlate_with_order, logger, tracer, with_metrics
+from shared.observability import correlate_with_order, lambda_entry, logger
 
 API_TITLE = "Order Management System API"
 API_VERSION = "1.0.0"
@@ -123,13 +123,10 @@ def create_resolver(*routers: Router) -> APIGatewayRestResolver:
 def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda entry point of an API function, with logging, tracing and metrics."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-    @tracer.capture_lambda_handler
-    @with_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(normalized(event), context)
 
-    return lambda_handler
+    return lambda_entry(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_REST)
 
 
 def workflow_handler(
@@ -137,11 +134,8 @@ def workflow_handler(
 ) -> Callable[[dict[str, Any], Any], Any]:
     """The Lambda entry point of a workflow step: the order id is the correlation id."""
 
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler
-    @with_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         correlate_with_order(event.get("orderId"))
         return step(event)
 
-    return lambda_handler
+    return lambda_entry(lambda_handler)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from local.runtime import LocalOMS
 from tests.support.orders import CHANNEL_ID, Client, canonical_order, signed_headers
@@ -152,3 +154,19 @@ def test_a_body_over_the_webhook_limit_is_413_and_stores_nothing(oms: LocalOMS, 
     assert error["error"]["details"] == {"limitBytes": MAX_WEBHOOK_BYTES}
     assert stored_orders(client) == []
     assert executions(oms) == []
+
+
+def test_a_refusal_after_an_order_is_logged_without_that_order(
+    client: Client, json_logs: list[dict[str, Any]]
+) -> None:
+    order_id = client.place()
+    body = json.dumps(canonical_order()).encode()
+    forged = signed_headers(body, secret="whsec_" + base64.b64encode(b"not the channel's").decode())
+    status, _ = client.send("POST", f"/webhooks/{CHANNEL_ID}", forged, body)
+
+    assert status == 401
+    [refusal] = [line for line in json_logs if line["message"] == "webhook signature refused"]
+    assert "order_id" not in refusal
+    assert refusal.get("correlation_id") != order_id
+    assert refusal["service"] == "oms"
+    assert refusal["function_name"] == "oms-Intake"
