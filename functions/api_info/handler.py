@@ -56,6 +56,7 @@ def openapi_document() -> dict[str, Any]:
 # Success statuses other than 200, which Powertools cannot infer from a handler's return type.
 OTHER_SUCCESSES = {
     ("put", "/channels/{channelId}"): {"201": "The channel was registered (200: updated)."},
+    ("put", "/warehouses/{warehouseId}"): {"201": "The warehouse was created (200: updated)."},
     ("post", "/webhooks/{channelId}"): {
         "202": "The order is new; its workflow has started (200: already received, same orderId)."
     },
@@ -79,7 +80,7 @@ def with_documented_outcomes(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation["responses"]
             responses.pop("422", None)
             for status, description in OTHER_SUCCESSES.get((method, path), {}).items():
-                responses[status] = {"description": description, **responses["200"]}
+                responses[status] = {**responses["200"], "description": description}
             responses["4XX"] = {
                 "description": "The request cannot be served as sent; see error.code",
                 **error,

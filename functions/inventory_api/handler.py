@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
@@ -33,8 +34,11 @@ SkuPath = Annotated[Sku, Path(description="Stock keeping unit")]
     tags=["Inventory"],
     security=API_KEY_REQUIRED,
 )
-def put_warehouse(warehouseId: WarehouseId, warehouse: WarehouseIn) -> Warehouse:
-    return inventory.put_warehouse(warehouseId, warehouse)
+def put_warehouse(warehouseId: WarehouseId, warehouse: WarehouseIn) -> Response[Warehouse]:
+    stored, created = inventory.put_warehouse(warehouseId, warehouse)
+    return Response(
+        status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=stored
+    )
 
 
 @router.get("/warehouses", summary="All warehouses", tags=["Inventory"], security=API_KEY_REQUIRED)

@@ -42,10 +42,13 @@ def reservation_key(order_id: str, sku: str, warehouse_id: str) -> dict[str, str
     return {"pk": f"RESERVATION#{order_id}", "sk": f"{sku}#{warehouse_id}"}
 
 
-def put_warehouse(warehouse_id: str, data: WarehouseIn) -> Warehouse:
+def put_warehouse(warehouse_id: str, data: WarehouseIn) -> tuple[Warehouse, bool]:
+    """Create or replace a warehouse; returns it and whether it is new (told by the write itself)."""
     warehouse = Warehouse(warehouseId=warehouse_id, updatedAt=now_iso(), **data.model_dump())
-    table(_name()).put_item(Item=to_item(warehouse, pk=WAREHOUSE_PK, sk=warehouse_id))
-    return warehouse
+    replaced = table(_name()).put_item(
+        Item=to_item(warehouse, pk=WAREHOUSE_PK, sk=warehouse_id), ReturnValues="ALL_OLD"
+    )
+    return warehouse, "Attributes" not in replaced
 
 
 def list_warehouses() -> list[Warehouse]:

@@ -136,5 +136,5 @@ def test_a_json_body_labelled_as_a_form_is_still_read_as_json(
         running_oms.api_url + "/warehouses/wh-form", headers=headers, data=body, timeout=10
     )
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     assert response.json()["name"] == "Form Labelled"

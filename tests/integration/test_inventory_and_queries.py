@@ -33,6 +33,16 @@ def test_on_hand_cannot_drop_below_what_is_reserved(client: Client) -> None:
     assert client.stock("TEE-M")["wh-west"]["available"] == 4
 
 
+def test_a_warehouse_put_is_201_when_it_creates_and_200_when_it_updates(client: Client) -> None:
+    warehouse = {"name": "Austin TX", "latitude": 30.2672, "longitude": -97.7431, "country": "US"}
+
+    created = client.call("PUT", "/warehouses/wh-south", warehouse)
+    updated = client.call("PUT", "/warehouses/wh-south", {**warehouse, "name": "Austin TX 2"})
+
+    assert (created[0], created[1]["name"]) == (201, "Austin TX")
+    assert (updated[0], updated[1]["name"]) == (200, "Austin TX 2")
+
+
 def test_stock_for_an_unknown_warehouse_is_404(client: Client) -> None:
     assert client.call("PUT", "/inventory/MUG-BLUE/locations/wh-nowhere", {"onHand": 1})[0] == 404
 
