@@ -22,6 +22,7 @@ ChannelId = Annotated[Identifier, Path(description="The channel's id, chosen by 
 @router.put(
     "/channels/<channelId>",
     summary="Register or update a sales channel",
+    description="A channel keeps the type it was registered with: another type is 409, naming it.",
     tags=["Channels"],
     security=API_KEY_REQUIRED,
 )

@@ -41,8 +41,10 @@ def for_amazon_seller(seller_id: str, marketplace_id: str) -> Channel | None:
 def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
     """Create or replace a channel; returns it and whether it is new.
 
-    A changed webhook secret leaves the old one valid for a grace period (deliveries signed before
-    the change are still being retried). An Amazon seller and marketplace belong to one channel only.
+    A channel keeps its type: replacing it with another type is refused (409), by a condition on the
+    write, so a concurrent registration cannot slip in between. A changed webhook secret leaves the
+    old one valid for a grace period (deliveries signed before the change are still being retried).
+    An Amazon seller and marketplace belong to one channel only.
     """
     existing = get(channel_id)
     now = now_iso()
@@ -55,7 +57,31 @@ def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
         **_rotation(existing, settings.get("webhookSecret")),
     )
     amazon = data.amazon if isinstance(data, AmazonChannelIn) else None
-    actions: list[dict[str, Any]] = [{"Put": {"TableName": _name(), "Item": to_item(channel)}}]
+    try:
+        transact([_put_keeping_type(channel), *_claim_actions(channel_id, amazon, existing)])
+    except TransactionConflict as conflict:
+        raise _refusal(conflict, channel, amazon) from conflict
+    return channel, existing is None
+
+
+def _put_keeping_type(channel: Channel) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": _name(),
+            "Item": to_item(channel),
+            "ConditionExpression": "attribute_not_exists(channelId) OR #type = :type",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": {":type": channel.type.value},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def _claim_actions(
+    channel_id: str, amazon: AmazonSettings | None, existing: Channel | None
+) -> list[dict[str, Any]]:
+    """Claim the channel's Amazon seller and marketplace; give up the one it had before."""
+    actions: list[dict[str, Any]] = []
     new_claim = _amazon_claim_id(amazon) if amazon else None
     old_claim = _amazon_claim_id(existing.amazon) if existing and existing.amazon else None
     if new_claim:
@@ -71,18 +97,25 @@ def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
         )
     if old_claim and old_claim != new_claim:
         actions.append({"Delete": {"TableName": _name(), "Key": {"channelId": old_claim}}})
-    try:
-        transact(actions)
-    except TransactionConflict as conflict:
-        if not conflict.failed(1):
-            raise
-        assert amazon is not None
-        raise Conflict(
+    return actions
+
+
+def _refusal(conflict: TransactionConflict, channel: Channel, amazon: AmazonSettings | None) -> Exception:
+    """Why the channel's write was cancelled, as the client's conflict; else the cancellation itself."""
+    current = conflict.items[0] if conflict.failed(0) else None
+    if current is not None:
+        return Conflict(
+            f"channel {channel.channelId} is a {current['type']} channel; its type cannot change "
+            "(register another channel for another type)",
+            {"channelId": channel.channelId, "type": current["type"], "requested": channel.type.value},
+        )
+    if conflict.failed(1) and amazon is not None:
+        return Conflict(
             f"Amazon seller {amazon.sellerId} in marketplace {amazon.marketplaceId} "
             "is already registered as another channel",
             {"sellerId": amazon.sellerId, "marketplaceId": amazon.marketplaceId},
-        ) from conflict
-    return channel, existing is None
+        )
+    return conflict
 
 
 def _rotation(existing: Channel | None, new_secret: str | None) -> dict[str, str | None]:

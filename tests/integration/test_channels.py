@@ -361,3 +361,42 @@ def test_a_refused_signature_is_logged_with_channel_and_reason_but_not_the_secre
     everything_logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert SHOPIFY_SECRET not in everything_logged
     assert "a-forged-secret-of-the-attacker" not in everything_logged
+
+
+def test_changing_a_channels_type_is_409_naming_its_type_and_keeps_its_settings(shop: Client) -> None:
+    status, error = shop.call(
+        "PUT", f"/channels/{SHOPIFY_CHANNEL}", {"type": "woocommerce", "webhookSecret": WOO_SECRET}
+    )
+
+    assert status == 409, error
+    assert error["error"]["code"] == "CONFLICT"
+    assert "shopify" in error["error"]["message"]
+    assert error["error"]["details"] == {
+        "channelId": SHOPIFY_CHANNEL,
+        "type": "shopify",
+        "requested": "woocommerce",
+    }
+    _, kept = shop.call("GET", f"/channels/{SHOPIFY_CHANNEL}")
+    assert (kept["type"], kept["shopDomain"]) == ("shopify", SHOPIFY_SHOP)
+    assert post(shop, SHOPIFY_CHANNEL, shopify_delivery(shopify_order()))[0] == 202  # its secret too
+
+
+def test_concurrent_registrations_of_one_channel_with_different_types_keep_one_type(shop: Client) -> None:
+    registrations = [
+        {"type": "woocommerce", "webhookSecret": WOO_SECRET},
+        {"type": "shopify", "webhookSecret": SHOPIFY_SECRET},
+        {"type": "api", "webhookSecret": "whsec_" + "c2VjcmV0LW9mLXRoZS1yYWNlLXRlc3Q="},
+    ] * 3
+
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        answers = list(pool.map(lambda c: shop.call("PUT", "/channels/contested", c), registrations))
+
+    _, stored = shop.call("GET", "/channels/contested")
+    created = [view for status, view in answers if status == 201]
+    assert [view["type"] for view in created] == [stored["type"]]
+    for status, answer in answers:
+        assert status in (200, 201, 409), answer
+        if status == 409:
+            assert answer["error"]["details"]["type"] == stored["type"]
+        else:
+            assert answer["type"] == stored["type"]
