@@ -209,7 +209,7 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="ChannelsApi",
             handler="functions.channels_api.handler.lambda_handler",
-            description="Registers sales channels; shows their archived deliveries.",
+            description="Registers and lists sales channels; shows their archived deliveries.",
             tables={"Channels": "write", "Deliveries": "read"},
         ),
         Function(
@@ -283,6 +283,7 @@ FUNCTIONS: dict[str, Function] = {
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "ApiInfo", api_key_required=False),
     Route("GET", "/openapi.json", "ApiInfo"),
+    Route("GET", "/channels", "ChannelsApi"),
     Route("PUT", "/channels/{channelId}", "ChannelsApi"),
     Route("GET", "/channels/{channelId}", "ChannelsApi"),
     Route("GET", "/channels/{channelId}/deliveries", "ChannelsApi"),
@@ -296,6 +297,7 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/warehouses/{warehouseId}", "InventoryApi"),
     Route("GET", "/warehouses", "InventoryApi"),
     Route("PUT", "/inventory/{sku}/locations/{warehouseId}", "InventoryApi"),
+    Route("GET", "/inventory", "InventoryApi"),
     Route("GET", "/inventory/{sku}", "InventoryApi"),
 )
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
+
 from shared import config
 from shared.clock import iso_in, now_iso
-from shared.dal.dynamo import TransactionConflict, plain, table, to_item, transact
+from shared.dal.dynamo import TransactionConflict, plain, scan_page, table, to_item, transact
 from shared.errors import Conflict
 from shared.models.catalog import (
     SECRET_ROTATION_GRACE_SECONDS,
@@ -30,6 +32,12 @@ def _amazon_claim_id(settings: AmazonSettings) -> str:
 def get(channel_id: str) -> Channel | None:
     item = table(_name()).get_item(Key={"channelId": channel_id}, ConsistentRead=True).get("Item")
     return Channel.model_validate(plain(item)) if item else None
+
+
+def list_page(limit: int, cursor: str | None) -> tuple[list[Channel], str | None]:
+    """Registered channels in table order, by a Scan of `limit` items; the Amazon claims are skipped."""
+    page = scan_page(_name(), ["channelId"], Attr("type").exists(), limit, cursor)
+    return [Channel.model_validate(item) for item in page.items], page.cursor
 
 
 def for_amazon_seller(seller_id: str, marketplace_id: str) -> Channel | None:
