@@ -204,7 +204,7 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="ApiInfo",
             handler="functions.api_info.handler.lambda_handler",
-            description="GET /health and the OpenAPI document.",
+            description="GET /health, the OpenAPI document and its Swagger UI page.",
         ),
         Function(
             name="ChannelsApi",
@@ -282,7 +282,9 @@ FUNCTIONS: dict[str, Function] = {
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "ApiInfo", api_key_required=False),
-    Route("GET", "/openapi.json", "ApiInfo"),
+    # Public: a browser opening the Swagger UI page sends no API key, and the page fetches the document.
+    Route("GET", "/openapi.json", "ApiInfo", api_key_required=False),
+    Route("GET", "/swagger", "ApiInfo", api_key_required=False),
     Route("GET", "/channels", "ChannelsApi"),
     Route("PUT", "/channels/{channelId}", "ChannelsApi"),
     Route("GET", "/channels/{channelId}", "ChannelsApi"),
