@@ -68,7 +68,10 @@ def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
     try:
         transact([_put_keeping_type(channel), *_claim_actions(channel_id, amazon, existing)])
     except TransactionConflict as conflict:
-        raise _refusal(conflict, channel, amazon) from conflict
+        refusal = _refusal(conflict, channel, amazon)
+        if refusal is None:
+            raise
+        raise refusal from conflict
     return channel, existing is None
 
 
@@ -108,8 +111,10 @@ def _claim_actions(
     return actions
 
 
-def _refusal(conflict: TransactionConflict, channel: Channel, amazon: AmazonSettings | None) -> Exception:
-    """Why the channel's write was cancelled, as the client's conflict; else the cancellation itself."""
+def _refusal(
+    conflict: TransactionConflict, channel: Channel, amazon: AmazonSettings | None
+) -> Conflict | None:
+    """Why the channel's write was cancelled, as the client's conflict (None: not a condition of ours)."""
     current = conflict.items[0] if conflict.failed(0) else None
     if current is not None:
         return Conflict(
@@ -123,7 +128,7 @@ def _refusal(conflict: TransactionConflict, channel: Channel, amazon: AmazonSett
             "is already registered as another channel",
             {"sellerId": amazon.sellerId, "marketplaceId": amazon.marketplaceId},
         )
-    return conflict
+    return None
 
 
 def _rotation(existing: Channel | None, new_secret: str | None) -> dict[str, str | None]:

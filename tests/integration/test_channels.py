@@ -394,8 +394,8 @@ def test_concurrent_registrations_of_one_channel_with_different_types_keep_one_t
         answers = list(pool.map(lambda c: shop.call("PUT", "/channels/contested", c), registrations))
 
     _, stored = shop.call("GET", "/channels/contested")
-    created = [view for status, view in answers if status == 201]
-    assert [view["type"] for view in created] == [stored["type"]]
+    # Registrations of the winning type that raced its creation may each be told 201.
+    assert {view["type"] for status, view in answers if status == 201} == {stored["type"]}
     for status, answer in answers:
         assert status in (200, 201, 409), answer
         if status == 409:
