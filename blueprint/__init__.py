@@ -204,12 +204,12 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="ApiInfo",
             handler="functions.api_info.handler.lambda_handler",
-            description="GET /health and the OpenAPI document.",
+            description="GET /health, the OpenAPI document and its Swagger UI page.",
         ),
         Function(
             name="ChannelsApi",
             handler="functions.channels_api.handler.lambda_handler",
-            description="Registers sales channels; shows their archived deliveries.",
+            description="Registers and lists sales channels; shows their archived deliveries.",
             tables={"Channels": "write", "Deliveries": "read"},
         ),
         Function(
@@ -282,7 +282,10 @@ FUNCTIONS: dict[str, Function] = {
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "ApiInfo", api_key_required=False),
-    Route("GET", "/openapi.json", "ApiInfo"),
+    # Public: a browser opening the Swagger UI page sends no API key, and the page fetches the document.
+    Route("GET", "/openapi.json", "ApiInfo", api_key_required=False),
+    Route("GET", "/swagger", "ApiInfo", api_key_required=False),
+    Route("GET", "/channels", "ChannelsApi"),
     Route("PUT", "/channels/{channelId}", "ChannelsApi"),
     Route("GET", "/channels/{channelId}", "ChannelsApi"),
     Route("GET", "/channels/{channelId}/deliveries", "ChannelsApi"),
@@ -296,6 +299,7 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/warehouses/{warehouseId}", "InventoryApi"),
     Route("GET", "/warehouses", "InventoryApi"),
     Route("PUT", "/inventory/{sku}/locations/{warehouseId}", "InventoryApi"),
+    Route("GET", "/inventory", "InventoryApi"),
     Route("GET", "/inventory/{sku}", "InventoryApi"),
 )
 

@@ -6,12 +6,13 @@ Errors are always `{"error": {"code", "message", "details"}}`; client mistakes a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -31,6 +32,22 @@ JSON_CONTENT_TYPE = "application/json"
 API_KEY_SCHEME = "apiKey"
 API_KEY_REQUIRED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}]
 SECURITY_SCHEMES: dict[str, SecurityScheme] = {API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header)}
+
+# Every list takes the same page parameters and answers with the next page's `nextCursor`.
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+PageLimit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"Page size: {DEFAULT_PAGE_SIZE} unless given, at most {MAX_PAGE_SIZE}",
+    ),
+]
+PageCursor = Annotated[
+    str | None,
+    Query(max_length=2048, description="The previous page's `nextCursor`; omitted: the first page"),
+]
 
 
 class ErrorBody(BaseModel):

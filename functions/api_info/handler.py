@@ -1,4 +1,5 @@
-"""GET /health and GET /openapi.json (the whole API, assembled from every API function's router)."""
+"""GET /health, GET /openapi.json (the whole API, assembled from every API function's router) and
+GET /swagger, the Swagger UI page that shows it."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import json
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from shared.api import (
-    API_KEY_REQUIRED,
     API_TITLE,
     API_VERSION,
     SECURITY_SCHEMES,
@@ -18,6 +19,7 @@ from shared.api import (
     create_resolver,
 )
 from shared.models.order import CanonicalOrder
+from shared.swagger_ui import DOCUMENT_PATH, PAGE_PATH, swagger_page
 
 router = APIGatewayRouter()
 
@@ -25,7 +27,8 @@ API_DESCRIPTION = (
     "Orders from sales channels, from webhook to delivered. Errors are always "
     '`{"error": {"code", "message", "details"}}`; client mistakes are 4xx. '
     "Operations marked with the apiKey scheme need the `x-api-key` header; "
-    "webhooks are authenticated by their signature instead."
+    "webhooks are authenticated by their signature instead. "
+    f"This document and its Swagger UI page ({PAGE_PATH}) are public."
 )
 
 
@@ -56,6 +59,7 @@ def openapi_document() -> dict[str, Any]:
 # Success statuses other than 200, which Powertools cannot infer from a handler's return type.
 OTHER_SUCCESSES = {
     ("put", "/channels/{channelId}"): {"201": "The channel was registered (200: updated)."},
+    ("put", "/warehouses/{warehouseId}"): {"201": "The warehouse was created (200: updated)."},
     ("post", "/webhooks/{channelId}"): {
         "202": "The order is new; its workflow has started (200: already received, same orderId)."
     },
@@ -79,7 +83,7 @@ def with_documented_outcomes(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation["responses"]
             responses.pop("422", None)
             for status, description in OTHER_SUCCESSES.get((method, path), {}).items():
-                responses[status] = {"description": description, **responses["200"]}
+                responses[status] = {**responses["200"], "description": description}
             responses["4XX"] = {
                 "description": "The request cannot be served as sent; see error.code",
                 **error,
@@ -103,9 +107,21 @@ def _document_webhook(operation: dict[str, Any], schemas: dict[str, Any]) -> Non
     ]
 
 
-@router.get("/openapi.json", summary="This API's OpenAPI document", tags=["Meta"], security=API_KEY_REQUIRED)
+@router.get(DOCUMENT_PATH, summary="This API's OpenAPI document", tags=["Meta"])
 def openapi() -> dict[str, Any]:
     return openapi_document()
+
+
+@router.get(
+    PAGE_PATH,
+    summary="Swagger UI for this API's OpenAPI document",
+    description="A page for a browser, which it opens without an API key; "
+    "trying an operation out needs one (Authorize).",
+    tags=["Meta"],
+    responses={200: {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}}},
+)
+def swagger() -> Response[str]:
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=swagger_page(API_TITLE))
 
 
 app = create_resolver(router)

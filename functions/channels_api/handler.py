@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
+from shared.api import (
+    API_KEY_REQUIRED,
+    DEFAULT_PAGE_SIZE,
+    PageCursor,
+    PageLimit,
+    api_handler,
+    create_resolver,
+)
 from shared.dal import channels, deliveries
 from shared.errors import NotFound
-from shared.models.catalog import ChannelSettings, ChannelView, Identifier
+from shared.models.catalog import ChannelList, ChannelSettings, ChannelView, Identifier
 from shared.models.intake import DeliveryList, DeliveryView
 
 router = APIGatewayRouter()
@@ -22,6 +29,7 @@ ChannelId = Annotated[Identifier, Path(description="The channel's id, chosen by 
 @router.put(
     "/channels/<channelId>",
     summary="Register or update a sales channel",
+    description="A channel keeps the type it was registered with: another type is 409, naming it.",
     tags=["Channels"],
     security=API_KEY_REQUIRED,
 )
@@ -34,6 +42,19 @@ def put_channel(
         content_type=content_types.APPLICATION_JSON,
         body=stored.public_view(),
     )
+
+
+@router.get(
+    "/channels",
+    summary="The registered channels (without their secrets)",
+    description="In no particular order. A page may hold fewer channels than `limit`, even none, "
+    "while `nextCursor` is set; the list is complete when `nextCursor` is null.",
+    tags=["Channels"],
+    security=API_KEY_REQUIRED,
+)
+def list_channels(limit: PageLimit = DEFAULT_PAGE_SIZE, cursor: PageCursor = None) -> ChannelList:
+    found, next_cursor = channels.list_page(limit, cursor)
+    return ChannelList(channels=[channel.public_view() for channel in found], nextCursor=next_cursor)
 
 
 @router.get(
@@ -57,8 +78,8 @@ def get_channel(channelId: ChannelId) -> ChannelView:
 )
 def list_deliveries(
     channelId: ChannelId,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> DeliveryList:
     _require(channelId)
     return deliveries.list_for_channel(channelId, limit, cursor)

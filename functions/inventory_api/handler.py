@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
+from shared.api import (
+    API_KEY_REQUIRED,
+    DEFAULT_PAGE_SIZE,
+    PageCursor,
+    PageLimit,
+    api_handler,
+    create_resolver,
+)
 from shared.dal import inventory
 from shared.errors import NotFound
 from shared.models.catalog import (
     Identifier,
+    InventoryList,
     InventoryView,
     StockIn,
     StockLevel,
@@ -33,8 +42,11 @@ SkuPath = Annotated[Sku, Path(description="Stock keeping unit")]
     tags=["Inventory"],
     security=API_KEY_REQUIRED,
 )
-def put_warehouse(warehouseId: WarehouseId, warehouse: WarehouseIn) -> Warehouse:
-    return inventory.put_warehouse(warehouseId, warehouse)
+def put_warehouse(warehouseId: WarehouseId, warehouse: WarehouseIn) -> Response[Warehouse]:
+    stored, created = inventory.put_warehouse(warehouseId, warehouse)
+    return Response(
+        status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=stored
+    )
 
 
 @router.get("/warehouses", summary="All warehouses", tags=["Inventory"], security=API_KEY_REQUIRED)
@@ -50,6 +62,19 @@ def list_warehouses() -> WarehouseList:
 )
 def put_stock(sku: SkuPath, warehouseId: WarehouseId, stock: StockIn) -> StockLevel:
     return inventory.set_on_hand(sku, warehouseId, stock.onHand)
+
+
+@router.get(
+    "/inventory",
+    summary="Stock per SKU and warehouse",
+    description="In no particular order. A page may hold fewer records than `limit`, even none, "
+    "while `nextCursor` is set; the list is complete when `nextCursor` is null.",
+    tags=["Inventory"],
+    security=API_KEY_REQUIRED,
+)
+def list_stock(limit: PageLimit = DEFAULT_PAGE_SIZE, cursor: PageCursor = None) -> InventoryList:
+    levels, next_cursor = inventory.list_stock(limit, cursor)
+    return InventoryList(inventory=levels, nextCursor=next_cursor)
 
 
 @router.get(

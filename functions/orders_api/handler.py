@@ -7,7 +7,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
+from shared.api import (
+    API_KEY_REQUIRED,
+    DEFAULT_PAGE_SIZE,
+    PageCursor,
+    PageLimit,
+    api_handler,
+    create_resolver,
+)
 from shared.dal import orders
 from shared.logic import cancellation
 from shared.models.order import OrderList, OrderStatus, OrderView
@@ -22,8 +29,8 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 def list_orders(
     status: Annotated[OrderStatus | None, Query()] = None,
     channelId: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> OrderList:
     page = orders.list_orders(status, channelId, limit, cursor)
     return OrderList(orders=page.orders, nextCursor=page.cursor)

@@ -58,7 +58,8 @@ WAF_REASON = (
 AUTH_REASON = (
     "By design the OMS authorizes callers with API keys (usage plan per key) on management and "
     "fulfillment routes, and channel webhooks with an HMAC signature over the raw body verified "
-    "by the Intake function; /health and /openapi.json are public. No IAM or Cognito authorizer."
+    "by the Intake function; /health, /openapi.json and the Swagger UI page that shows it (/swagger, "
+    "opened by a browser, which sends no API key) are public. No IAM or Cognito authorizer."
 )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
+
 from shared import config
 from shared.clock import iso_in, now_iso
-from shared.dal.dynamo import TransactionConflict, plain, table, to_item, transact
+from shared.dal.dynamo import TransactionConflict, plain, scan_page, table, to_item, transact
 from shared.errors import Conflict
 from shared.models.catalog import (
     SECRET_ROTATION_GRACE_SECONDS,
@@ -32,6 +34,12 @@ def get(channel_id: str) -> Channel | None:
     return Channel.model_validate(plain(item)) if item else None
 
 
+def list_page(limit: int, cursor: str | None) -> tuple[list[Channel], str | None]:
+    """Registered channels in table order, by a Scan of `limit` items; the Amazon claims are skipped."""
+    page = scan_page(_name(), ["channelId"], Attr("type").exists(), limit, cursor)
+    return [Channel.model_validate(item) for item in page.items], page.cursor
+
+
 def for_amazon_seller(seller_id: str, marketplace_id: str) -> Channel | None:
     key = {"channelId": f"AMAZON#{seller_id}#{marketplace_id}"}
     claim = table(_name()).get_item(Key=key, ConsistentRead=True).get("Item")
@@ -41,8 +49,10 @@ def for_amazon_seller(seller_id: str, marketplace_id: str) -> Channel | None:
 def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
     """Create or replace a channel; returns it and whether it is new.
 
-    A changed webhook secret leaves the old one valid for a grace period (deliveries signed before
-    the change are still being retried). An Amazon seller and marketplace belong to one channel only.
+    A channel keeps its type: replacing it with another type is refused (409), by a condition on the
+    write, so a concurrent registration cannot slip in between. A changed webhook secret leaves the
+    old one valid for a grace period (deliveries signed before the change are still being retried).
+    An Amazon seller and marketplace belong to one channel only.
     """
     existing = get(channel_id)
     now = now_iso()
@@ -55,7 +65,34 @@ def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
         **_rotation(existing, settings.get("webhookSecret")),
     )
     amazon = data.amazon if isinstance(data, AmazonChannelIn) else None
-    actions: list[dict[str, Any]] = [{"Put": {"TableName": _name(), "Item": to_item(channel)}}]
+    try:
+        transact([_put_keeping_type(channel), *_claim_actions(channel_id, amazon, existing)])
+    except TransactionConflict as conflict:
+        refusal = _refusal(conflict, channel, amazon)
+        if refusal is None:
+            raise
+        raise refusal from conflict
+    return channel, existing is None
+
+
+def _put_keeping_type(channel: Channel) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": _name(),
+            "Item": to_item(channel),
+            "ConditionExpression": "attribute_not_exists(channelId) OR #type = :type",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": {":type": channel.type.value},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def _claim_actions(
+    channel_id: str, amazon: AmazonSettings | None, existing: Channel | None
+) -> list[dict[str, Any]]:
+    """Claim the channel's Amazon seller and marketplace; give up the one it had before."""
+    actions: list[dict[str, Any]] = []
     new_claim = _amazon_claim_id(amazon) if amazon else None
     old_claim = _amazon_claim_id(existing.amazon) if existing and existing.amazon else None
     if new_claim:
@@ -71,18 +108,27 @@ def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
         )
     if old_claim and old_claim != new_claim:
         actions.append({"Delete": {"TableName": _name(), "Key": {"channelId": old_claim}}})
-    try:
-        transact(actions)
-    except TransactionConflict as conflict:
-        if not conflict.failed(1):
-            raise
-        assert amazon is not None
-        raise Conflict(
+    return actions
+
+
+def _refusal(
+    conflict: TransactionConflict, channel: Channel, amazon: AmazonSettings | None
+) -> Conflict | None:
+    """Why the channel's write was cancelled, as the client's conflict (None: not a condition of ours)."""
+    current = conflict.items[0] if conflict.failed(0) else None
+    if current is not None:
+        return Conflict(
+            f"channel {channel.channelId} is a {current['type']} channel; its type cannot change "
+            "(register another channel for another type)",
+            {"channelId": channel.channelId, "type": current["type"], "requested": channel.type.value},
+        )
+    if conflict.failed(1) and amazon is not None:
+        return Conflict(
             f"Amazon seller {amazon.sellerId} in marketplace {amazon.marketplaceId} "
             "is already registered as another channel",
             {"sellerId": amazon.sellerId, "marketplaceId": amazon.marketplaceId},
-        ) from conflict
-    return channel, existing is None
+        )
+    return None
 
 
 def _rotation(existing: Channel | None, new_secret: str | None) -> dict[str, str | None]:

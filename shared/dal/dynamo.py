@@ -1,16 +1,23 @@
-"""DynamoDB access shared by the repositories: one cached resource, item conversion, transactions."""
+"""DynamoDB access shared by the repositories: one cached resource, item conversion, transactions,
+and pages with their cursors."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.conditions import ConditionBase
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from shared import aws
+from shared.errors import InvalidRequest
 
 
 def client() -> Any:
@@ -61,11 +68,76 @@ def transact(actions: list[dict[str, Any]]) -> None:
             raise
         reasons = error.response.get("CancellationReasons", [])
         raise TransactionConflict(
-            [r.get("Code", "None") for r in reasons], [r.get("Item") for r in reasons]
+            [r.get("Code", "None") for r in reasons], [_deserialized(r.get("Item")) for r in reasons]
         ) from error
+
+
+def _deserialized(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    # An error's items come as DynamoDB wrote them ({"S": ...}): the resource converts only results.
+    return plain(TypeDeserializer().deserialize({"M": item})) if item else None
 
 
 def in_list_condition(attribute: str, values: Sequence[str], prefix: str) -> tuple[str, dict[str, str]]:
     """`#attr IN (:p0, :p1, ...)` with its value placeholders (enum members become plain strings)."""
     names = [f":{prefix}{i}" for i in range(len(values))]
     return f"{attribute} IN ({', '.join(names)})", {n: str(v) for n, v in zip(names, values, strict=True)}
+
+
+# -- pages ---------------------------------------------------------------------------------------
+# A cursor is the key of the last item a page returned, as base64url JSON. On its way back it is
+# checked to be a key of the same query (its attributes, and its partition where the query has one),
+# so a made-up cursor or one from another list is a 400, never a DynamoDB error.
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    cursor: str | None
+
+
+def invalid_cursor() -> InvalidRequest:
+    return InvalidRequest("cursor does not belong to this query", {"field": "cursor"})
+
+
+def encode_cursor(key: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(dict(key)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(
+    cursor: str, attributes: Collection[str], fixed: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The start key a cursor encodes: exactly `attributes`, all strings, with the `fixed` values."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise invalid_cursor() from exc
+    if not isinstance(key, dict) or set(key) != set(attributes):
+        raise invalid_cursor()
+    if not all(isinstance(value, str) for value in key.values()):
+        raise invalid_cursor()
+    if any(key[name] != value for name, value in (fixed or {}).items()):
+        raise invalid_cursor()
+    return key
+
+
+def read_page(read: Callable[..., dict[str, Any]], request: dict[str, Any]) -> dict[str, Any]:
+    """`table.query` or `table.scan`; a start key DynamoDB refuses is the client's cursor, so a 400."""
+    try:
+        return read(**request)
+    except ClientError as error:
+        if "ExclusiveStartKey" in request and error.response["Error"]["Code"] == "ValidationException":
+            raise invalid_cursor() from error
+        raise
+
+
+def scan_page(
+    table_name: str, key_attributes: Collection[str], wanted: ConditionBase, limit: int, cursor: str | None
+) -> Page:
+    """One Scan of `limit` items from where the cursor left off, keeping the `wanted` ones: a page
+    reads at most `limit` items, so it may hold fewer (even none) while `cursor` says more follow."""
+    scan: dict[str, Any] = {"Limit": limit, "FilterExpression": wanted, "ConsistentRead": True}
+    if cursor:
+        scan["ExclusiveStartKey"] = decode_cursor(cursor, key_attributes)
+    page = read_page(table(table_name).scan, scan)
+    last = page.get("LastEvaluatedKey")
+    return Page([plain(item) for item in page["Items"]], encode_cursor(last) if last else None)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 
 from shared import config
 from shared.clock import now_iso
-from shared.dal.dynamo import TransactionConflict, plain, table, to_item, transact
+from shared.dal.dynamo import TransactionConflict, plain, scan_page, table, to_item, transact
 from shared.errors import Conflict, NotFound
 from shared.models.catalog import StockLevel, Warehouse, WarehouseIn
 
@@ -42,10 +42,13 @@ def reservation_key(order_id: str, sku: str, warehouse_id: str) -> dict[str, str
     return {"pk": f"RESERVATION#{order_id}", "sk": f"{sku}#{warehouse_id}"}
 
 
-def put_warehouse(warehouse_id: str, data: WarehouseIn) -> Warehouse:
+def put_warehouse(warehouse_id: str, data: WarehouseIn) -> tuple[Warehouse, bool]:
+    """Create or replace a warehouse; returns it and whether it is new (told by the write itself)."""
     warehouse = Warehouse(warehouseId=warehouse_id, updatedAt=now_iso(), **data.model_dump())
-    table(_name()).put_item(Item=to_item(warehouse, pk=WAREHOUSE_PK, sk=warehouse_id))
-    return warehouse
+    replaced = table(_name()).put_item(
+        Item=to_item(warehouse, pk=WAREHOUSE_PK, sk=warehouse_id), ReturnValues="ALL_OLD"
+    )
+    return warehouse, "Attributes" not in replaced
 
 
 def list_warehouses() -> list[Warehouse]:
@@ -100,6 +103,12 @@ def stock_at(sku: str, warehouse_id: str) -> StockLevel | None:
 def stock_of(sku: str) -> list[StockLevel]:
     page = table(_name()).query(KeyConditionExpression=Key("pk").eq(f"SKU#{sku}"), ConsistentRead=True)
     return [StockLevel.model_validate(plain(item)) for item in page["Items"]]
+
+
+def list_stock(limit: int, cursor: str | None) -> tuple[list[StockLevel], str | None]:
+    """Stock records in table order, by a Scan of `limit` items; warehouses and reservations are skipped."""
+    page = scan_page(_name(), ["pk", "sk"], Attr("pk").begins_with("SKU#"), limit, cursor)
+    return [StockLevel.model_validate(item) for item in page.items], page.cursor
 
 
 def reservations_of(order_id: str) -> list[Reservation]:

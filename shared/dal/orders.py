@@ -6,20 +6,26 @@ fulfillment `ORDER#<id>`/`FULFILLMENT#<fid>`; claim `CHANNELORDER#<channel>#<cha
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from shared import aws, config
 from shared.clock import now_iso
-from shared.dal.dynamo import TransactionConflict, in_list_condition, plain, table, to_item, transact
-from shared.errors import InvalidRequest, InvalidTransition, NotFound
+from shared.dal.dynamo import (
+    TransactionConflict,
+    decode_cursor,
+    encode_cursor,
+    in_list_condition,
+    plain,
+    read_page,
+    table,
+    to_item,
+    transact,
+)
+from shared.errors import InvalidTransition, NotFound
 from shared.models.order import (
     Fulfillment,
     Order,
@@ -239,26 +245,6 @@ def invalid_transition(order_id: str, target: OrderStatus) -> InvalidTransition:
     )
 
 
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, index: str, partition_value: str) -> dict[str, Any]:
-    """The start key a cursor encodes, checked to belong to this index and partition."""
-    invalid = InvalidRequest("cursor does not belong to this query", {"field": "cursor"})
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:
-        raise invalid from exc
-    partition_attribute = _partition_attribute(index)
-    expected = {"pk", "sk", "createdKey", partition_attribute}
-    if not isinstance(key, dict) or set(key) != expected or not all(isinstance(v, str) for v in key.values()):
-        raise invalid
-    if key[partition_attribute] != partition_value:
-        raise invalid
-    return key
-
-
 def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[str, str]:
     """The index to read and its partition value."""
     if channel_id is not None:
@@ -276,25 +262,26 @@ def list_orders(
     The status is checked on the orders themselves, so an index entry that lags behind a status
     change never lists an order under its old status. The cursor is the last returned index key.
     """
-    index, partition_value = _index_for(status, channel_id)
+    index, value = _index_for(status, channel_id)
+    partition = _partition_attribute(index)
     query: dict[str, Any] = {
         "IndexName": index,
-        "KeyConditionExpression": Key(_partition_attribute(index)).eq(partition_value),
+        "KeyConditionExpression": Key(partition).eq(value),
         "ScanIndexForward": False,
         "Limit": limit,
     }
     if cursor:
-        query["ExclusiveStartKey"] = _decode_cursor(cursor, index, partition_value)
+        query["ExclusiveStartKey"] = decode_cursor(cursor, _index_key_attributes(index), {partition: value})
     found: list[tuple[dict[str, Any], Order]] = []
     more = True
     while more and len(found) < limit:
-        page = _query_page(query)
+        page = read_page(table(table_name()).query, query)
         orders = _orders_by_key(page["Items"])
         found += [(key, orders[key["pk"]]) for key in page["Items"] if _listed(orders.get(key["pk"]), status)]
         more = "LastEvaluatedKey" in page
         query["ExclusiveStartKey"] = page.get("LastEvaluatedKey")
     returned = found[:limit]
-    next_cursor = _encode_cursor(returned[-1][0]) if returned and (more or len(found) > limit) else None
+    next_cursor = encode_cursor(returned[-1][0]) if returned and (more or len(found) > limit) else None
     return OrderPage([order for _, order in returned], next_cursor)
 
 
@@ -316,18 +303,12 @@ def _orders_by_key(index_keys: list[dict[str, Any]]) -> dict[str, Order]:
     return orders
 
 
-def _query_page(query: dict[str, Any]) -> dict[str, Any]:
-    try:
-        page: dict[str, Any] = table(table_name()).query(**query)
-    except ClientError as error:
-        # A cursor from another filter (or a forged one) names keys this index does not have.
-        if "ExclusiveStartKey" in query and error.response["Error"]["Code"] == "ValidationException":
-            raise InvalidRequest("cursor does not belong to this query", {"field": "cursor"}) from error
-        raise
-    return page
-
-
 def _partition_attribute(index: str) -> str:
     return {INDEX_BY_STATUS: "status", INDEX_BY_CHANNEL: "channelId", INDEX_BY_CREATION: "listPartition"}[
         index
     ]
+
+
+def _index_key_attributes(index: str) -> set[str]:
+    """What an index's LastEvaluatedKey holds: the table's key and the index's key."""
+    return {"pk", "sk", "createdKey", _partition_attribute(index)}

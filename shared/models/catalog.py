@@ -129,6 +129,10 @@ ChannelSettings = ApiChannelIn | ShopifyChannelIn | WooCommerceChannelIn | Amazo
 ChannelIn = Annotated[ChannelSettings, Field(discriminator="type")]
 
 
+# Lists read by a Scan: a page holds at most `limit` items, perhaps fewer (even none) while more follow.
+NEXT_SCAN_PAGE = "Pass as `cursor` for the next page; null when the list is complete"
+
+
 class ChannelView(BaseModel):
     """A channel as the API shows it: everything but its secrets."""
 
@@ -142,6 +146,11 @@ class ChannelView(BaseModel):
     )
     createdAt: str
     updatedAt: str
+
+
+class ChannelList(BaseModel):
+    channels: list[ChannelView]
+    nextCursor: str | None = Field(description=NEXT_SCAN_PAGE)
 
 
 class Channel(BaseModel):
@@ -216,3 +225,8 @@ class InventoryView(BaseModel):
     reserved: int
     available: int
     locations: list[StockLevel]
+
+
+class InventoryList(BaseModel):
+    inventory: list[StockLevel]
+    nextCursor: str | None = Field(description=NEXT_SCAN_PAGE)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,6 +32,23 @@ def test_health_is_public_and_the_openapi_document_is_served(running_oms: Runnin
     assert {"/webhooks/{channelId}", "/orders/{orderId}", "/fulfillments/{fulfillmentId}/events"} <= set(
         document["paths"]
     )
+
+
+def test_the_swagger_ui_needs_no_cdn_and_no_key_and_loads_the_published_document(
+    running_oms: RunningOMS,
+) -> None:
+    """What a browser opening /swagger does, without an x-api-key: the page, whose scripts and styles
+    are in it, then the one document its script fetches."""
+    page = requests.get(running_oms.api_url + "/swagger", timeout=30)
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "SwaggerUIBundle" in page.text and ".swagger-ui" in page.text  # Swagger UI's script and styles
+    assert not re.search(r"<(script|link|img)[^>]*(src|href)=", page.text), "nothing else to fetch"
+    [document_path] = re.findall(r'var documentPath = "([^"]+)";', page.text)
+    document = requests.get(running_oms.api_url + document_path, timeout=10)
+    assert document.status_code == 200
+    assert document.json() == json.loads((ROOT / "docs" / "openapi.json").read_text())
 
 
 def test_everything_else_needs_the_api_key(running_oms: RunningOMS) -> None:
@@ -136,5 +155,5 @@ def test_a_json_body_labelled_as_a_form_is_still_read_as_json(
         running_oms.api_url + "/warehouses/wh-form", headers=headers, data=body, timeout=10
     )
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     assert response.json()["name"] == "Form Labelled"

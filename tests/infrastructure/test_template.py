@@ -24,7 +24,14 @@ QUEUE_CONSUMER_ACTIONS = {
     "sqs:GetQueueAttributes",
     "sqs:GetQueueUrl",
 }
-READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}
+# Scan too: the channel and stock lists read their tables by paginated Scans.
+READ_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+}
 
 
 def logical_ids(template: Template, kind: BlueprintKind) -> dict[str, str]:

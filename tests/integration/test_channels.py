@@ -12,17 +12,19 @@ from local.runtime import LocalOMS
 from shared.channels import shopify
 from shared.errors import InvalidRequest
 from tests.support.channels import (
+    AMAZON_CHANNEL,
     SHOPIFY_CHANNEL,
     SHOPIFY_SECRET,
     SHOPIFY_SHOP,
     WOO_CHANNEL,
     WOO_SECRET,
+    amazon_channel,
     shopify_delivery,
     shopify_order,
     woo_delivery,
     woo_order,
 )
-from tests.support.orders import Client
+from tests.support.orders import CHANNEL_ID, CHANNEL_SECRET, Client
 
 
 @pytest.fixture
@@ -361,3 +363,88 @@ def test_a_refused_signature_is_logged_with_channel_and_reason_but_not_the_secre
     everything_logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert SHOPIFY_SECRET not in everything_logged
     assert "a-forged-secret-of-the-attacker" not in everything_logged
+
+
+def test_changing_a_channels_type_is_409_naming_its_type_and_keeps_its_settings(shop: Client) -> None:
+    status, error = shop.call(
+        "PUT", f"/channels/{SHOPIFY_CHANNEL}", {"type": "woocommerce", "webhookSecret": WOO_SECRET}
+    )
+
+    assert status == 409, error
+    assert error["error"]["code"] == "CONFLICT"
+    assert "shopify" in error["error"]["message"]
+    assert error["error"]["details"] == {
+        "channelId": SHOPIFY_CHANNEL,
+        "type": "shopify",
+        "requested": "woocommerce",
+    }
+    _, kept = shop.call("GET", f"/channels/{SHOPIFY_CHANNEL}")
+    assert (kept["type"], kept["shopDomain"]) == ("shopify", SHOPIFY_SHOP)
+    assert post(shop, SHOPIFY_CHANNEL, shopify_delivery(shopify_order()))[0] == 202  # its secret too
+
+
+def test_concurrent_registrations_of_one_channel_with_different_types_keep_one_type(shop: Client) -> None:
+    registrations = [
+        {"type": "woocommerce", "webhookSecret": WOO_SECRET},
+        {"type": "shopify", "webhookSecret": SHOPIFY_SECRET},
+        {"type": "api", "webhookSecret": "whsec_" + "c2VjcmV0LW9mLXRoZS1yYWNlLXRlc3Q="},
+    ] * 3
+
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        answers = list(pool.map(lambda c: shop.call("PUT", "/channels/contested", c), registrations))
+
+    _, stored = shop.call("GET", "/channels/contested")
+    # Registrations of the winning type that raced its creation may each be told 201.
+    assert {view["type"] for status, view in answers if status == 201} == {stored["type"]}
+    for status, answer in answers:
+        assert status in (200, 201, 409), answer
+        if status == 409:
+            assert answer["error"]["details"]["type"] == stored["type"]
+        else:
+            assert answer["type"] == stored["type"]
+
+
+def all_pages(client: Client, path: str, key: str) -> tuple[list[dict[str, Any]], int]:
+    """Every item of a list, following nextCursor; and how many pages that took."""
+    items: list[dict[str, Any]] = []
+    cursor, pages = "", 0
+    while cursor is not None:
+        status, page = client.call("GET", f"{path}&cursor={cursor}" if cursor else path)
+        assert status == 200, page
+        assert len(page[key]) <= 2
+        items += page[key]
+        cursor, pages = page["nextCursor"], pages + 1
+    return items, pages
+
+
+def test_channels_are_listed_page_by_page_as_each_is_shown_without_secrets(shop: Client) -> None:
+    amazon = amazon_channel("https://sellingpartnerapi-na.amazon.com", "https://api.amazon.com/auth/o2/token")
+    assert shop.call("PUT", f"/channels/{AMAZON_CHANNEL}", amazon)[0] == 201
+
+    listed, pages = all_pages(shop, "/channels?limit=2", "channels")
+
+    # The Amazon seller's claim is kept in the same table; it is not a channel.
+    assert sorted(c["channelId"] for c in listed) == sorted(
+        [CHANNEL_ID, SHOPIFY_CHANNEL, WOO_CHANNEL, AMAZON_CHANNEL]
+    )
+    assert pages >= 2
+    for channel in listed:
+        assert channel == shop.call("GET", f"/channels/{channel['channelId']}")[1]
+    shown = json.dumps(listed)
+    for secret in (CHANNEL_SECRET, SHOPIFY_SECRET, WOO_SECRET, amazon["amazon"]["clientSecret"]):
+        assert secret not in shown
+    assert "refreshToken" not in shown
+
+
+def test_a_channel_list_cursor_must_come_from_the_channel_list(shop: Client) -> None:
+    _, page = shop.call("GET", "/channels?limit=1")
+    for _ in range(2):
+        shop.place()
+    _, orders_page = shop.call("GET", "/orders?limit=1")
+
+    for cursor in ("garbage", "e30", orders_page["nextCursor"]):
+        status, error = shop.call("GET", f"/channels?cursor={cursor}")
+        assert (status, error["error"]["details"]) == (400, {"field": "cursor"}), cursor
+    status, error = shop.call("GET", f"/orders?cursor={page['nextCursor']}")
+    assert (status, error["error"]["details"]) == (400, {"field": "cursor"})
+    assert shop.call("GET", "/channels?limit=101")[0] == 400

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from local.runtime import LocalOMS
-from tests.support.orders import CHANNEL_ID, Client, canonical_order
+from tests.support.orders import CHANNEL_ID, STOCK, Client, canonical_order
 
 
 def test_concurrent_orders_never_take_more_stock_than_there_is(oms: LocalOMS, client: Client) -> None:
@@ -31,6 +31,49 @@ def test_on_hand_cannot_drop_below_what_is_reserved(client: Client) -> None:
     assert body["error"]["details"]["reserved"] == 2
     assert client.call("PUT", "/inventory/TEE-M/locations/wh-west", {"onHand": 6})[0] == 200
     assert client.stock("TEE-M")["wh-west"]["available"] == 4
+
+
+def test_a_warehouse_put_is_201_when_it_creates_and_200_when_it_updates(client: Client) -> None:
+    warehouse = {"name": "Austin TX", "latitude": 30.2672, "longitude": -97.7431, "country": "US"}
+
+    created = client.call("PUT", "/warehouses/wh-south", warehouse)
+    updated = client.call("PUT", "/warehouses/wh-south", {**warehouse, "name": "Austin TX 2"})
+
+    assert (created[0], created[1]["name"]) == (201, "Austin TX")
+    assert (updated[0], updated[1]["name"]) == (200, "Austin TX 2")
+
+
+def test_stock_is_listed_page_by_page_per_sku_and_warehouse(client: Client) -> None:
+    client.wait_for_status(client.place(canonical_order([("TEE-M", 2)])), "FULFILLING")  # holds stock
+
+    listed, cursor = [], ""
+    while cursor is not None:
+        status, page = client.call(
+            "GET", f"/inventory?limit=2&cursor={cursor}" if cursor else "/inventory?limit=2"
+        )
+        assert status == 200, page
+        assert len(page["inventory"]) <= 2
+        listed += page["inventory"]
+        cursor = page["nextCursor"]
+
+    # Warehouses and the order's reservation live in the same table; only stock is listed.
+    assert {(level["sku"], level["warehouseId"]): level["onHand"] for level in listed} == STOCK
+    assert len(listed) == len(STOCK)
+    tee = next(level for level in listed if level["sku"] == "TEE-M")
+    assert tee == {"sku": "TEE-M", "warehouseId": "wh-west", "onHand": 3, "reserved": 2, "available": 1}
+
+
+def test_a_stock_list_cursor_must_come_from_the_stock_list(client: Client) -> None:
+    client.call("PUT", "/channels/another-store", {"type": "woocommerce", "webhookSecret": "s" * 32})
+    _, channels_page = client.call("GET", "/channels?limit=1")
+    _, stock_page = client.call("GET", "/inventory?limit=1")
+
+    for cursor in ("garbage", channels_page["nextCursor"]):
+        status, error = client.call("GET", f"/inventory?cursor={cursor}")
+        assert (status, error["error"]["details"]) == (400, {"field": "cursor"}), cursor
+    status, error = client.call("GET", f"/channels?cursor={stock_page['nextCursor']}")
+    assert (status, error["error"]["details"]) == (400, {"field": "cursor"})
+    assert client.call("GET", "/inventory?limit=0")[0] == 400
 
 
 def test_stock_for_an_unknown_warehouse_is_404(client: Client) -> None:

@@ -79,7 +79,7 @@ class Client:
 
     def seed(self) -> None:
         for warehouse_id, warehouse in WAREHOUSES.items():
-            assert self.call("PUT", f"/warehouses/{warehouse_id}", warehouse)[0] == 200
+            assert self.call("PUT", f"/warehouses/{warehouse_id}", warehouse)[0] in (200, 201)
         for (sku, warehouse_id), units in STOCK.items():
             assert self.call("PUT", f"/inventory/{sku}/locations/{warehouse_id}", {"onHand": units})[0] == 200
         channel = {"type": "api", "webhookSecret": CHANNEL_SECRET}
