@@ -160,7 +160,7 @@ DELIVERIES = Table(
             partition_key="channelId",
             sort_key="deliveryId",
             projection="INCLUDE",
-            included=("receivedAt", "source", "eventId", "result"),
+            included=("receivedAt", "source", "eventId", "result", "replays"),
         ),
     ),
     description="Every authenticated channel delivery, headers and raw body, with what became of it.",

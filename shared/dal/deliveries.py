@@ -13,6 +13,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
+from botocore.exceptions import ClientError
 
 from shared import config
 from shared.clock import now_iso
@@ -21,6 +22,7 @@ from shared.errors import InvalidRequest
 from shared.ids import new_ulid
 from shared.models.intake import (
     Delivery,
+    DeliveryAttempt,
     DeliveryList,
     DeliveryResult,
     DeliverySource,
@@ -62,17 +64,39 @@ def record_fetched(delivery_id: str, documents: dict[str, bytes]) -> None:
 
 
 def record_result(delivery_id: str, result: DeliveryResult, event_id: str | None = None) -> None:
-    """What became of the delivery, and the channel event id it carried (one write for both)."""
-    values: dict[str, Any] = {":result": result.model_dump(mode="json", exclude_none=True), ":at": now_iso()}
+    """What became of the delivery, and the channel event id it carried (one write for both).
+
+    The first result is what the delivery did when it arrived and is never overwritten: a later
+    processing (a replay) is appended to `replays` with its own time.
+    """
+    at = now_iso()
+    values: dict[str, Any] = {":result": result.model_dump(mode="json", exclude_none=True), ":at": at}
     update = "SET #result = :result, processedAt = :at"
     if event_id is not None:
         update += ", eventId = :event"
         values[":event"] = event_id
+    try:
+        table(_name()).update_item(
+            Key={"deliveryId": delivery_id},
+            UpdateExpression=update,
+            ConditionExpression="attribute_not_exists(#result)",
+            ExpressionAttributeNames={"#result": "result"},
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        _record_replay(delivery_id, DeliveryAttempt(**result.model_dump(), at=at))
+
+
+def _record_replay(delivery_id: str, attempt: DeliveryAttempt) -> None:
     table(_name()).update_item(
         Key={"deliveryId": delivery_id},
-        UpdateExpression=update,
-        ExpressionAttributeNames={"#result": "result"},
-        ExpressionAttributeValues=values,
+        UpdateExpression="SET replays = list_append(if_not_exists(replays, :none), :attempt)",
+        ExpressionAttributeValues={
+            ":attempt": [attempt.model_dump(mode="json", exclude_none=True)],
+            ":none": [],
+        },
     )
 
 

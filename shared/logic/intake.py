@@ -159,9 +159,12 @@ def apply_action(
 
 
 def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
+    """The answer to an event applied before: no longer CREATED, and the order's status as it is
+    now (the stored response has the status of then)."""
     if response.get("outcome") == Outcome.CREATED.value:
-        return {**response, "outcome": Outcome.DUPLICATE.value}
-    return response
+        response = {**response, "outcome": Outcome.DUPLICATE.value}
+    order = orders.get(response["orderId"]) if response.get("orderId") else None
+    return {**response, "status": order.status.value} if order else response
 
 
 @cache

@@ -29,6 +29,12 @@ class DeliveryResult(BaseModel):
     errors: list[dict[str, str]] | None = None
 
 
+class DeliveryAttempt(DeliveryResult):
+    """One replay of an archived delivery: what it did, and when."""
+
+    at: str
+
+
 class WebhookReceipt(BaseModel):
     """The answer to a webhook delivery."""
 
@@ -54,6 +60,7 @@ class Delivery(BaseModel):
     bodySha256: str
     eventId: str | None = None
     result: DeliveryResult | None = None
+    replays: list[DeliveryAttempt] = []
     # For queue channels: the documents fetched from the channel's API to build the order.
     fetched: dict[str, bytes] = {}
 
@@ -84,7 +91,10 @@ class DeliveryView(BaseModel):
     bodyEncoding: Literal["utf-8", "base64"]
     bodySha256: str
     eventId: str | None = None
-    result: DeliveryResult | None = None
+    result: DeliveryResult | None = Field(
+        default=None, description="What the delivery did when it arrived; never overwritten"
+    )
+    replays: list[DeliveryAttempt] = Field(default=[], description="Each replay since, oldest first")
     fetched: dict[str, str] = {}
 
 
@@ -94,6 +104,7 @@ class DeliverySummary(BaseModel):
     source: DeliverySource
     eventId: str | None = None
     result: DeliveryResult | None = None
+    replays: list[DeliveryAttempt] = []
 
 
 class DeliveryList(BaseModel):

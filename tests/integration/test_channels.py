@@ -263,8 +263,36 @@ def test_a_delivery_refused_by_a_bug_is_replayed_after_the_fix(
     assert replayed["result"]["outcome"] == "CREATED"
     order = shop.wait_for_status(replayed["result"]["orderId"], "FULFILLING")
     assert order["deliveryId"] == refused["deliveryId"]
-    assert again[1]["results"][0]["result"] == {**replayed["result"], "outcome": "DUPLICATE"}
+    again_result = again[1]["results"][0]["result"]
+    assert (again_result["outcome"], again_result["orderId"]) == ("DUPLICATE", order["orderId"])
     assert len(orders_of(shop, SHOPIFY_CHANNEL)) == 1
+    [archived] = deliveries_of(shop, SHOPIFY_CHANNEL)
+    assert archived["result"]["outcome"] == "INVALID"  # what it did when it arrived
+    assert [attempt["outcome"] for attempt in archived["replays"]] == ["CREATED", "DUPLICATE"]
+
+
+def test_replaying_the_delivery_that_created_an_order_keeps_the_archive_true(shop: Client) -> None:
+    status, receipt = post(shop, SHOPIFY_CHANNEL, shopify_delivery(shopify_order()))
+    assert status == 202
+    shop.ship_and_deliver(receipt["orderId"])
+
+    status, report = shop.call(
+        "POST", f"/channels/{SHOPIFY_CHANNEL}/replay", {"deliveryIds": [receipt["deliveryId"]]}
+    )
+
+    assert status == 200, report
+    [replayed] = report["results"]
+    assert replayed["result"]["outcome"] == "DUPLICATE"
+    assert replayed["result"]["status"] == "DELIVERED"
+    [archived] = deliveries_of(shop, SHOPIFY_CHANNEL)
+    first = archived["result"]
+    assert (first["outcome"], first["orderId"], first["status"]) == ("CREATED", receipt["orderId"], "RECEIVED")
+    [attempt] = archived["replays"]
+    assert (attempt["outcome"], attempt["status"]) == ("DUPLICATE", "DELIVERED")
+    assert attempt["at"] > archived["receivedAt"]
+    status, one = shop.call("GET", f"/channels/{SHOPIFY_CHANNEL}/deliveries/{receipt['deliveryId']}")
+    assert one["result"]["outcome"] == "CREATED"
+    assert one["replays"] == archived["replays"]
 
 
 def test_replaying_an_unknown_delivery_is_404(shop: Client) -> None:
