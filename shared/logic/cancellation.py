@@ -28,8 +28,9 @@ def cancel(order_id: str, reason: str | None = None) -> OrderView:
         return orders.view(order_id)
     _refuse_if_too_late(order_id, order.status)
     fulfillments = orders.fulfillments_of(order_id)
-    actions = orders.transition_actions(order_id, OrderStatus.CANCELLED, reason or CANCEL_REASON)
-    actions += [_cancel_fulfillment(item) for item in fulfillments]
+    at = now_iso()
+    actions = orders.transition_actions(order_id, OrderStatus.CANCELLED, reason or CANCEL_REASON, at)
+    actions += [_cancel_fulfillment(item, at) for item in fulfillments]
     try:
         transact(actions)
     except TransactionConflict as conflict:
@@ -54,12 +55,12 @@ def _refuse_if_too_late(order_id: str, status: OrderStatus) -> None:
         )
 
 
-def _cancel_fulfillment(item: dict[str, Any]) -> dict[str, Any]:
+def _cancel_fulfillment(item: dict[str, Any], at: str) -> dict[str, Any]:
     cancelled = FulfillmentStatus.CANCELLED.value
     return orders.fulfillment_update_action(
         item,
-        "SET #status = :cancelled, history = list_append(history, :entry)",
-        {":cancelled": cancelled, ":entry": [{"status": cancelled, "at": now_iso()}]},
+        "SET #status = :cancelled, updatedAt = :at, history = list_append(history, :entry)",
+        {":cancelled": cancelled, ":at": at, ":entry": [{"status": cancelled, "at": at}]},
         fulfillment_statuses_leading_to(FulfillmentStatus.CANCELLED),
     )
 

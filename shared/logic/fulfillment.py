@@ -94,7 +94,7 @@ def apply_event(fulfillment_id: str, event: FulfillmentEventIn) -> Fulfillment:
         item = _find(fulfillment_id)
         current, target = FulfillmentStatus(item["status"]), FulfillmentStatus(event.type)
         if current is target:
-            return public(item)
+            return _repeated(item, event)
         if target not in FULFILLMENT_TRANSITIONS[current]:
             raise InvalidTransition(
                 f"fulfillment {fulfillment_id} is {current.value}; {target.value} cannot follow",
@@ -134,10 +134,42 @@ def _commit_event(item: dict[str, Any], target: FulfillmentStatus, event: Fulfil
         actions += orders.transition_actions(item["orderId"], order_status, _reason(item, event), at)
     else:
         actions.append(orders.status_check_action(item["orderId"], OrderStatus.FULFILLING))
+        actions.append(orders.timeline_put(item["orderId"], target.value, at, _reason(item, event)))
     if target is FulfillmentStatus.SHIPPED:
         actions += inventory.commit_actions(inventory.reservations_of(item["orderId"]))
     transact(actions)
     return at
+
+
+def _repeated(item: dict[str, Any], event: FulfillmentEventIn) -> Fulfillment:
+    """A repeat of the current status is a retry, unless it brings a carrier or tracking number
+    that differs from what the fulfillment has: that is a correction, recorded on the timeline."""
+    corrected = _tracking_changes(item, event)
+    if not corrected:
+        return public(item)
+    at = now_iso()
+    via = " ".join(v for v in (event.carrier, event.trackingNumber) if v)
+    reason = f"fulfillment {item['fulfillmentId']} tracking corrected ({via})"
+    assignments = ", ".join(f"{name} = :{name}" for name in corrected)
+    update = orders.fulfillment_update_action(
+        item,
+        f"SET {assignments}, updatedAt = :at",
+        {f":{name}": value for name, value in corrected.items()} | {":at": at},
+        [item["status"]],
+    )
+    try:
+        transact([update, orders.timeline_put(item["orderId"], "TRACKING_CORRECTED", at, reason)])
+    except TransactionConflict as conflict:
+        raise InvalidTransition(
+            f"fulfillment {item['fulfillmentId']} changed concurrently; retry the event"
+        ) from conflict
+    count("FulfillmentTrackingCorrected")
+    return public({**item, **corrected, "updatedAt": at})
+
+
+def _tracking_changes(item: dict[str, Any], event: FulfillmentEventIn) -> dict[str, str]:
+    given = {"carrier": event.carrier, "trackingNumber": event.trackingNumber}
+    return {name: value for name, value in given.items() if value and value != item.get(name)}
 
 
 def _reason(item: dict[str, Any], event: FulfillmentEventIn) -> str:

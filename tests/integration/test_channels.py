@@ -286,7 +286,11 @@ def test_replaying_the_delivery_that_created_an_order_keeps_the_archive_true(sho
     assert replayed["result"]["status"] == "DELIVERED"
     [archived] = deliveries_of(shop, SHOPIFY_CHANNEL)
     first = archived["result"]
-    assert (first["outcome"], first["orderId"], first["status"]) == ("CREATED", receipt["orderId"], "RECEIVED")
+    assert (first["outcome"], first["orderId"], first["status"]) == (
+        "CREATED",
+        receipt["orderId"],
+        "RECEIVED",
+    )
     [attempt] = archived["replays"]
     assert (attempt["outcome"], attempt["status"]) == ("DUPLICATE", "DELIVERED")
     assert attempt["at"] > archived["receivedAt"]

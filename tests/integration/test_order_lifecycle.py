@@ -27,7 +27,15 @@ def test_an_order_goes_from_webhook_to_delivered(oms: LocalOMS, client: Client) 
 
     delivered = client.ship_and_deliver(order_id)
 
-    assert statuses(delivered) == ["RECEIVED", "RESERVED", "FULFILLING", "SHIPPED", "DELIVERED"]
+    assert statuses(delivered) == [
+        "RECEIVED",
+        "RESERVED",
+        "FULFILLING",
+        "PICKED",
+        "PACKED",
+        "SHIPPED",
+        "DELIVERED",
+    ]
     assert all(entry["at"] for entry in delivered["timeline"])
     [shipped] = delivered["fulfillments"]
     assert (shipped["status"], shipped["carrier"], shipped["trackingNumber"]) == (
@@ -175,3 +183,47 @@ def test_a_sku_on_two_lines_is_reserved_and_shipped_as_one_quantity(client: Clie
     delivered = client.ship_and_deliver(order_id)
     assert client.stock("MUG-BLUE")["wh-west"]["onHand"] == 7
     assert delivered["total"] == "52.00"  # MUG 12.50 + TEE 12.50 + MUG 2 x 11.00 + 5.00 shipping
+
+
+def test_every_warehouse_step_is_on_the_timeline(client: Client) -> None:
+    order = client.ship_and_deliver(client.place())
+
+    steps = [entry["status"] for entry in order["timeline"]]
+    assert steps == ["RECEIVED", "RESERVED", "FULFILLING", "PICKED", "PACKED", "SHIPPED", "DELIVERED"]
+    picked = next(entry for entry in order["timeline"] if entry["status"] == "PICKED")
+    assert picked["reason"] == f"fulfillment {order['fulfillments'][0]['fulfillmentId']} picked"
+
+
+def test_a_tracking_number_sent_after_shipping_is_recorded_as_a_correction(client: Client) -> None:
+    order = client.wait_for_status(client.place(), "FULFILLING")
+    fulfillment_id = order["fulfillments"][0]["fulfillmentId"]
+    assert client.fulfillment_event(fulfillment_id, "SHIPPED")[0] == 200
+
+    status, corrected = client.fulfillment_event(
+        fulfillment_id, "SHIPPED", carrier="FedEx", trackingNumber="123"
+    )
+
+    assert status == 200
+    assert (corrected["carrier"], corrected["trackingNumber"]) == ("FedEx", "123")
+    stored = client.order(order["orderId"])
+    [fulfillment] = stored["fulfillments"]
+    assert (fulfillment["carrier"], fulfillment["trackingNumber"]) == ("FedEx", "123")
+    [correction] = [e for e in stored["timeline"] if e["status"] == "TRACKING_CORRECTED"]
+    assert correction["reason"] == f"fulfillment {fulfillment_id} tracking corrected (FedEx 123)"
+    assert stored["status"] == "SHIPPED"
+    # The same again is a retry: nothing more on the timeline.
+    assert (
+        client.fulfillment_event(fulfillment_id, "SHIPPED", carrier="FedEx", trackingNumber="123")[0] == 200
+    )
+    assert len(client.order(order["orderId"])["timeline"]) == len(stored["timeline"])
+
+
+def test_a_cancelled_fulfillment_says_when_it_changed(client: Client) -> None:
+    order = client.wait_for_status(client.place(), "FULFILLING")
+    before = order["fulfillments"][0]["updatedAt"]
+
+    assert client.call("POST", f"/orders/{order['orderId']}/cancel")[0] == 200
+
+    [fulfillment] = client.wait_for_status(order["orderId"], "CANCELLED")["fulfillments"]
+    assert fulfillment["status"] == "CANCELLED"
+    assert fulfillment["updatedAt"] > before
