@@ -5,6 +5,10 @@ Errors are always `{"error": {"code", "message", "details"}}`; client mistakes a
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -129,6 +133,42 @@ def normalized(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+# Far deeper than any order a channel sends (Shopify's is about 6 levels), far below what would
+# exhaust the parser's recursion.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply the JSON text nests objects and arrays (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b"", body)):
+        depth += 1 if bracket in (b"{", b"[") else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _too_deep(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A proxy response refusing a body that nests deeper than MAX_JSON_DEPTH, before any parsing."""
+    body = event.get("body") or ""
+    try:
+        raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8", "replace")
+    except binascii.Error:
+        return None  # not what API Gateway sends; the route refuses it as it would any bad body
+    if json_depth(raw) <= MAX_JSON_DEPTH:
+        return None
+    message = f"the body nests deeper than {MAX_JSON_DEPTH} levels"
+    details = [{"field": "body", "message": message}]
+    error = {"code": "VALIDATION_ERROR", "message": message, "details": details}
+    return {
+        "statusCode": 400,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"error": error}),
+        "isBase64Encoded": False,
+    }
+
+
 def create_resolver(*routers: Router) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
     _register_error_handlers(app)
@@ -141,7 +181,8 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
     """The Lambda entry point of an API function, with logging, tracing and metrics."""
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return app.resolve(normalized(event), context)
+        event = normalized(event)
+        return _too_deep(event) or app.resolve(event, context)
 
     return lambda_entry(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_REST)
 

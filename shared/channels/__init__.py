@@ -72,7 +72,7 @@ def json_object(body: bytes, what: str) -> dict[str, Any]:
     """The body as a JSON object; decimals stay Decimal (money never passes through float)."""
     try:
         data = json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise InvalidRequest("body is not valid JSON", [{"field": "body", "message": str(exc)}]) from exc
     if not isinstance(data, dict):
         raise InvalidRequest(f"body is not {what}", [{"field": "body", "message": "must be a JSON object"}])

@@ -133,7 +133,7 @@ def parse_notification(message_body: str | bytes) -> OrderChangeNotification:
     it is not JSON, not an ORDER_CHANGE notification, or lacks a field the OMS needs."""
     try:
         data = json.loads(message_body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise InvalidRequest(
             "notification is not valid JSON", [{"field": "body", "message": str(exc)}]
         ) from exc

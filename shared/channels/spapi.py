@@ -342,7 +342,7 @@ def _payload(body: dict[str, Any]) -> dict[str, Any]:
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         return None
 
 

@@ -38,7 +38,7 @@ def interpret(headers: Headers, body: bytes) -> Inbound:
 def parse_canonical_order(body: bytes) -> CanonicalOrder:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise InvalidRequest("body is not valid JSON", [{"field": "body", "message": str(exc)}]) from exc
     try:
         return CanonicalOrder.model_validate(data)

@@ -564,3 +564,9 @@ def test_a_shipping_discount_larger_than_the_order_is_named() -> None:
         to_canonical(full_order(), items)
 
     assert set(problems(error)) == {"OrderItems.ShippingDiscount"}
+
+
+def test_a_notification_nested_thousands_deep_is_invalid_not_a_crash() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        parse_notification('{"a":' * 5000 + "1" + "}" * 5000)
+    assert refused.value.details[0]["field"] == "body"
