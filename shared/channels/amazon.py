@@ -59,14 +59,21 @@ import html
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.channels import Acknowledged, OrderCancelled
 from shared.errors import InvalidRequest, validation_message
-from shared.models.money import ISO_4217, MAX_DECIMAL_PLACES
+from shared.models.money import (
+    ISO_4217,
+    MAX_DECIMAL_PLACES,
+    finer_than,
+    smallest_unit,
+    split_line_price,
+    too_fine_for,
+)
 from shared.models.order import Address, CanonicalOrder, Customer, OrderLine
 
 NOTIFICATION_TYPE: Final = "ORDER_CHANGE"
@@ -361,7 +368,14 @@ class _MoneyReader:
         if isinstance(amount, str):
             self.problems.add(f"{path}.Amount", amount)
             return Decimal("0")
+        if self.currency is not None and finer_than(amount, self.currency):
+            self.problems.add(f"{path}.Amount", too_fine_for(self.currency))
         return amount
+
+    @property
+    def step(self) -> Decimal:
+        """The currency's smallest unit, in which line prices are split."""
+        return smallest_unit(self.currency) if self.currency else Decimal("0.01")
 
 
 def _amount(value: Any, discount: bool) -> Decimal | str:
@@ -535,41 +549,10 @@ def _item_lines(item: Mapping[str, Any], path: str, money: _MoneyReader) -> list
             "discountAmount": share_discount,
             "taxAmount": share_tax,
         }
-        for units, unit, share_discount, share_tax in _split(price, quantity, discount, tax - tax_off)
+        for units, unit, share_discount, share_tax in split_line_price(
+            price, quantity, discount, tax - tax_off, money.step
+        )
     ]
-
-
-def _split(
-    price: Decimal, quantity: int, discount: Decimal, tax: Decimal
-) -> list[tuple[int, Decimal, Decimal, Decimal]]:
-    """(units, unit price, discount, tax) for ItemPrice over `quantity` units, exactly.
-
-    10.00 / 4 -> [(4, 2.50, discount, tax)]; 10.00 / 3 -> [(1, 3.34, ...), (2, 3.33, ...)], the item's
-    discount and tax shared in proportion to the two lines' prices (the first line's share rounded
-    down to the amounts' smallest unit, the rest to the second, so the shares add up exactly).
-    """
-    unit = price / quantity
-    exponent = unit.as_tuple().exponent
-    if unit * quantity == price and isinstance(exponent, int) and -exponent <= MAX_DECIMAL_PLACES:
-        return [(quantity, unit, discount, tax)]
-    step = _smallest_unit(price)
-    low = unit.quantize(step, rounding=ROUND_FLOOR)
-    higher_units = int((price - low * quantity) / step)  # 0 < higher_units < quantity
-    higher_price = (low + step) * higher_units
-    shares = [_share(amount, higher_price, price) for amount in (discount, tax)]
-    return [
-        (higher_units, low + step, shares[0], shares[1]),
-        (quantity - higher_units, low, discount - shares[0], tax - shares[1]),
-    ]
-
-
-def _smallest_unit(*amounts: Decimal) -> Decimal:
-    exponents = [exponent for a in amounts if isinstance(exponent := a.as_tuple().exponent, int)]
-    return Decimal(1).scaleb(min([*exponents, 0]))
-
-
-def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
-    return (amount * part / whole).quantize(_smallest_unit(amount, whole), rounding=ROUND_FLOOR)
 
 
 _ORDER_FIELDS: Final = {

@@ -14,7 +14,7 @@ import hashlib
 import html
 import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -31,7 +31,7 @@ from shared.channels import (
 )
 from shared.errors import InvalidRequest, validation_message
 from shared.models.catalog import NotBoolean
-from shared.models.money import Amount, Currency
+from shared.models.money import Amount, Currency, round_half_up, smallest_unit, split_line_price
 from shared.models.order import MAX_LINES, Address, CanonicalOrder, Customer, Sku
 from shared.signatures import base64_hmac_sha256, verify_base64_hmac
 
@@ -46,8 +46,6 @@ _PING = re.compile(rb"webhook_id=([0-9]{1,20})")
 AWAITING_PAYMENT = frozenset({"pending", "on-hold", "failed", "checkout-draft"})
 # Product names are free text; the canonical title is display-only, so a long one is cut, not refused.
 MAX_TITLE = 256
-# Canonical amounts carry at most 4 decimal places.
-UNIT_PRICE_STEP = Decimal("0.0001")
 ZERO = Decimal("0")
 
 
@@ -322,7 +320,8 @@ def to_canonical(payload: Mapping[str, Any]) -> CanonicalOrder:
         address = _shipping_address(parties, problems)
     if order is None or customer is None or address is None:
         raise InvalidRequest("order is invalid", problems)
-    canonical = _try(CanonicalOrder, _canonical_fields(order, customer, address), problems, _woo_path)
+    fields, sources = _canonical_fields(_rounded(order), customer, address)
+    canonical = _try(CanonicalOrder, fields, problems, _woo_path(sources))
     if canonical is None:
         raise InvalidRequest("order is invalid", problems)
     return canonical
@@ -376,7 +375,32 @@ def _shipping_address(parties: _WooParties, problems: Problems) -> Address | Non
     return _try(Address, data, problems, _renamed(fields))
 
 
-def _canonical_fields(order: _WooOrder, customer: Customer, address: Address) -> dict[str, Any]:
+def _rounded(order: _WooOrder) -> _WooOrder:
+    """Every amount rounded to the currency's smallest unit, halves away from zero: what WooCommerce
+    itself sends for a store that shows prices with the currency's decimals (its REST API and
+    webhooks round each amount to the store's price decimals with PHP's round()). A store set to
+    more decimals than its currency has gets its amounts rounded the same way; a difference from
+    its total is then recorded as `totalMismatch`."""
+
+    def rounded(model: M) -> M:
+        amounts = {
+            name: round_half_up(value, order.currency) for name, value in model if isinstance(value, Decimal)
+        }
+        return model.model_copy(update=amounts)
+
+    return rounded(order).model_copy(
+        update={
+            "line_items": [rounded(item) for item in order.line_items],
+            "shipping_lines": [rounded(line) for line in order.shipping_lines],
+            "fee_lines": [rounded(fee) for fee in order.fee_lines],
+        }
+    )
+
+
+def _canonical_fields(
+    order: _WooOrder, customer: Customer, address: Address
+) -> tuple[dict[str, Any], list[int]]:
+    """The canonical order's fields, and for each canonical line the line item it comes from."""
     included = order.prices_include_tax
     shipping_price = sum(
         (_gross(line.total, line.total_tax, included) for line in order.shipping_lines), ZERO
@@ -393,18 +417,26 @@ def _canonical_fields(order: _WooOrder, customer: Customer, address: Address) ->
             # computed total equal to what the buyer paid.
             shipping_price += _gross(fee.total, fee.total_tax, included)
             shipping_tax += fee.total_tax
-    return {
+    step = smallest_unit(order.currency)
+    lines: list[dict[str, Any]] = []
+    sources: list[int] = []
+    for index, item in enumerate(order.line_items):
+        item_lines = _lines(item, included, step)
+        lines += item_lines
+        sources += [index] * len(item_lines)
+    fields = {
         "channelOrderId": order.id,
         "currency": order.currency,
         "taxesIncluded": included,
         "customer": customer,
         "shippingAddress": address,
-        "lines": [_line(item, included) for item in order.line_items],
+        "lines": lines,
         "shippingPrice": shipping_price,
         "shippingTax": shipping_tax,
         "orderDiscount": order_discount,
         "declaredTotal": order.total,
     }
+    return fields, sources
 
 
 def _gross(net: Decimal, tax: Decimal, taxes_included: bool) -> Decimal:
@@ -412,37 +444,38 @@ def _gross(net: Decimal, tax: Decimal, taxes_included: bool) -> Decimal:
     return net + tax if taxes_included else net
 
 
-def _line(item: _WooLineItem, included: bool) -> dict[str, Any]:
+def _lines(item: _WooLineItem, included: bool, step: Decimal) -> list[dict[str, Any]]:
+    """One line item -> one canonical line, or two of the same SKU when its price does not divide
+    into its quantity in whole currency units (10.00 for 3: one at 3.34 and two at 3.33)."""
     before = _gross(item.subtotal, item.subtotal_tax, included)  # before coupons
     after = _gross(item.total, item.total_tax, included)  # what the buyer pays for the line
     # A line edited up in the admin can cost more than its subtotal: then there is no discount.
-    unit_price = _unit_price(max(before, after), item.quantity)
-    return {
-        "sku": item.sku,
-        "title": item.name[:MAX_TITLE] or None,
-        "quantity": item.quantity,
-        "unitPrice": unit_price,
-        # Also absorbs the rounding of the unit price, so the line still costs exactly `total`.
-        "discountAmount": unit_price * item.quantity - after,
-        "taxAmount": item.total_tax,
-        # WooCommerce line items do not say whether the product is virtual: every line is shipped.
-        "requiresShipping": True,
-    }
+    price = max(before, after)
+    return [
+        {
+            "sku": item.sku,
+            "title": item.name[:MAX_TITLE] or None,
+            "quantity": units,
+            "unitPrice": unit_price,
+            "discountAmount": discount,
+            "taxAmount": tax,
+            # WooCommerce line items do not say whether the product is virtual: every line is shipped.
+            "requiresShipping": True,
+        }
+        for units, unit_price, discount, tax in split_line_price(
+            price, item.quantity, price - after, item.total_tax, step
+        )
+    ]
 
 
-def _unit_price(line_price: Decimal, quantity: int) -> Decimal:
-    """The line price over its quantity; when that does not divide into 4 decimal places it is
-    rounded UP, so that unit price x quantity >= the line price and the few ten-thousandths over
-    it go into the line's discount (never a negative discount, and the line total is kept)."""
-    unit = line_price / quantity
-    if unit * quantity == line_price and unit == unit.quantize(UNIT_PRICE_STEP):
-        return unit
-    return unit.quantize(UNIT_PRICE_STEP, rounding=ROUND_CEILING)
+def _woo_path(sources: list[int]) -> Callable[[list[str]], list[str]]:
+    """Canonical error locations in WooCommerce terms: lines.1.unitPrice -> line_items.0.subtotal
+    when canonical line 1 comes from line item 0."""
 
+    def rename(path: list[str]) -> list[str]:
+        head, *rest = path or ["body"]
+        if head == "lines" and len(rest) == 2 and rest[0].isdigit() and int(rest[0]) < len(sources):
+            return ["line_items", str(sources[int(rest[0])]), _LINE_FIELDS.get(rest[1], rest[1])]
+        return [_ORDER_FIELDS.get(head, head), *rest]
 
-def _woo_path(path: list[str]) -> list[str]:
-    # Canonical error locations in WooCommerce terms: lines.1.unitPrice -> line_items.1.subtotal.
-    head, *rest = path or ["body"]
-    if head == "lines" and len(rest) == 2:
-        return ["line_items", rest[0], _LINE_FIELDS.get(rest[1], rest[1])]
-    return [_ORDER_FIELDS.get(head, head), *rest]
+    return rename

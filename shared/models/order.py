@@ -6,10 +6,20 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.models.catalog import Latitude, Longitude, NotBoolean
-from shared.models.money import Amount, Currency
+from shared.models.money import Amount, Currency, finer_than, too_fine_for
 
 # A reservation touches two items per distinct SKU; DynamoDB transactions take at most 100 actions.
 MAX_LINES = 40
@@ -180,6 +190,27 @@ class CanonicalOrder(BaseModel):
             raise ValueError("no line requires shipping; the OMS fulfils orders with something to ship")
         return lines
 
+    @model_validator(mode="after")
+    def _amounts_within_the_currency(self) -> CanonicalOrder:
+        """No amount finer than the currency's smallest unit (ISO 4217): 10.001 USD is no price."""
+        if self.currency is None:  # a stored REJECTED order
+            return self
+        problems = [
+            _too_fine(location, amount, self.currency)
+            for location, amount in self._amounts()
+            if finer_than(amount, self.currency)
+        ]
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    def _amounts(self) -> list[tuple[tuple[str | int, ...], Decimal]]:
+        found: list[tuple[tuple[str | int, ...], Decimal]] = []
+        for index, line in enumerate(self.lines):
+            found += [(("lines", index, name), getattr(line, name)) for name in LINE_AMOUNTS]
+        found += [((name,), getattr(self, name)) for name in ORDER_AMOUNTS]
+        return [(location, amount) for location, amount in found if amount is not None]
+
     def _before_order_discount(self) -> Decimal:
         return _before_order_discount(self.lines, self.shippingPrice, self.shippingTax, self.taxesIncluded)
 
@@ -202,6 +233,18 @@ class CanonicalOrder(BaseModel):
         if self.declaredTotal is None or self.declaredTotal == computed:
             return None
         return TotalMismatch(declared=self.declaredTotal, computed=computed)
+
+
+LINE_AMOUNTS = ("unitPrice", "discountAmount", "taxAmount")
+ORDER_AMOUNTS = ("shippingPrice", "shippingTax", "orderDiscount", "declaredTotal")
+
+
+def _too_fine(location: tuple[str | int, ...], amount: Decimal, currency: str) -> InitErrorDetails:
+    return {
+        "type": PydanticCustomError("currency_precision", too_fine_for(currency)),
+        "loc": location,
+        "input": str(amount),
+    }
 
 
 def _before_order_discount(

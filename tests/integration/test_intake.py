@@ -170,3 +170,16 @@ def test_a_refusal_after_an_order_is_logged_without_that_order(
     assert refusal.get("correlation_id") != order_id
     assert refusal["service"] == "oms"
     assert refusal["function_name"] == "oms-Intake"
+
+
+def test_a_price_finer_than_its_currency_is_400_naming_the_field(client: Client) -> None:
+    order = canonical_order()
+    order["lines"][0]["unitPrice"] = "10.001"
+
+    status, error = client.deliver(order)
+
+    assert status == 400
+    assert error["error"]["details"] == [
+        {"field": "lines.0.unitPrice", "message": "has more decimal places than USD has (2)"}
+    ]
+    assert stored_orders(client) == []

@@ -222,3 +222,36 @@ def test_discounts_cannot_exceed_what_they_discount() -> None:
     too_much = [{"sku": "A", "quantity": 1, "unitPrice": "5.00", "discountAmount": "5.01"}]
     assert errors_of(canonical(lines=too_much)) == {"lines.0.discountAmount"}
     assert errors_of(canonical(orderDiscount="100.00")) == {"orderDiscount"}
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "accepted"),
+    [
+        ("USD", "10.001", False),
+        ("USD", "10.010", True),  # trailing zeros carry no value
+        ("JPY", "1000.5", False),
+        ("JPY", "1000.00", True),
+        ("KWD", "1.234", True),
+        ("KWD", "1.2345", False),
+    ],
+)
+def test_no_amount_is_finer_than_its_currency(currency: str, amount: str, accepted: bool) -> None:
+    lines = [{"sku": "MUG-1", "quantity": 1, "unitPrice": amount}]
+    data = canonical(currency=currency, lines=lines, shippingPrice="0")
+    if accepted:
+        assert CanonicalOrder.model_validate(data).amount_due() == Decimal(amount)
+        return
+    with pytest.raises(ValidationError) as refused:
+        CanonicalOrder.model_validate(data)
+    [error] = refused.value.errors()
+    assert error["loc"] == ("lines", 0, "unitPrice")
+    assert error["msg"].startswith(f"has more decimal places than {currency} has")
+
+
+def test_every_amount_field_is_held_to_the_currency() -> None:
+    data = canonical(
+        lines=[{"sku": "MUG-1", "quantity": 1, "unitPrice": "12.50", "taxAmount": "0.125"}],
+        shippingPrice="5.001",
+        declaredTotal="17.6251",
+    )
+    assert errors_of(data) == {"lines.0.taxAmount", "shippingPrice", "declaredTotal"}

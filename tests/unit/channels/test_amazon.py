@@ -570,3 +570,13 @@ def test_a_notification_nested_thousands_deep_is_invalid_not_a_crash() -> None:
     with pytest.raises(InvalidRequest) as refused:
         parse_notification('{"a":' * 5000 + "1" + "}" * 5000)
     assert refused.value.details[0]["field"] == "body"
+
+
+def test_an_amount_finer_than_the_currency_is_a_problem_named_by_its_sp_api_field() -> None:
+    with pytest.raises(InvalidRequest) as error:
+        to_canonical(full_order(OrderTotal=usd("10.001")), [item(price="10.001")])
+
+    assert problems(error) == {
+        "OrderTotal.Amount": "has more decimal places than USD has (2)",
+        "OrderItems.0.ItemPrice.Amount": "has more decimal places than USD has (2)",
+    }

@@ -627,3 +627,11 @@ def test_orders_paid_places_the_order_like_orders_create() -> None:
     assert isinstance(paid.action, OrderPlaced)
     assert paid.action == created.action
     assert paid.fingerprint == f"orders/paid:{ORDER_ID}"
+
+
+def test_a_price_finer_than_the_currency_is_refused_naming_the_shopify_field():
+    payload = order(line_items=line(0, price="10.001"))
+    found = problems(payload)
+    [(field, message)] = found.items()
+    assert field.startswith("line_items.0.")
+    assert message.startswith(f"has more decimal places than {payload['currency']} has (")

@@ -381,14 +381,24 @@ EXPECTED_US_ORDER = {
             "taxAmount": "8.76",
             "requiresShipping": True,
         },
+        # 25.00 for 3 is no price in cents: one at 8.34 and two at 8.33, the line's discount (2.50)
+        # and tax (1.86) shared in proportion, so the lines still cost exactly what the buyer paid.
         {
             "sku": "SOCK-MER-3PK",
             "title": "Merino Socks (3 pack)",
-            "quantity": 3,
-            # 25.00 / 3 rounded up to 4 places; the 0.0002 over goes into the discount.
-            "unitPrice": "8.3334",
-            "discountAmount": "2.5002",
-            "taxAmount": "1.86",
+            "quantity": 1,
+            "unitPrice": "8.34",
+            "discountAmount": "0.83",
+            "taxAmount": "0.62",
+            "requiresShipping": True,
+        },
+        {
+            "sku": "SOCK-MER-3PK",
+            "title": "Merino Socks (3 pack)",
+            "quantity": 2,
+            "unitPrice": "8.33",
+            "discountAmount": "1.67",
+            "taxAmount": "1.24",
             "requiresShipping": True,
         },
     ],
@@ -613,3 +623,29 @@ def test_money_must_be_decimal_strings_not_floats():
     with pytest.raises(InvalidRequest) as raised:
         wc.to_canonical(payload)
     assert list(problems(raised)) == ["line_items.0.subtotal"]
+
+
+def test_amounts_finer_than_the_currency_are_rounded_as_woocommerce_rounds():
+    # A store set to 3 price decimals: WooCommerce rounds each amount half away from zero.
+    payload = us_order()
+    payload["line_items"] = [payload["line_items"][0]]
+    item = payload["line_items"][0]
+    item.update(quantity=1, subtotal="10.005", total="10.005", subtotal_tax="0.804", total_tax="0.804")
+    payload["shipping_lines"][0].update(total="7.495", total_tax="0")
+    payload["fee_lines"] = []
+    payload["total"] = "18.304"
+
+    order = wc.to_canonical(payload)
+
+    [line] = order.lines
+    assert (line.unitPrice, line.discountAmount, line.taxAmount) == (Decimal("10.01"), 0, Decimal("0.80"))
+    assert order.shippingPrice == Decimal("7.50")
+    assert order.total_mismatch() == TotalMismatch(declared=Decimal("18.30"), computed=Decimal("18.31"))
+
+
+def test_a_problem_on_a_split_line_names_the_line_item_it_came_from():
+    # Line item 1 became canonical lines 1 and 2.
+    rename = wc._woo_path([0, 1, 1])
+    assert rename(["lines", "2", "unitPrice"]) == ["line_items", "1", "subtotal"]
+    assert rename(["lines", "0", "taxAmount"]) == ["line_items", "0", "total_tax"]
+    assert rename(["declaredTotal"]) == ["total"]
