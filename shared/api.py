@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import BaseModel
 
-from shared.errors import OmsError, validation_message
+from shared.errors import InvalidRequest, OmsError, PayloadTooLarge, validation_message
 from shared.observability import correlate_with_order, lambda_entry, logger
 
 API_TITLE = "Order Management System API"
@@ -133,6 +133,9 @@ def normalized(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+# No route takes more than a webhook may carry: a large marketplace order is tens of KB, and
+# anything near this is not an order. Checked before anything else, the webhook's HMAC included.
+MAX_BODY_BYTES = 256 * 1024
 # Far deeper than any order a channel sends (Shopify's is about 6 levels), far below what would
 # exhaust the parser's recursion.
 MAX_JSON_DEPTH = 64
@@ -149,22 +152,30 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
-def _too_deep(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A proxy response refusing a body that nests deeper than MAX_JSON_DEPTH, before any parsing."""
+def _beyond_limits(event: dict[str, Any]) -> OmsError | None:
+    """Why the body cannot be parsed within sane limits (size, then depth), if it cannot."""
     body = event.get("body") or ""
     try:
         raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8", "replace")
     except binascii.Error:
         return None  # not what API Gateway sends; the route refuses it as it would any bad body
-    if json_depth(raw) <= MAX_JSON_DEPTH:
-        return None
-    message = f"the body nests deeper than {MAX_JSON_DEPTH} levels"
-    details = [{"field": "body", "message": message}]
-    error = {"code": "VALIDATION_ERROR", "message": message, "details": details}
+    if len(raw) > MAX_BODY_BYTES:
+        return PayloadTooLarge(
+            f"the body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}", {"limitBytes": MAX_BODY_BYTES}
+        )
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        message = f"the body nests deeper than {MAX_JSON_DEPTH} levels"
+        return InvalidRequest(message, [{"field": "body", "message": message}])
+    return None
+
+
+def _refusal(error: OmsError) -> dict[str, Any]:
+    """The API Gateway proxy response for an error found before routing."""
+    envelope = {"error": {"code": error.code, "message": error.message, "details": error.details}}
     return {
-        "statusCode": 400,
+        "statusCode": error.status_code,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps({"error": error}),
+        "body": json.dumps(envelope),
         "isBase64Encoded": False,
     }
 
@@ -182,7 +193,8 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event = normalized(event)
-        return _too_deep(event) or app.resolve(event, context)
+        refused = _beyond_limits(event)
+        return _refusal(refused) if refused else app.resolve(event, context)
 
     return lambda_entry(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_REST)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.api import MAX_JSON_DEPTH
+from shared.api import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from tests.support.orders import CHANNEL_ID, Client, signed_headers
 
 
@@ -50,3 +50,16 @@ def test_brackets_inside_strings_do_not_count_as_depth(client: Client) -> None:
     )
 
     assert status == 201, body
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/channels/big"), ("POST", "/orders/ord_x/cancel")])
+def test_a_body_over_the_limit_is_413_on_any_route(client: Client, method: str, path: str) -> None:
+    body = b'{"name": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    status, error = client.send(method, path, {"content-type": "application/json"}, body)
+
+    assert status == 413
+    assert error["error"] == {
+        "code": "PAYLOAD_TOO_LARGE",
+        "message": f"the body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}",
+        "details": {"limitBytes": MAX_BODY_BYTES},
+    }

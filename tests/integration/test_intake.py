@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from local.runtime import LocalOMS
+from shared.api import MAX_BODY_BYTES
 from tests.support.orders import CHANNEL_ID, Client, canonical_order, signed_headers
 
 
@@ -142,16 +143,14 @@ def test_a_total_that_differs_from_the_channels_is_recorded_and_the_order_procee
 
 
 def test_a_body_over_the_webhook_limit_is_413_and_stores_nothing(oms: LocalOMS, client: Client) -> None:
-    from shared.logic.intake import MAX_WEBHOOK_BYTES
-
     order = canonical_order()
-    order["customer"]["name"] = "x" * MAX_WEBHOOK_BYTES  # still signed: size is checked first
+    order["customer"]["name"] = "x" * MAX_BODY_BYTES  # still signed: size is checked first
     body = json.dumps(order).encode()
 
     status, error = client.send("POST", f"/webhooks/{CHANNEL_ID}", signed_headers(body), body)
 
     assert (status, error["error"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
-    assert error["error"]["details"] == {"limitBytes": MAX_WEBHOOK_BYTES}
+    assert error["error"]["details"] == {"limitBytes": MAX_BODY_BYTES}
     assert stored_orders(client) == []
     assert executions(oms) == []
 
