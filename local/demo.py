@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +17,8 @@ from local.samples import (
     WOO_SECRET,
     amazon_channel,
     amazon_order,
+    title_of,
+    unique_number,
 )
 
 DEMO_CHANNEL_ID = "demo-store"
@@ -113,7 +115,7 @@ def sample_order(
 ) -> dict[str, Any]:
     """A canonical order as a channel sends it; money is a decimal string."""
     return {
-        "channelOrderId": channel_order_id or f"demo-{int(time.time() * 1000)}",
+        "channelOrderId": channel_order_id or f"demo-{unique_number()}",
         "currency": "USD",
         "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
         "shippingAddress": {
@@ -127,6 +129,8 @@ def sample_order(
             "latitude": 40.7484,
             "longitude": -73.9857,
         },
-        "lines": [{"sku": sku, "quantity": quantity, "unitPrice": "12.50"}],
+        "lines": [
+            {"sku": sku, "title": html.unescape(title_of(sku)), "quantity": quantity, "unitPrice": "12.50"}
+        ],
         "shippingPrice": "5.00",
     }

@@ -74,7 +74,9 @@ def test_the_sample_order_is_canonical_with_money_as_decimal_strings() -> None:
     order = sample_order("c-1", sku="MUG-WHT-11OZ", quantity=2)
 
     assert order["channelOrderId"] == "c-1"
-    assert order["lines"] == [{"sku": "MUG-WHT-11OZ", "quantity": 2, "unitPrice": "12.50"}]
+    assert order["lines"] == [
+        {"sku": "MUG-WHT-11OZ", "title": "Café Mug - White / 11 oz", "quantity": 2, "unitPrice": "12.50"}
+    ]
     assert Decimal(order["shippingPrice"]) == Decimal("5.00")
     assert set(order["shippingAddress"]) == {
         "name",
