@@ -14,7 +14,7 @@ import sys
 import time
 from types import FrameType
 
-from local.demo import DEMO_CHANNEL_ID, SpApiLocation, demo_amazon_order, seed
+from local.demo import DEMO_CHANNEL_ID, SpApiLocation, seed
 from local.runtime import DEFAULT_GATEWAY_PORT, LocalOMS, verbose
 from local.samples import AMAZON_CHANNEL, SHOPIFY_CHANNEL, WOO_CHANNEL
 from local.spapi_sandbox import FakeSpApi
@@ -77,7 +77,7 @@ def main() -> int:
     try:
         spapi_port = int(os.environ.get("OMS_SPAPI_PORT", DEFAULT_SPAPI_PORT))
         with (
-            FakeSpApi(port=spapi_port, order_factory=demo_amazon_order) as spapi,
+            FakeSpApi(port=spapi_port) as spapi,
             LocalOMS("server", gateway_port=gateway_port) as oms,
         ):
             failures = seed(oms.request, SpApiLocation(spapi.endpoint, spapi.token_endpoint))

@@ -16,7 +16,6 @@ from local.samples import (
     WOO_CHANNEL,
     WOO_SECRET,
     amazon_channel,
-    amazon_order,
     title_of,
     unique_number,
 )
@@ -48,6 +47,7 @@ STOCK: dict[tuple[str, str], int] = {
 }
 DEMO_SKU = "TSHIRT-BLK-M"
 
+
 Request = Callable[..., GatewayResponse]
 
 
@@ -56,10 +56,6 @@ class SeedCall:
     method: str
     path: str
     body: dict[str, Any]
-
-
-# Amazon order ids the demo's SP-API sandbox makes up an order for (see `demo_amazon_order`).
-DEMO_AMAZON_PREFIX = "111-DEMO-"
 
 
 @dataclass(frozen=True)
@@ -90,14 +86,6 @@ def seed_calls(spapi: SpApiLocation | None = None) -> list[SeedCall]:
             )
         )
     return calls
-
-
-def demo_amazon_order(amazon_order_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """What the demo's SP-API sandbox answers for an order id it was not given: a one-unit order of
-    the demo SKU for ids starting with DEMO_AMAZON_PREFIX, else nothing (404)."""
-    if not amazon_order_id.startswith(DEMO_AMAZON_PREFIX):
-        return None
-    return amazon_order(amazon_order_id, [(DEMO_SKU, 1)])
 
 
 def seed(request: Request, spapi: SpApiLocation | None = None) -> list[str]:

@@ -3,7 +3,10 @@
 python -m local.send_order                          # demo-store: the canonical format, Standard Webhooks
 python -m local.send_order --channel demo-shopify   # a signed Shopify orders/create webhook
 python -m local.send_order --channel demo-woo       # a signed WooCommerce order.created webhook
-python -m local.send_order --channel demo-amazon    # an ORDER_CHANGE notification on the SQS queue
+python -m local.send_order --channel demo-amazon    # the order placed at the local SP-API sandbox,
+                                                    # then an ORDER_CHANGE notification on the SQS queue
+
+--sku and --quantity choose the order's line, on every channel.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 import boto3
 
 from blueprint import AMAZON_NOTIFICATIONS
-from local.demo import DEMO_AMAZON_PREFIX, DEMO_CHANNEL_ID, DEMO_SKU, DEMO_WEBHOOK_SECRET, sample_order
+from local.demo import DEMO_CHANNEL_ID, DEMO_SKU, DEMO_WEBHOOK_SECRET, sample_order
 from local.gateway import api_key
 from local.provision import DEFAULT_NAMING
 from local.samples import (
@@ -29,14 +32,18 @@ from local.samples import (
     SHOPIFY_CHANNEL,
     WOO_CHANNEL,
     amazon_notification,
+    amazon_order,
+    new_amazon_order_id,
     shopify_delivery,
     shopify_order,
     woo_delivery,
     woo_order,
 )
+from local.spapi_sandbox import SANDBOX_ORDERS_PREFIX
 from shared.signatures import standard_webhook_signature
 
 AMAZON_WAIT_SECONDS = 15
+Lines = list[tuple[str, int]]
 
 
 def default_api_url() -> str:
@@ -45,6 +52,10 @@ def default_api_url() -> str:
 
 def default_aws_url() -> str:
     return f"http://127.0.0.1:{os.environ.get('OMS_AWS_PORT', '4566')}"
+
+
+def default_spapi_url() -> str:
+    return f"http://127.0.0.1:{os.environ.get('OMS_SPAPI_PORT', '4567')}"
 
 
 def signed_delivery(
@@ -69,6 +80,15 @@ def get_json(url: str) -> Any:
         return json.loads(response.read())
 
 
+def put_json(url: str, document: Any) -> None:
+    body = json.dumps(document).encode()
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="PUT"
+    )
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
@@ -90,6 +110,12 @@ def order_id_of(response_body: bytes) -> str | None:
     return str(found) if found else None
 
 
+def positive_integer(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -97,15 +123,21 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=default_api_url(), help="local API (default: %(default)s)")
     parser.add_argument("--aws-url", default=default_aws_url(), help="local AWS (default: %(default)s)")
     parser.add_argument(
+        "--spapi-url", default=default_spapi_url(), help="local SP-API sandbox (default: %(default)s)"
+    )
+    parser.add_argument(
         "--channel",
         default=DEMO_CHANNEL_ID,
         help=f"{DEMO_CHANNEL_ID} (or any api channel), {SHOPIFY_CHANNEL}, {WOO_CHANNEL}, {AMAZON_CHANNEL}",
     )
     parser.add_argument("--secret", default=DEMO_WEBHOOK_SECRET, help="an api channel's webhook secret")
-    parser.add_argument("--sku", default=DEMO_SKU)
-    parser.add_argument("--quantity", type=int, default=1)
-    parser.add_argument("--channel-order-id", help="reuse one to see de-duplication (api channels)")
-    return parser.parse_args(argv)
+    parser.add_argument("--sku", default=DEMO_SKU, help="the line's SKU (default: %(default)s)")
+    parser.add_argument("--quantity", type=positive_integer, default=1, help="its quantity (default: 1)")
+    parser.add_argument("--channel-order-id", help="reuse one to see de-duplication (api channels only)")
+    arguments = parser.parse_args(argv)
+    if arguments.channel_order_id and arguments.channel in (SHOPIFY_CHANNEL, WOO_CHANNEL, AMAZON_CHANNEL):
+        parser.error(f"--channel-order-id is for api channels; {arguments.channel} makes up its own ids")
+    return arguments
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,8 +171,10 @@ def send_webhook(arguments: argparse.Namespace) -> tuple[int, str | None]:
 
 
 def send_amazon_notification(arguments: argparse.Namespace) -> tuple[int, str | None]:
-    """Amazon answers nobody: put the notification on the queue, then find the order it made."""
-    amazon_order_id = f"{DEMO_AMAZON_PREFIX}{uuid.uuid4().int % 10**7:07d}"
+    """Amazon answers nobody: place the order at the SP-API, put its notification on the queue, then
+    find the order it made."""
+    amazon_order_id = new_amazon_order_id()
+    place_at_amazon(arguments.spapi_url, amazon_order_id, [(arguments.sku, arguments.quantity)])
     sqs = boto3.client(
         "sqs",
         endpoint_url=arguments.aws_url,
@@ -161,6 +195,13 @@ def send_amazon_notification(arguments: argparse.Namespace) -> tuple[int, str | 
         time.sleep(0.2)
     print(f"no order for {amazon_order_id} after {AMAZON_WAIT_SECONDS}s; see the OMS's log", file=sys.stderr)
     return 504, None
+
+
+def place_at_amazon(spapi_url: str, amazon_order_id: str, lines: Lines) -> None:
+    order, items = amazon_order(amazon_order_id, lines)
+    url = f"{spapi_url}{SANDBOX_ORDERS_PREFIX}{amazon_order_id}"
+    put_json(url, {"order": order, "orderItems": items})
+    print(f"Amazon order {amazon_order_id} placed at the SP-API sandbox ({url})")
 
 
 def next_steps(url: str, order_id: str) -> str:
