@@ -6,7 +6,9 @@ python -m local.send_order --channel demo-woo       # a signed WooCommerce order
 python -m local.send_order --channel demo-amazon    # the order placed at the local SP-API sandbox,
                                                     # then an ORDER_CHANGE notification on the SQS queue
 
---sku and --quantity choose the order's line, on every channel.
+--sku and --quantity choose the order's line, on every channel. The OMS is found with the variables
+`python -m local` reads, with the same defaults: OMS_PORT (8000), OMS_AWS_PORT (4566), OMS_SPAPI_PORT
+(4567) and OMS_API_KEY (oms-dev-key).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 import urllib.error
@@ -25,7 +28,6 @@ import boto3
 
 from blueprint import AMAZON_NOTIFICATIONS
 from local.demo import DEMO_CHANNEL_ID, DEMO_SKU, DEMO_WEBHOOK_SECRET, sample_order
-from local.gateway import api_key
 from local.provision import DEFAULT_NAMING
 from local.samples import (
     AMAZON_CHANNEL,
@@ -39,23 +41,12 @@ from local.samples import (
     woo_delivery,
     woo_order,
 )
+from local.settings import API_KEY, API_PORT, AWS_PORT, SPAPI_PORT, Setting, local_url
 from local.spapi_sandbox import SANDBOX_ORDERS_PREFIX
 from shared.signatures import standard_webhook_signature
 
 AMAZON_WAIT_SECONDS = 15
 Lines = list[tuple[str, int]]
-
-
-def default_api_url() -> str:
-    return f"http://127.0.0.1:{os.environ.get('OMS_PORT', '8000')}"
-
-
-def default_aws_url() -> str:
-    return f"http://127.0.0.1:{os.environ.get('OMS_AWS_PORT', '4566')}"
-
-
-def default_spapi_url() -> str:
-    return f"http://127.0.0.1:{os.environ.get('OMS_SPAPI_PORT', '4567')}"
 
 
 def signed_delivery(
@@ -75,7 +66,7 @@ def signed_delivery(
 
 
 def get_json(url: str) -> Any:
-    request = urllib.request.Request(url, headers={"x-api-key": api_key()})
+    request = urllib.request.Request(url, headers={"x-api-key": API_KEY.value()})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -116,15 +107,18 @@ def positive_integer(text: str) -> int:
     return int(text)
 
 
+def add_url_option(parser: argparse.ArgumentParser, option: str, port: Setting, what: str) -> None:
+    default = local_url(port)
+    parser.add_argument(option, default=default, help=f"the local {what} ({port.variable}; {default})")
+
+
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", default=default_api_url(), help="local API (default: %(default)s)")
-    parser.add_argument("--aws-url", default=default_aws_url(), help="local AWS (default: %(default)s)")
-    parser.add_argument(
-        "--spapi-url", default=default_spapi_url(), help="local SP-API sandbox (default: %(default)s)"
-    )
+    add_url_option(parser, "--url", API_PORT, "API")
+    add_url_option(parser, "--aws-url", AWS_PORT, "AWS endpoint")
+    add_url_option(parser, "--spapi-url", SPAPI_PORT, "SP-API sandbox")
     parser.add_argument(
         "--channel",
         default=DEMO_CHANNEL_ID,
@@ -205,7 +199,7 @@ def place_at_amazon(spapi_url: str, amazon_order_id: str, lines: Lines) -> None:
 
 
 def next_steps(url: str, order_id: str) -> str:
-    key = f"-H 'x-api-key: {api_key()}'"
+    key = f"-H {shlex.quote(f'x-api-key: {API_KEY.value()}')}"
     events = f"{url}/fulfillments/{order_id}-F1/events"
     shipped = '{"type": "SHIPPED", "carrier": "UPS", "trackingNumber": "1Z999AA10123456784"}'
     return "\n".join(

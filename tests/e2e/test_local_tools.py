@@ -1,4 +1,5 @@
-"""The helper commands as a user runs them, against the running OMS."""
+"""The helper commands as a user runs them: pasted from the banner of `python -m local` into another
+terminal, against the running OMS."""
 
 from __future__ import annotations
 
@@ -9,7 +10,43 @@ import sys
 
 import pytest
 
-from tests.e2e.conftest import API_KEY, ROOT, RunningOMS
+from tests.e2e.conftest import API_KEY, ROOT, RunningOMS, free_port
+from tests.support.orders import Client
+
+CHANNELS = ["demo-store", "demo-shopify", "demo-woo", "demo-amazon"]
+
+
+def printed_send_order_command(running_oms: RunningOMS) -> str:
+    """The banner's first send_order command, exactly as printed."""
+    return next(
+        line.strip() for line in running_oms.banner.splitlines() if line.endswith("-m local.send_order")
+    )
+
+
+def another_terminal() -> dict[str, str]:
+    """A terminal whose OMS variables lead nowhere (a closed port, another key): a command works
+    there only with what the banner printed."""
+    nowhere = str(free_port())
+    return {
+        **os.environ,
+        "OMS_PORT": nowhere,
+        "OMS_AWS_PORT": nowhere,
+        "OMS_SPAPI_PORT": nowhere,
+        "OMS_API_KEY": "not-the-key",
+    }
+
+
+def run_pasted(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        shell=True,
+        cwd=ROOT,
+        env=another_terminal(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def run_send_order(
@@ -38,6 +75,26 @@ def run_send_order(
 
 def order_id_in(printed: str) -> str:
     return next(word for word in printed.replace('"', " ").split() if word.startswith("ord_"))
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_the_banner_send_order_command_places_the_line_asked_for_on_each_channel_from_another_terminal(
+    running_oms: RunningOMS, client: Client, channel: str
+) -> None:
+    """Webhooks for the api, Shopify and WooCommerce channels; for Amazon the order placed at the
+    SP-API sandbox and a notification on the SQS queue, which the running OMS polls."""
+    command = f"{printed_send_order_command(running_oms)} --channel {channel} --sku MUG-WHT-11OZ --quantity 2"
+
+    sent = run_pasted(command)
+
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    order_id = order_id_in(sent.stdout)
+    order = client.wait_for_status(order_id, "FULFILLING")
+    assert order["channelId"] == channel
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [("MUG-WHT-11OZ", 2)]
+    assert "Mug" in order["lines"][0]["title"]
+    _, archived = client.call("GET", f"/channels/{channel}/deliveries/{order['deliveryId']}")
+    assert archived["result"]["orderId"] == order_id
 
 
 @pytest.mark.parametrize("channel", ["demo-shopify", "demo-woo"])
