@@ -106,3 +106,12 @@ def test_two_runs_send_two_orders(running_oms: RunningOMS, channel: str) -> None
     assert '"CREATED"' in first.stdout
     assert '"CREATED"' in second.stdout, second.stdout
     assert order_id_in(first.stdout) != order_id_in(second.stdout)
+
+
+def test_a_wrong_api_key_is_named_and_leaves_nothing_to_follow(running_oms: RunningOMS) -> None:
+    sent = run_send_order(running_oms, api_key="not-the-key")
+
+    assert sent.returncode != 0
+    assert "OMS_API_KEY" in sent.stderr
+    assert "cannot reach" not in sent.stderr
+    assert "Follow the order" not in sent.stdout
