@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from types import FrameType
 
-from local.demo import DEMO_CHANNEL_ID, SpApiLocation, seed
+from local.demo import DEMO_CHANNEL_ID, WAREHOUSES, SpApiLocation, demo_skus, seed
 from local.runtime import LocalOMS, verbose
 from local.samples import AMAZON_CHANNEL, SHOPIFY_CHANNEL, WOO_CHANNEL
 from local.settings import API_KEY, API_PORT, AWS_PORT, SPAPI_PORT, Setting, command_prefix
@@ -93,8 +93,8 @@ def _seed_failures(failures: list[str]) -> list[str]:
 
 def _demo_data() -> list[str]:
     return [
-        "Demo data: warehouses wh-east and wh-west, stock for 3 SKUs, and channels",
-        f"  {DEMO_CHANNEL_ID} (api), {SHOPIFY_CHANNEL}, {WOO_CHANNEL} and {AMAZON_CHANNEL}.",
+        f"Demo data: warehouses {' and '.join(WAREHOUSES)}, stock of {', '.join(demo_skus())},",
+        f"  and channels {DEMO_CHANNEL_ID} (api), {SHOPIFY_CHANNEL}, {WOO_CHANNEL} and {AMAZON_CHANNEL}.",
     ]
 
 

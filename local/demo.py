@@ -48,6 +48,11 @@ STOCK: dict[tuple[str, str], int] = {
 DEMO_SKU = "TSHIRT-BLK-M"
 
 
+def demo_skus() -> list[str]:
+    """The SKUs the demo stocks, in the order of STOCK."""
+    return list(dict.fromkeys(sku for sku, _ in STOCK))
+
+
 Request = Callable[..., GatewayResponse]
 
 

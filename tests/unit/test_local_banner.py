@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from local.__main__ import Running, banner
+from local.demo import STOCK
 
 WORKFLOW_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:oms-OrderWorkflow"
 
@@ -54,9 +57,17 @@ def test_the_curl_and_aws_commands_use_the_real_addresses_and_key() -> None:
     assert f"stepfunctions list-executions --state-machine-arn {WORKFLOW_ARN}\n" in printed
 
 
+def test_the_banner_names_the_skus_the_demo_stocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(STOCK, ("SOCKS-RED-L", "wh-east"), 5)
+
+    printed = banner(running(), [])
+
+    assert "stock of TSHIRT-BLK-M, MUG-WHT-11OZ, HOODIE-GRY-L, SOCKS-RED-L" in printed
+
+
 def test_when_seeding_failed_the_banner_says_what_failed_instead_of_the_demo_data() -> None:
     printed = banner(running(), ["PUT /warehouses/wh-east -> 500 b'boom'"])
 
     assert "could NOT be fully created" in printed
     assert "  PUT /warehouses/wh-east -> 500 b'boom'" in printed
-    assert "Demo data:" not in printed
+    assert "stock of" not in printed

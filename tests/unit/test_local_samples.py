@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from local.demo import sample_order
-from local.samples import amazon_order, new_amazon_order_id, shopify_order, woo_order
+from local.demo import STOCK, demo_skus, sample_order
+from local.samples import PRODUCTS, amazon_order, new_amazon_order_id, shopify_order, woo_order
 from shared.channels import amazon, shopify, standard, woocommerce
 from shared.models.order import CanonicalOrder
 
@@ -101,3 +101,8 @@ def test_an_sku_without_a_product_name_is_titled_by_its_sku(channel: str) -> Non
     [line] = canonical_from_channel(channel, [("SOCKS-RED-L", 2)]).lines
 
     assert (line.sku, line.quantity, line.title) == ("SOCKS-RED-L", 2, "SOCKS-RED-L")
+
+
+def test_every_sku_the_demo_stocks_has_a_product_name() -> None:
+    assert set(demo_skus()) == {sku for sku, _ in STOCK}
+    assert set(demo_skus()) <= set(PRODUCTS)
