@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from types import FrameType
 
 from local.demo import DEMO_CHANNEL_ID, WAREHOUSES, SpApiLocation, demo_skus, seed
-from local.runtime import LocalOMS, verbose
+from local.runtime import LocalOMS, port_in_use, verbose
 from local.samples import AMAZON_CHANNEL, SHOPIFY_CHANNEL, WOO_CHANNEL
-from local.settings import API_KEY, API_PORT, AWS_PORT, SPAPI_PORT, Setting, command_prefix
+from local.settings import API_KEY, API_PORT, AWS_PORT, PORTS, SPAPI_PORT, Setting, command_prefix
 from local.spapi_sandbox import FakeSpApi
 
 
@@ -121,11 +121,29 @@ def _aws_cli(running: Running) -> list[str]:
     ]
 
 
+def busy_port() -> tuple[Setting, int] | None:
+    """The first port to listen on that something else already holds (0 picks a free one)."""
+    for setting in PORTS:
+        port = int(setting.value())
+        if port and port_in_use(port):
+            return setting, port
+    return None
+
+
 def main() -> int:
     configure_logging()
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     # A shell starting us in the background may have set SIGINT to "ignore": Ctrl-C must stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    busy = busy_port()
+    if busy is not None:
+        setting, port = busy
+        print(
+            f"Cannot start: port {port} ({setting.variable}) is already in use (is the OMS running"
+            f" already?). Set {setting.variable} to a free port.",
+            file=sys.stderr,
+        )
+        return 1
     try:
         with (
             FakeSpApi(port=int(SPAPI_PORT.value())) as spapi,

@@ -155,16 +155,21 @@ def _forget_handler_clients() -> None:
         handler_clients.reset()
 
 
-def _ensure_port_free(port: int) -> None:
-    """ThreadedMotoServer waits forever if its thread cannot bind: fail clearly instead."""
-    if port == 0:
-        return
+def port_in_use(port: int) -> bool:
+    """Whether a server could not listen on 127.0.0.1:`port` (as ours bind: with SO_REUSEADDR)."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise OSError(f"127.0.0.1:{port} is already in use") from exc
+        except OSError:
+            return True
+    return False
+
+
+def _ensure_port_free(port: int) -> None:
+    """ThreadedMotoServer waits forever if its thread cannot bind: fail clearly instead."""
+    if port != 0 and port_in_use(port):
+        raise OSError(f"127.0.0.1:{port} is already in use")
 
 
 class LocalOMS:

@@ -1,10 +1,11 @@
 """The helper commands as a user runs them: pasted from the banner of `python -m local` into another
-terminal, against the running OMS."""
+terminal, against the running OMS; and a second start on a port that is taken."""
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -115,3 +116,25 @@ def test_a_wrong_api_key_is_named_and_leaves_nothing_to_follow(running_oms: Runn
     assert "OMS_API_KEY" in sent.stderr
     assert "cannot reach" not in sent.stderr
     assert "Follow the order" not in sent.stdout
+
+
+@pytest.mark.parametrize("variable", ["OMS_PORT", "OMS_AWS_PORT", "OMS_SPAPI_PORT"])
+def test_a_start_on_a_busy_port_names_the_port_and_its_variable(variable: str) -> None:
+    ports = {name: str(free_port()) for name in ("OMS_PORT", "OMS_AWS_PORT", "OMS_SPAPI_PORT")}
+    with socket.socket() as occupant:
+        occupant.bind(("127.0.0.1", 0))
+        occupant.listen()
+        ports[variable] = str(occupant.getsockname()[1])
+
+        started = subprocess.run(
+            [sys.executable, "-m", "local"],
+            cwd=ROOT,
+            env={**os.environ, **ports},
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+
+    assert started.returncode == 1
+    assert f"Cannot start: port {ports[variable]} ({variable}) is already in use" in started.stderr

@@ -1,11 +1,14 @@
-"""What `python -m local` prints when it runs (no servers)."""
+"""What `python -m local` prints when it runs, and what it says when it cannot start (no servers)."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
-from local.__main__ import Running, banner
+from local.__main__ import Running, banner, busy_port
 from local.demo import STOCK
+from local.settings import API_PORT, AWS_PORT, SPAPI_PORT, Setting
 
 WORKFLOW_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:oms-OrderWorkflow"
 
@@ -71,3 +74,25 @@ def test_when_seeding_failed_the_banner_says_what_failed_instead_of_the_demo_dat
     assert "could NOT be fully created" in printed
     assert "  PUT /warehouses/wh-east -> 500 b'boom'" in printed
     assert "stock of" not in printed
+
+
+@pytest.mark.parametrize("setting", [API_PORT, AWS_PORT, SPAPI_PORT], ids=lambda s: s.variable)
+def test_a_port_something_listens_on_is_named_with_its_variable(
+    monkeypatch: pytest.MonkeyPatch, setting: Setting
+) -> None:
+    for free in (API_PORT, AWS_PORT, SPAPI_PORT):
+        monkeypatch.setenv(free.variable, "0")
+    with socket.socket() as occupant:
+        occupant.bind(("127.0.0.1", 0))
+        occupant.listen()
+        port = occupant.getsockname()[1]
+        monkeypatch.setenv(setting.variable, str(port))
+
+        assert busy_port() == (setting, port)
+
+
+def test_no_port_is_busy_when_each_is_picked_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    for setting in (API_PORT, AWS_PORT, SPAPI_PORT):
+        monkeypatch.setenv(setting.variable, "0")
+
+    assert busy_port() is None
