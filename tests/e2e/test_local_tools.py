@@ -3,6 +3,7 @@ terminal, against the running OMS; and a second start on a port that is taken.""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -116,6 +117,25 @@ def test_a_wrong_api_key_is_named_and_leaves_nothing_to_follow(running_oms: Runn
     assert "OMS_API_KEY" in sent.stderr
     assert "cannot reach" not in sent.stderr
     assert "Follow the order" not in sent.stdout
+
+
+def test_the_readme_curl_example_lists_the_orders_of_the_oms_its_variables_name(
+    running_oms: RunningOMS,
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    [command] = [line for line in readme.splitlines() if line.startswith("curl -s") and "/orders |" in line]
+    terminal = {
+        **os.environ,
+        "OMS_PORT": running_oms.api_url.rsplit(":", 1)[1],
+        "OMS_API_KEY": API_KEY,
+    }
+
+    listed = subprocess.run(
+        command, shell=True, env=terminal, capture_output=True, text=True, timeout=30, check=False
+    )
+
+    assert listed.returncode == 0, listed.stderr
+    assert isinstance(json.loads(listed.stdout)["orders"], list)
 
 
 @pytest.mark.parametrize("variable", ["OMS_PORT", "OMS_AWS_PORT", "OMS_SPAPI_PORT"])
