@@ -2,27 +2,30 @@
 
 Environment: OMS_PORT (API, default 8000), OMS_AWS_PORT (moto, default 4566), OMS_SPAPI_PORT (the
 Amazon SP-API sandbox, default 4567), OMS_API_KEY (default `oms-dev-key`), OMS_VERBOSE (show
-tracing/metrics and moto's logs).
+tracing/metrics and moto's logs). The helper commands (`python -m local.send_order`) read the same
+variables with the same defaults (`local.settings`), and the banner prints them in front of a command
+where they differ from the defaults, so the command works as printed in another terminal.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from types import FrameType
 
 from aws_lambda_powertools.logging.filters import SuppressFilter
 
 from blueprint import COMMON_ENVIRONMENT
-from local.demo import DEMO_CHANNEL_ID, SpApiLocation, demo_amazon_order, seed
-from local.runtime import DEFAULT_GATEWAY_PORT, LocalOMS, verbose
+from local.demo import DEMO_CHANNEL_ID, WAREHOUSES, SpApiLocation, demo_skus, seed
+from local.runtime import LocalOMS, port_in_use, verbose
 from local.samples import AMAZON_CHANNEL, SHOPIFY_CHANNEL, WOO_CHANNEL
+from local.settings import API_KEY, API_PORT, AWS_PORT, PORTS, SPAPI_PORT, Setting, command_prefix
 from local.spapi_sandbox import FakeSpApi
-
-DEFAULT_SPAPI_PORT = 4567
 
 
 def configure_logging() -> None:
@@ -38,41 +41,100 @@ def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def banner(oms: LocalOMS, spapi: FakeSpApi, seed_failures: list[str]) -> str:
-    api, aws = oms.api_url, oms.aws_endpoint_url
-    region = os.environ["AWS_DEFAULT_REGION"]
-    lines = [
-        "",
+@dataclass(frozen=True)
+class Running:
+    """Where the started OMS answers, and with which key: what the banner tells."""
+
+    api_url: str
+    aws_url: str
+    spapi_url: str
+    api_key: str
+    region: str
+    workflow_arn: str
+
+    @classmethod
+    def of(cls, oms: LocalOMS, spapi: FakeSpApi) -> Running:
+        if oms.api_url is None or oms.aws_endpoint_url is None:
+            raise RuntimeError("the banner is for an OMS served over HTTP (server mode, with a gateway)")
+        return cls(
+            api_url=oms.api_url,
+            aws_url=oms.aws_endpoint_url,
+            spapi_url=spapi.endpoint,
+            api_key=oms.api_key,
+            region=os.environ["AWS_DEFAULT_REGION"],
+            workflow_arn=oms.deployment.order_workflow_arn,
+        )
+
+    def settings(self) -> dict[Setting, str]:
+        """The value of each setting a helper command needs to reach this OMS."""
+        ports = {API_PORT: self.api_url, AWS_PORT: self.aws_url, SPAPI_PORT: self.spapi_url}
+        return {setting: url.rsplit(":", 1)[1] for setting, url in ports.items()} | {API_KEY: self.api_key}
+
+
+def banner(running: Running, seed_failures: list[str]) -> str:
+    sections = [
+        _addresses(running),
+        _seed_failures(seed_failures) if seed_failures else _demo_data(),
+        _first_order(running),
+        _aws_cli(running),
+        ["Ctrl-C stops (all data is in memory and is discarded)."],
+    ]
+    return "\n" + "\n\n".join("\n".join(section) for section in sections)
+
+
+def _addresses(running: Running) -> list[str]:
+    return [
         "Local OMS is running.",
-        f"  API:           {api}   (x-api-key: {oms.api_key})",
-        f"  AWS endpoint:  {aws}   (moto; any credentials, region {region})",
-        f"  SP-API:        {spapi.endpoint}   (a local Amazon SP-API sandbox)",
-        "",
+        f"  API:           {running.api_url}   (x-api-key: {running.api_key})",
+        f"  AWS endpoint:  {running.aws_url}   (moto; any credentials, region {running.region})",
+        f"  SP-API:        {running.spapi_url}   (a local Amazon SP-API sandbox)",
     ]
-    if seed_failures:
-        lines += ["Demo data could NOT be fully created (are all handlers written yet?):"]
-        lines += [f"  {failure}" for failure in seed_failures] + [""]
-    else:
-        lines += [
-            "Demo data: warehouses wh-east and wh-west, stock for 3 SKUs, and channels",
-            f"  {DEMO_CHANNEL_ID} (api), {SHOPIFY_CHANNEL}, {WOO_CHANNEL} and {AMAZON_CHANNEL}.",
-            "",
-        ]
-    lines += [
+
+
+def _seed_failures(failures: list[str]) -> list[str]:
+    return [
+        "Demo data could NOT be fully created (are all handlers written yet?):",
+        *(f"  {failure}" for failure in failures),
+    ]
+
+
+def _demo_data() -> list[str]:
+    return [
+        f"Demo data: warehouses {' and '.join(WAREHOUSES)}, stock of {', '.join(demo_skus())},",
+        f"  and channels {DEMO_CHANNEL_ID} (api), {SHOPIFY_CHANNEL}, {WOO_CHANNEL} and {AMAZON_CHANNEL}.",
+    ]
+
+
+def _first_order(running: Running) -> list[str]:
+    send_order = f"{command_prefix(running.settings())}.venv/bin/python -m local.send_order"
+    key_header = f"-H {shlex.quote(f'x-api-key: {running.api_key}')}"
+    return [
         "Send a first order (a signed channel webhook), then follow it:",
-        "  .venv/bin/python -m local.send_order",
-        f"  .venv/bin/python -m local.send_order --channel {SHOPIFY_CHANNEL}",
-        f"    (or --channel {WOO_CHANNEL}, or --channel {AMAZON_CHANNEL} through the SQS queue)",
-        f"  curl -H 'x-api-key: {oms.api_key}' {api}/orders/<orderId>",
-        f"  curl {api}/health",
-        "",
-        "Look inside with the AWS CLI:",
-        f"  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url {aws} --region {region} \\",
-        f"    stepfunctions list-executions --state-machine-arn {oms.deployment.order_workflow_arn}",
-        "",
-        "Ctrl-C stops (all data is in memory and is discarded).",
+        f"  {send_order}",
+        f"  {send_order} --channel {SHOPIFY_CHANNEL}",
+        f"    (or --channel {WOO_CHANNEL}, or --channel {AMAZON_CHANNEL} through the SQS queue;",
+        "     --sku and --quantity choose the order's line)",
+        f"  curl {key_header} {running.api_url}/orders/<orderId>",
+        f"  curl {running.api_url}/health",
     ]
-    return "\n".join(lines)
+
+
+def _aws_cli(running: Running) -> list[str]:
+    return [
+        "Look inside with the AWS CLI:",
+        f"  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url {running.aws_url}"
+        f" --region {running.region} \\",
+        f"    stepfunctions list-executions --state-machine-arn {running.workflow_arn}",
+    ]
+
+
+def busy_port() -> tuple[Setting, int] | None:
+    """The first port to listen on that something else already holds (0 picks a free one)."""
+    for setting in PORTS:
+        port = int(setting.value())
+        if port and port_in_use(port):
+            return setting, port
+    return None
 
 
 def main() -> int:
@@ -80,15 +142,22 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     # A shell starting us in the background may have set SIGINT to "ignore": Ctrl-C must stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    gateway_port = int(os.environ.get("OMS_PORT", DEFAULT_GATEWAY_PORT))
+    busy = busy_port()
+    if busy is not None:
+        setting, port = busy
+        print(
+            f"Cannot start: port {port} ({setting.variable}) is already in use (is the OMS running"
+            f" already?). Set {setting.variable} to a free port.",
+            file=sys.stderr,
+        )
+        return 1
     try:
-        spapi_port = int(os.environ.get("OMS_SPAPI_PORT", DEFAULT_SPAPI_PORT))
         with (
-            FakeSpApi(port=spapi_port, order_factory=demo_amazon_order) as spapi,
-            LocalOMS("server", gateway_port=gateway_port) as oms,
+            FakeSpApi(port=int(SPAPI_PORT.value())) as spapi,
+            LocalOMS("server", gateway_port=int(API_PORT.value())) as oms,
         ):
             failures = seed(oms.request, SpApiLocation(spapi.endpoint, spapi.token_endpoint))
-            print(banner(oms, spapi, failures), flush=True)
+            print(banner(Running.of(oms, spapi), failures), flush=True)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:

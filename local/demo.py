@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +16,8 @@ from local.samples import (
     WOO_CHANNEL,
     WOO_SECRET,
     amazon_channel,
-    amazon_order,
+    title_of,
+    unique_number,
 )
 
 DEMO_CHANNEL_ID = "demo-store"
@@ -46,6 +47,12 @@ STOCK: dict[tuple[str, str], int] = {
 }
 DEMO_SKU = "TSHIRT-BLK-M"
 
+
+def demo_skus() -> list[str]:
+    """The SKUs the demo stocks, in the order of STOCK."""
+    return list(dict.fromkeys(sku for sku, _ in STOCK))
+
+
 Request = Callable[..., GatewayResponse]
 
 
@@ -54,10 +61,6 @@ class SeedCall:
     method: str
     path: str
     body: dict[str, Any]
-
-
-# Amazon order ids the demo's SP-API sandbox makes up an order for (see `demo_amazon_order`).
-DEMO_AMAZON_PREFIX = "111-DEMO-"
 
 
 @dataclass(frozen=True)
@@ -90,14 +93,6 @@ def seed_calls(spapi: SpApiLocation | None = None) -> list[SeedCall]:
     return calls
 
 
-def demo_amazon_order(amazon_order_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """What the demo's SP-API sandbox answers for an order id it was not given: a one-unit order of
-    the demo SKU for ids starting with DEMO_AMAZON_PREFIX, else nothing (404)."""
-    if not amazon_order_id.startswith(DEMO_AMAZON_PREFIX):
-        return None
-    return amazon_order(amazon_order_id, [(DEMO_SKU, 1)])
-
-
 def seed(request: Request, spapi: SpApiLocation | None = None) -> list[str]:
     """Send every seed call through `request` (e.g. `LocalOMS.request`); return what failed."""
     failures = []
@@ -113,7 +108,7 @@ def sample_order(
 ) -> dict[str, Any]:
     """A canonical order as a channel sends it; money is a decimal string."""
     return {
-        "channelOrderId": channel_order_id or f"demo-{int(time.time() * 1000)}",
+        "channelOrderId": channel_order_id or f"demo-{unique_number()}",
         "currency": "USD",
         "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
         "shippingAddress": {
@@ -127,6 +122,8 @@ def sample_order(
             "latitude": 40.7484,
             "longitude": -73.9857,
         },
-        "lines": [{"sku": sku, "quantity": quantity, "unitPrice": "12.50"}],
+        "lines": [
+            {"sku": sku, "title": html.unescape(title_of(sku)), "quantity": quantity, "unitPrice": "12.50"}
+        ],
         "shippingPrice": "5.00",
     }

@@ -37,6 +37,7 @@ from local.gateway import GatewayResponse, GatewayServer
 from local.invoker import REGISTRY, Handler, RegisteredFunction
 from local.provision import DEFAULT_NAMING, Deployment, Naming, provision
 from local.queue_poller import QueuePoller, start_pollers
+from local.settings import AWS_PORT
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
-DEFAULT_AWS_PORT = 4566
-DEFAULT_GATEWAY_PORT = 8000
 DEFAULT_REGION = "us-east-1"
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 # Loggers that report expected failures (Catch, retries) or every request at INFO/WARNING.
@@ -156,16 +155,21 @@ def _forget_handler_clients() -> None:
         handler_clients.reset()
 
 
-def _ensure_port_free(port: int) -> None:
-    """ThreadedMotoServer waits forever if its thread cannot bind: fail clearly instead."""
-    if port == 0:
-        return
+def port_in_use(port: int) -> bool:
+    """Whether a server could not listen on 127.0.0.1:`port` (as ours bind: with SO_REUSEADDR)."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise OSError(f"127.0.0.1:{port} is already in use") from exc
+        except OSError:
+            return True
+    return False
+
+
+def _ensure_port_free(port: int) -> None:
+    """ThreadedMotoServer waits forever if its thread cannot bind: fail clearly instead."""
+    if port != 0 and port_in_use(port):
+        raise OSError(f"127.0.0.1:{port} is already in use")
 
 
 class LocalOMS:
@@ -194,9 +198,7 @@ class LocalOMS:
         self._gateway_port = gateway_port
         self._environment = EnvironmentOverlay()
         self._aws: InProcessAws | ServerAws = (
-            ServerAws(
-                aws_port if aws_port is not None else int(os.environ.get("OMS_AWS_PORT", DEFAULT_AWS_PORT))
-            )
+            ServerAws(aws_port if aws_port is not None else int(AWS_PORT.value()))
             if mode == "server"
             else InProcessAws()
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -23,19 +25,55 @@ SHOPIFY_SHOP = "teapot-emporium.myshopify.com"
 WOO_CHANNEL = "demo-woo"
 WOO_SECRET = "wc-secret-4f9a1c7e2b6d8a0c3e5f"
 
-# Above 2**53: an id that passes through a float comes back different.
-_shopify_ids = itertools.count(7_345_112_490_018_716_421)
-_woo_ids = itertools.count(7_301)
+# What the SKUs of the demo and of the tests are called, (product, variant), with the HTML entities
+# channels send. Any other SKU is called by the SKU itself.
+PRODUCTS: dict[str, tuple[str, str]] = {
+    "TSHIRT-BLK-M": ("Classic T-Shirt", "Black / M"),
+    "MUG-WHT-11OZ": ("Caf&eacute; Mug", "White / 11 oz"),
+    "HOODIE-GRY-L": ("Zip Hoodie", "Grey / L"),
+    "MUG-BLUE": ("Caf&eacute; Mug", "Blue"),
+    "TEE-M": ("Tee", "M"),
+}
+
+
+def product_of(sku: str) -> tuple[str, str | None]:
+    return PRODUCTS.get(sku, (sku, None))
+
+
+def title_of(sku: str, separator: str = " - ") -> str:
+    """The SKU's product and variant as one title, with the channels' HTML entities."""
+    return separator.join(part for part in product_of(sku) if part)
+
+
+# Counts up from when this run started (milliseconds since 1970, then three random digits for runs
+# started in the same millisecond), so a second run never sends the first one's ids again.
+_ids = itertools.count(time.time_ns() // 1_000_000 * 1000 + secrets.randbelow(1000))
+
+
+def unique_number() -> int:
+    """A number no other call returns, in this run or another (about 1.8e15 today; below 2**53)."""
+    return next(_ids)
+
+
+def _shopify_id() -> int:
+    # Odd and above 2**53 (yet a 64-bit integer, as Shopify's ids are): through a float, it changes.
+    return 7 * 10**18 + 2 * unique_number() + 1
+
+
+def new_amazon_order_id() -> str:
+    """An Amazon order id in Amazon's 3-7-7 digit format."""
+    number = unique_number()
+    return f"111-{number // 10**7 % 10**7:07d}-{number % 10**7:07d}"
 
 
 def shopify_order(lines: list[tuple[str, int]] | None = None, **changes: Any) -> dict[str, Any]:
-    order_id = next(_shopify_ids)
+    order_id = _shopify_id()
     line_items = [
         {
-            "id": order_id * 10 + index,
+            "id": _shopify_id(),
             "sku": sku,
-            "title": "Caf&eacute; Mug",
-            "variant_title": "Blue",
+            "title": product_of(sku)[0],
+            "variant_title": product_of(sku)[1],
             "quantity": quantity,
             "price": "12.50",
             "requires_shipping": True,
@@ -43,7 +81,7 @@ def shopify_order(lines: list[tuple[str, int]] | None = None, **changes: Any) ->
             "discount_allocations": [],
             "tax_lines": [{"price": "1.00", "rate": 0.08, "title": "State tax"}],
         }
-        for index, (sku, quantity) in enumerate(lines or [("MUG-BLUE", 2)])
+        for sku, quantity in lines or [("MUG-BLUE", 2)]
     ]
     subtotal = sum(Decimal("12.50") * quantity for _, quantity in lines or [("MUG-BLUE", 2)])
     total = subtotal + len(line_items) * Decimal("1.00") + Decimal("5.00")
@@ -98,12 +136,12 @@ def shopify_delivery(
 
 
 def woo_order(status: str = "processing", lines: list[tuple[str, int]] | None = None) -> dict[str, Any]:
-    order_id = next(_woo_ids)
+    order_id = unique_number()
     items = lines or [("MUG-BLUE", 1)]
     line_items = [
         {
-            "id": order_id * 10 + index,
-            "name": "Mug &ndash; Blue",
+            "id": unique_number(),
+            "name": title_of(sku, separator=" &ndash; "),
             "sku": sku,
             "quantity": quantity,
             "subtotal": f"{Decimal('12.50') * quantity:.2f}",
@@ -111,7 +149,7 @@ def woo_order(status: str = "processing", lines: list[tuple[str, int]] | None = 
             "total_tax": "0.00",
             "price": 12.5,
         }
-        for index, (sku, quantity) in enumerate(items)
+        for sku, quantity in items
     ]
     total = sum(Decimal("12.50") * quantity for _, quantity in items) + Decimal("5.00")
     address = {
@@ -240,7 +278,7 @@ def amazon_order(
             "ASIN": f"B0DEMO{index:04d}",
             "OrderItemId": f"{amazon_order_id}-{index}",
             "SellerSKU": sku,
-            "Title": "Demo item &amp; co",
+            "Title": title_of(sku),
             "QuantityOrdered": quantity,
             "QuantityShipped": 0,
             "ItemPrice": {"CurrencyCode": "USD", "Amount": f"{Decimal('12.50') * quantity:.2f}"},

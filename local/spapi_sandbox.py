@@ -13,6 +13,9 @@ the shapes of the SP-API's published responses:
   city, region, postal code and country only. 404 with an SP-API `errors` list for unknown orders,
   403 for a missing or unknown token.
 Failures can be injected (`fail_next`, `drop_next`), and every request is recorded (`requests`).
+One route is the sandbox's own, not the SP-API's: PUT /sandbox/orders/{orderId} with
+{"order": <getOrder payload>, "orderItems": [...]} adds an order over HTTP, as `add_order` does (the
+demo's `python -m local.send_order --channel demo-amazon` places its order there before notifying).
 
 The default data: the sandbox's TEST_CASE_200 pair (order 902-1845936-5435065, USD, no address:
 the sandbox has none) and FULL_ORDER, a complete seller-fulfilled US order with an address, a
@@ -25,7 +28,7 @@ import copy
 import json
 import threading
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,15 +37,14 @@ from shared.channels.spapi import RDT_PATH, SpApiCredentials
 
 TOKEN_PATH = "/auth/o2/token"
 ORDERS_PREFIX = "/orders/v0/orders/"
+SANDBOX_ORDERS_PREFIX = "/sandbox/orders/"
+_PLACE_BODY = 'the body must be {"order": {...}, "orderItems": [...]}'
 
 CLIENT_ID = "amzn1.application-oa2-client.fake0123456789"
 CLIENT_SECRET = "amzn1.oa2-cs.v1.fake-client-secret-0123456789abcdef"
 REFRESH_TOKEN = "Atzr|fake-refresh-token-0123456789abcdef"
 
 _MONEY_USD = "USD"
-
-# order id -> (getOrder payload, its items), or None for "no such order".
-OrderFactory = Callable[[str], "tuple[dict[str, Any], list[dict[str, Any]]] | None"]
 
 
 def _usd(amount: str) -> dict[str, str]:
@@ -268,10 +270,8 @@ class FakeSpApi:
         refuse_restricted_data: bool = False,
         rate_limit: str = "0.5",
         port: int = 0,
-        order_factory: OrderFactory | None = None,
     ) -> None:
-        """`order_factory` makes up orders asked for by an id nobody added (the demo uses it, so any
-        notification the demo sends finds its order); `port` 0 picks a free port."""
+        """`port` 0 picks a free port."""
         self.client_id = client_id
         self.client_secret = client_secret
         self.refresh_token = refresh_token
@@ -287,7 +287,6 @@ class FakeSpApi:
         self._requests: list[Recorded] = []
         self._counter = 0
         self._port = port
-        self._order_factory = order_factory
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         if defaults:
@@ -456,14 +455,22 @@ class FakeSpApi:
 
     def _known(self, order_id: str) -> _Order | None:
         with self._lock:
-            known = self._orders.get(order_id)
-        if known is None and self._order_factory is not None:
-            made = self._order_factory(order_id)
-            if made is not None:
-                self.add_order(*made, order_id=order_id)
-                with self._lock:
-                    known = self._orders.get(order_id)
-        return known
+            return self._orders.get(order_id)
+
+    def _place(self, order_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """PUT /sandbox/orders/{orderId}: serve the order and the items in the body from now on."""
+        try:
+            placed = json.loads(body)
+        except ValueError:
+            placed = None
+        if not (
+            isinstance(placed, dict)
+            and isinstance(placed.get("order"), dict)
+            and isinstance(placed.get("orderItems"), list)
+        ):
+            return 400, _errors({"code": "InvalidInput", "message": _PLACE_BODY})
+        self.add_order(placed["order"], placed["orderItems"], order_id=order_id)
+        return 201, {"orderId": order_id}
 
     def _get_order(self, path: str, order_id: str, token: str | None) -> tuple[int, dict[str, Any]]:
         known = self._known(order_id)
@@ -537,6 +544,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle()
 
+    def do_PUT(self) -> None:
+        self._handle()
+
     def _handle(self) -> None:
         fake = self.server.fake
         url = urllib.parse.urlsplit(self.path)
@@ -563,6 +573,8 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 parsed = None
             return fake._restricted_data_token(token, parsed)
+        if self.command == "PUT" and path.startswith(SANDBOX_ORDERS_PREFIX):
+            return fake._place(urllib.parse.unquote(path[len(SANDBOX_ORDERS_PREFIX) :]), body)
         if self.command == "GET" and path.startswith(ORDERS_PREFIX):
             rest = path[len(ORDERS_PREFIX) :]
             order_id, _, tail = rest.partition("/")

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 
 import boto3
-import pytest
 import requests
 
 from tests.e2e.conftest import API_KEY, ROOT, RunningOMS
@@ -55,34 +51,6 @@ def test_everything_else_needs_the_api_key(running_oms: RunningOMS) -> None:
     response = requests.get(running_oms.api_url + "/orders", timeout=10)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "FORBIDDEN"
-
-
-@pytest.mark.parametrize("channel", ["demo-store", "demo-shopify", "demo-woo", "demo-amazon"])
-def test_the_banner_send_order_commands_place_an_order_on_each_channel(
-    running_oms: RunningOMS, client: Client, channel: str
-) -> None:
-    """Webhooks for the api, Shopify and WooCommerce channels; for Amazon a notification on the SQS
-    queue, which the running OMS polls, fetching the order from its local SP-API sandbox."""
-    sent = subprocess.run(
-        [sys.executable, "-m", "local.send_order", "--channel", channel],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "OMS_PORT": running_oms.api_url.rsplit(":", 1)[1],
-            "OMS_AWS_PORT": running_oms.aws_url.rsplit(":", 1)[1],
-            "OMS_API_KEY": API_KEY,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert sent.returncode == 0, sent.stdout + sent.stderr
-    order_id = next(word for word in sent.stdout.replace('"', " ").split() if word.startswith("ord_"))
-    order = client.wait_for_status(order_id, "FULFILLING")
-    assert order["channelId"] == channel
-    _, archived = client.call("GET", f"/channels/{channel}/deliveries/{order['deliveryId']}")
-    assert archived["result"]["orderId"] == order_id
 
 
 def test_an_order_travels_from_webhook_to_delivered_over_http(

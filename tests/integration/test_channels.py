@@ -331,7 +331,7 @@ def test_a_woocommerce_order_is_placed_once_paid_and_cancelled_from_the_store(sh
     status, created = post(shop, WOO_CHANNEL, woo_delivery(paid, topic="order.updated"))
     assert (status, created["outcome"]) == (202, "CREATED")
     order = shop.wait_for_status(created["orderId"], "FULFILLING")
-    assert order["lines"][0]["title"] == "Mug \u2013 Blue"  # from &ndash;
+    assert order["lines"][0]["title"] == "Tee \u2013 M"  # TEE-M, from "Tee &ndash; M"
     assert order["total"] == unpaid["total"]
 
     noted = post(shop, WOO_CHANNEL, woo_delivery(paid, topic="order.updated"))

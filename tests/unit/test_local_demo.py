@@ -5,20 +5,16 @@ from decimal import Decimal
 from pydantic import TypeAdapter
 
 from local.demo import (
-    DEMO_AMAZON_PREFIX,
     DEMO_CHANNEL_ID,
-    DEMO_SKU,
     DEMO_WEBHOOK_SECRET,
     STOCK,
     WAREHOUSES,
     SpApiLocation,
-    demo_amazon_order,
     sample_order,
     seed_calls,
 )
 from local.gateway import COMPILED_ROUTES
 from local.send_order import order_id_of, signed_delivery
-from shared.channels.amazon import to_canonical
 from shared.models.catalog import ChannelIn
 from shared.signatures import standard_webhook_key, verify_standard_webhook
 
@@ -51,15 +47,6 @@ def test_every_demo_channel_registers_as_the_api_documents_it() -> None:
     assert sorted(channel.type for channel in accepted) == ["amazon", "api", "shopify", "woocommerce"]
 
 
-def test_the_demo_sp_api_makes_up_orders_only_for_demo_ids() -> None:
-    made = demo_amazon_order(DEMO_AMAZON_PREFIX + "0001")
-
-    assert made is not None
-    order, items = made
-    assert to_canonical(order, items).units_by_sku() == {DEMO_SKU: 1}
-    assert demo_amazon_order("902-1845936-5435065") is None
-
-
 def test_seed_bodies_have_the_documented_shapes() -> None:
     calls = {call.path: call.body for call in seed_calls()}
 
@@ -74,7 +61,9 @@ def test_the_sample_order_is_canonical_with_money_as_decimal_strings() -> None:
     order = sample_order("c-1", sku="MUG-WHT-11OZ", quantity=2)
 
     assert order["channelOrderId"] == "c-1"
-    assert order["lines"] == [{"sku": "MUG-WHT-11OZ", "quantity": 2, "unitPrice": "12.50"}]
+    assert order["lines"] == [
+        {"sku": "MUG-WHT-11OZ", "title": "Café Mug - White / 11 oz", "quantity": 2, "unitPrice": "12.50"}
+    ]
     assert Decimal(order["shippingPrice"]) == Decimal("5.00")
     assert set(order["shippingAddress"]) == {
         "name",
