@@ -88,6 +88,7 @@ def _addresses(running: Running) -> list[str]:
         f"  API:           {running.api_url}   (x-api-key: {running.api_key})",
         f"  AWS endpoint:  {running.aws_url}   (moto; any credentials, region {running.region})",
         f"  SP-API:        {running.spapi_url}   (a local Amazon SP-API sandbox)",
+        f"  API docs:      {running.api_url}/swagger   (Swagger UI in a browser; try the API with the key)",
     ]
 
 
