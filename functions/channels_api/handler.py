@@ -47,8 +47,8 @@ def put_channel(
 @router.get(
     "/channels",
     summary="The registered channels (without their secrets)",
-    description="In no particular order. A page may hold fewer channels than `limit`, even none, "
-    "while `nextCursor` is set; the list is complete when `nextCursor` is null.",
+    description="In no particular order; every page but the last is full, and `nextCursor` is null "
+    "on the last.",
     tags=["Channels"],
     security=API_KEY_REQUIRED,
 )

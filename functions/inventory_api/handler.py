@@ -67,8 +67,8 @@ def put_stock(sku: SkuPath, warehouseId: WarehouseId, stock: StockIn) -> StockLe
 @router.get(
     "/inventory",
     summary="Stock per SKU and warehouse",
-    description="In no particular order. A page may hold fewer records than `limit`, even none, "
-    "while `nextCursor` is set; the list is complete when `nextCursor` is null.",
+    description="In no particular order; every page but the last is full, and `nextCursor` is null "
+    "on the last.",
     tags=["Inventory"],
     security=API_KEY_REQUIRED,
 )

@@ -133,11 +133,20 @@ def read_page(read: Callable[..., dict[str, Any]], request: dict[str, Any]) -> d
 def scan_page(
     table_name: str, key_attributes: Collection[str], wanted: ConditionBase, limit: int, cursor: str | None
 ) -> Page:
-    """One Scan of `limit` items from where the cursor left off, keeping the `wanted` ones: a page
-    reads at most `limit` items, so it may hold fewer (even none) while `cursor` says more follow."""
+    """Up to `limit` of the `wanted` items from where the cursor left off, by Scans of `limit` items
+    each until the page is full or the table ends: skipped items never make a page short or empty
+    while more follow. The cursor is the key of the last item returned."""
     scan: dict[str, Any] = {"Limit": limit, "FilterExpression": wanted, "ConsistentRead": True}
     if cursor:
         scan["ExclusiveStartKey"] = decode_cursor(cursor, key_attributes)
-    page = read_page(table(table_name).scan, scan)
-    last = page.get("LastEvaluatedKey")
-    return Page([plain(item) for item in page["Items"]], encode_cursor(last) if last else None)
+    found: list[dict[str, Any]] = []
+    more = True
+    while more and len(found) < limit:
+        page = read_page(table(table_name).scan, scan)
+        found += [plain(item) for item in page["Items"]]
+        more = "LastEvaluatedKey" in page
+        scan["ExclusiveStartKey"] = page.get("LastEvaluatedKey")
+    returned = found[:limit]
+    if not returned or not (more or len(found) > limit):
+        return Page(returned, None)
+    return Page(returned, encode_cursor({name: returned[-1][name] for name in key_attributes}))
