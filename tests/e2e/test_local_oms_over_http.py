@@ -64,6 +64,8 @@ def test_an_order_travels_from_webhook_to_delivered_over_http(
         "RECEIVED",
         "RESERVED",
         "FULFILLING",
+        "PICKED",
+        "PACKED",
         "SHIPPED",
         "DELIVERED",
     ]
