@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CDK_CLI := aws-cdk@2.1148.1
+CHROMIUM := /usr/bin/chromium
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format unit integration infra e2e synth bench openapi clean
+.PHONY: run test lint format unit integration infra e2e browser synth bench openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -40,8 +41,19 @@ integration: $(STAMP)
 infra: $(STAMP)
 	$(BIN)/pytest -q tests/infrastructure
 
-e2e: $(STAMP)
+e2e: $(STAMP) browser
 	$(BIN)/pytest -q tests/e2e
+
+# The browser tests drive Debian's Chromium, not a browser Playwright downloads. As root (CI) apt installs
+# it, and a browser still missing fails them; anyone else is told how to install it, and they skip.
+browser:
+	@test -x $(CHROMIUM) || if [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Chromium for the browser tests: apt-get install chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "$(CHROMIUM) is missing, so the browser tests will be skipped."; \
+		echo "Install it with: sudo apt-get install chromium (Debian; see tests/e2e/test_swagger_ui_in_a_browser.py)"; \
+	fi
 
 synth: $(STAMP) ## cdk synth with the pinned CDK CLI, offline (no lookups, notices or telemetry).
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx --yes $(CDK_CLI) synth --no-lookups --quiet
