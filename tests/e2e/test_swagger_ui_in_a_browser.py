@@ -95,7 +95,9 @@ def test_swagger_ui_renders_the_api_and_tries_health_out_in_a_browser(
 
     width, height = _png_size(screenshot.read_bytes())
     assert width == VIEWPORT["width"]
-    assert abs(height - page_height) <= 1, (height, page_height)  # the whole page, to the sub-pixel
+    # The whole page, not the viewport (its height may still move by a few pixels as fonts settle).
+    assert height > VIEWPORT["height"], height
+    assert abs(height - page_height) <= 0.02 * page_height, (height, page_height)
     # A page of one colour compresses to a few kilobytes whatever its size; this one has text on it.
     assert screenshot.stat().st_size > 100_000, f"{screenshot} is nearly blank"
     colours = _colour_census(browser, screenshot.read_bytes())
