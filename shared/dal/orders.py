@@ -6,7 +6,6 @@ fulfillment `ORDER#<id>`/`FULFILLMENT#<fid>`; claim `CHANNELORDER#<channel>#<cha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,6 @@ from shared.dal.dynamo import (
 )
 from shared.errors import InvalidTransition, NotFound
 from shared.models.order import (
-    Fulfillment,
     Order,
     OrderStatus,
     OrderView,
@@ -44,10 +42,6 @@ INDEX_BY_CREATION = "byCreation"
 
 def order_key(order_id: str) -> dict[str, str]:
     return {"pk": f"ORDER#{order_id}", "sk": ORDER_SK}
-
-
-def fulfillment_key(order_id: str, fulfillment_id: str) -> dict[str, str]:
-    return {"pk": f"ORDER#{order_id}", "sk": f"FULFILLMENT#{fulfillment_id}"}
 
 
 def claim_key(channel_id: str, channel_order_id: str) -> dict[str, str]:
@@ -95,23 +89,6 @@ def transition_actions(
     return [update, timeline_put(order_id, target.value, at, reason)]
 
 
-def fulfillment_update_action(
-    item: dict[str, Any], expression: str, values: dict[str, Any], allowed_statuses: Sequence[str]
-) -> dict[str, Any]:
-    """Update a fulfillment only while its status is one of `allowed_statuses` (`#status` is bound)."""
-    condition, condition_values = in_list_condition("#status", allowed_statuses, "allowed")
-    return {
-        "Update": {
-            "TableName": table_name(),
-            "Key": fulfillment_key(item["orderId"], item["fulfillmentId"]),
-            "UpdateExpression": expression,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {**values, **condition_values},
-        }
-    }
-
-
 def status_check_action(order_id: str, status: OrderStatus) -> dict[str, Any]:
     """A transaction action that only holds while the order is in `status`."""
     return {
@@ -122,14 +99,6 @@ def status_check_action(order_id: str, status: OrderStatus) -> dict[str, Any]:
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {":expected": status.value},
         }
-    }
-
-
-def put_fulfillment_action(fulfillment: Fulfillment) -> dict[str, Any]:
-    item = to_item(fulfillment, **fulfillment_key(fulfillment.orderId, fulfillment.fulfillmentId))
-    item["history"] = [{"status": fulfillment.status.value, "at": fulfillment.createdAt}]
-    return {
-        "Put": {"TableName": table_name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
     }
 
 
@@ -210,21 +179,6 @@ def view(order_id: str) -> OrderView:
             "timeline": [i for i in items if i["sk"].startswith("EVENT#")],
         }
     )
-
-
-def fulfillments_of(order_id: str) -> list[dict[str, Any]]:
-    """Raw fulfillment items, including the workflow's parked task token."""
-    page = table(table_name()).query(
-        KeyConditionExpression=Key("pk").eq(f"ORDER#{order_id}") & Key("sk").begins_with("FULFILLMENT#"),
-        ConsistentRead=True,
-    )
-    return [plain(item) for item in page["Items"]]
-
-
-def get_fulfillment_item(order_id: str, fulfillment_id: str) -> dict[str, Any] | None:
-    key = fulfillment_key(order_id, fulfillment_id)
-    item = table(table_name()).get_item(Key=key, ConsistentRead=True).get("Item")
-    return plain(item) if item else None
 
 
 def transition(order_id: str, target: OrderStatus, reason: str | None = None) -> None:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared import workflow
 from shared.clock import now_iso
-from shared.dal import orders
+from shared.dal import fulfillments, orders
 from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import Conflict
 from shared.models.order import (
     ORDER_TRANSITIONS,
-    FulfillmentStatus,
     OrderStatus,
     OrderView,
-    fulfillment_statuses_leading_to,
 )
 from shared.observability import count, logger
 
@@ -27,10 +23,10 @@ def cancel(order_id: str, reason: str | None = None) -> OrderView:
     if order.status is OrderStatus.CANCELLED:
         return orders.view(order_id)
     _refuse_if_too_late(order_id, order.status)
-    fulfillments = orders.fulfillments_of(order_id)
+    held = fulfillments.of_order(order_id)
     at = now_iso()
     actions = orders.transition_actions(order_id, OrderStatus.CANCELLED, reason or CANCEL_REASON, at)
-    actions += [_cancel_fulfillment(item, at) for item in fulfillments]
+    actions += [fulfillments.cancel_action(item, at) for item in held]
     try:
         transact(actions)
     except TransactionConflict as conflict:
@@ -55,23 +51,13 @@ def _refuse_if_too_late(order_id: str, status: OrderStatus) -> None:
         )
 
 
-def _cancel_fulfillment(item: dict[str, Any], at: str) -> dict[str, Any]:
-    cancelled = FulfillmentStatus.CANCELLED.value
-    return orders.fulfillment_update_action(
-        item,
-        "SET #status = :cancelled, updatedAt = :at, history = list_append(history, :entry)",
-        {":cancelled": cancelled, ":at": at, ":entry": [{"status": cancelled, "at": at}]},
-        fulfillment_statuses_leading_to(FulfillmentStatus.CANCELLED),
-    )
-
-
 def _stop_waiting_workflow(order_id: str) -> None:
     """If the workflow is parked on a fulfillment, fail its task so it releases the stock and ends.
 
     Read after our write: a token parked before the cancellation is seen here; a step that runs
     after it sees CANCELLED and ends the workflow itself.
     """
-    for item in orders.fulfillments_of(order_id):
+    for item in fulfillments.of_order(order_id):
         token = item.get("waitToken")
         if token:
             workflow.fail(token, "OrderCancelled", f"order {order_id} was cancelled")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shared import workflow
 from shared.clock import now_iso
-from shared.dal import inventory, orders
+from shared.dal import fulfillments, inventory, orders
 from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import InvalidTransition, NotFound, OrderCancelled
 from shared.ids import order_id_of_fulfillment
@@ -47,38 +47,9 @@ ORDER_STATUS_AFTER = {
 }
 
 
-def _fulfillment_update(
-    item: dict[str, Any], target: FulfillmentStatus, at: str, sets: dict[str, Any], removes: list[str]
-) -> dict[str, Any]:
-    """Update a fulfillment from the status (and parked token) we read, appending to its history."""
-    assignments = ["#status = :to", "updatedAt = :at", "history = list_append(history, :entry)"]
-    values: dict[str, Any] = {":to": target.value, ":at": at, ":from": item["status"]}
-    values[":entry"] = [{"status": target.value, "at": at}]
-    for name, value in sets.items():
-        assignments.append(f"{name} = :{name}")
-        values[f":{name}"] = value
-    condition = "#status = :from"
-    if "waitToken" in item:
-        condition += " AND waitToken = :token"
-        values[":token"] = item["waitToken"]
-    else:
-        condition += " AND attribute_not_exists(waitToken)"
-    expression = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removes) if removes else "")
-    return {
-        "Update": {
-            "TableName": orders.table_name(),
-            "Key": orders.fulfillment_key(item["orderId"], item["fulfillmentId"]),
-            "UpdateExpression": expression,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
-        }
-    }
-
-
 def _find(fulfillment_id: str) -> dict[str, Any]:
     order_id = order_id_of_fulfillment(fulfillment_id)
-    item = orders.get_fulfillment_item(order_id, fulfillment_id) if order_id else None
+    item = fulfillments.get_item(order_id, fulfillment_id) if order_id else None
     if item is None:
         raise NotFound(f"fulfillment {fulfillment_id} does not exist")
     return item
@@ -128,7 +99,7 @@ def _commit_event(item: dict[str, Any], target: FulfillmentStatus, event: Fulfil
     at = now_iso()
     sets = {k: v for k, v in (("carrier", event.carrier), ("trackingNumber", event.trackingNumber)) if v}
     removes = ["waitToken", "awaiting"] if item.get("awaiting") == target.value else []
-    actions = [_fulfillment_update(item, target, at, sets, removes)]
+    actions = [fulfillments.advance_action(item, target, at, sets, removes)]
     order_status = ORDER_STATUS_AFTER.get(target)
     if order_status is not None:
         actions += orders.transition_actions(item["orderId"], order_status, _reason(item, event), at)
@@ -150,13 +121,7 @@ def _repeated(item: dict[str, Any], event: FulfillmentEventIn) -> Fulfillment:
     at = now_iso()
     via = " ".join(v for v in (event.carrier, event.trackingNumber) if v)
     reason = f"fulfillment {item['fulfillmentId']} tracking corrected ({via})"
-    assignments = ", ".join(f"{name} = :{name}" for name in corrected)
-    update = orders.fulfillment_update_action(
-        item,
-        f"SET {assignments}, updatedAt = :at",
-        {f":{name}": value for name, value in corrected.items()} | {":at": at},
-        [item["status"]],
-    )
+    update = fulfillments.correction_action(item, corrected, at)
     try:
         transact([update, orders.timeline_put(item["orderId"], "TRACKING_CORRECTED", at, reason)])
     except TransactionConflict as conflict:
@@ -209,19 +174,10 @@ def park(order_id: str, awaiting: str, task_token: str) -> dict[str, object]:
 
 
 def _only_fulfillment(order_id: str) -> dict[str, Any]:
-    items = orders.fulfillments_of(order_id)
+    items = fulfillments.of_order(order_id)
     if len(items) != 1:
         raise NotFound(f"order {order_id} has {len(items)} fulfillments; expected one")
     return items[0]
-
-
-def _park_action(item: dict[str, Any], awaiting: str, token: str, allowed: list[str]) -> dict[str, Any]:
-    return orders.fulfillment_update_action(
-        item,
-        "SET waitToken = :token, awaiting = :awaiting",
-        {":token": token, ":awaiting": awaiting},
-        allowed,
-    )
 
 
 def _park_for_shipment(order_id: str, token: str) -> None:
@@ -231,12 +187,10 @@ def _park_for_shipment(order_id: str, token: str) -> None:
     if order.status is OrderStatus.FULFILLING:
         # A retry of this step: keep the newest token on the still-unshipped fulfillment.
         in_progress = ["REQUESTED", "PICKED", "PACKED"]
-        transact([_park_action(item, "SHIPPED", token, in_progress)])
+        transact([fulfillments.park_action(item, "SHIPPED", token, in_progress)])
         return
     at = now_iso()
-    request = _fulfillment_update(item, FulfillmentStatus.REQUESTED, at, {}, [])
-    request["Update"]["UpdateExpression"] += ", waitToken = :newToken, awaiting = :awaiting"
-    request["Update"]["ExpressionAttributeValues"] |= {":newToken": token, ":awaiting": "SHIPPED"}
+    request = fulfillments.request_action(item, at, token, awaiting="SHIPPED")
     reason = f"released to warehouse {item['warehouseId']}"
     try:
         transact([*orders.transition_actions(order_id, OrderStatus.FULFILLING, reason, at), request])
@@ -250,7 +204,7 @@ def _park_for_shipment(order_id: str, token: str) -> None:
 def _park_for_delivery(order_id: str, token: str) -> None:
     item = _only_fulfillment(order_id)
     try:
-        transact([_park_action(item, "DELIVERED", token, ["SHIPPED"])])
+        transact([fulfillments.park_action(item, "DELIVERED", token, ["SHIPPED"])])
     except TransactionConflict as conflict:
         current = _only_fulfillment(order_id)
         if current["status"] != FulfillmentStatus.DELIVERED.value:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.clock import now_iso
-from shared.dal import inventory, orders
+from shared.dal import fulfillments, inventory, orders
 from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import InvalidTransition, TransientError
 from shared.ids import fulfillment_id
@@ -66,7 +66,7 @@ def _reserve_at(order: Order, warehouse_id: str) -> None:
             *orders.transition_actions(
                 order.orderId, OrderStatus.RESERVED, f"stock held at {warehouse_id}", at
             ),
-            orders.put_fulfillment_action(fulfillment),
+            fulfillments.put_action(fulfillment),
             *inventory.reserve_actions(held),
         ]
     )
