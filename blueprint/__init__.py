@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS_DIR = Path(__file__).resolve().parent / "workflows"
 
 Access = Literal["read", "write"]
-# "start": may start order workflow executions (needs the state machine ARN).
+# What a function may do to a workflow, declared per workflow like its table access:
+# "start": may start executions (gets the state machine's ARN in its environment);
 # "callback": may resume or fail a waiting task (SendTaskSuccess/Failure/Heartbeat by task token).
 WorkflowAction = Literal["start", "callback"]
 
@@ -87,7 +88,7 @@ class Function:
     handler: str
     description: str
     tables: dict[str, Access] = field(default_factory=dict)
-    workflow: tuple[WorkflowAction, ...] = ()
+    workflows: dict[str, tuple[WorkflowAction, ...]] = field(default_factory=dict)
     memory_mb: int = 256
     timeout_seconds: int = 10
     settings: dict[str, str] = field(default_factory=dict)
@@ -96,9 +97,12 @@ class Function:
     def environment_keys(self) -> list[str]:
         """Names of the environment variables whose values depend on where we run."""
         keys = [TABLES[name].env for name in self.tables]
-        if "start" in self.workflow:
-            keys.append(ORDER_WORKFLOW.env)
+        keys += [WORKFLOWS[name].env for name in self.workflows_allowed_to("start")]
         return keys
+
+    def workflows_allowed_to(self, action: WorkflowAction) -> list[str]:
+        """The workflows this function may `start` or `callback`."""
+        return [name for name, actions in self.workflows.items() if action in actions]
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,7 @@ FUNCTIONS: dict[str, Function] = {
             handler="functions.intake.handler.lambda_handler",
             description="Channel order webhooks and replays: verify, archive, de-duplicate, store, start.",
             tables={"Channels": "read", "Deliveries": "write", "Orders": "write", "Idempotency": "write"},
-            workflow=("start", "callback"),
+            workflows={"OrderWorkflow": ("start", "callback")},
             settings=WORKFLOW_TIMINGS,
         ),
         Function(
@@ -231,7 +235,7 @@ FUNCTIONS: dict[str, Function] = {
             handler="functions.amazon_intake.handler.lambda_handler",
             description="Amazon ORDER_CHANGE notifications: fetch the order from SP-API, then as Intake.",
             tables={"Channels": "read", "Deliveries": "write", "Orders": "write", "Idempotency": "write"},
-            workflow=("start", "callback"),
+            workflows={"OrderWorkflow": ("start", "callback")},
             timeout_seconds=AMAZON_INTAKE_TIMEOUT_SECONDS,
             settings=WORKFLOW_TIMINGS,
             queue_source=QueueSource(AMAZON_NOTIFICATIONS.name, batch_size=5),
@@ -241,14 +245,14 @@ FUNCTIONS: dict[str, Function] = {
             handler="functions.orders_api.handler.lambda_handler",
             description="Order queries and cancellation.",
             tables={"Orders": "write"},
-            workflow=("callback",),
+            workflows={"OrderWorkflow": ("callback",)},
         ),
         Function(
             name="FulfillmentEvents",
             handler="functions.fulfillment_events.handler.lambda_handler",
             description="Warehouse and carrier callbacks that move an order's workflow on.",
             tables={"Orders": "write", "Inventory": "write"},
-            workflow=("callback",),
+            workflows={"OrderWorkflow": ("callback",)},
         ),
         Function(
             name="ValidateOrder",
@@ -268,7 +272,7 @@ FUNCTIONS: dict[str, Function] = {
             handler="functions.await_event.handler.lambda_handler",
             description="Workflow step: parks the task token until the warehouse or carrier reports.",
             tables={"Orders": "write"},
-            workflow=("callback",),
+            workflows={"OrderWorkflow": ("callback",)},
         ),
         Function(
             name="Compensate",
@@ -331,3 +335,23 @@ def routes_of(function_name: str) -> list[Route]:
 def api_functions() -> list[Function]:
     names = {r.function for r in ROUTES}
     return [f for f in FUNCTIONS.values() if f.name in names]
+
+
+def dangling_references() -> list[str]:
+    """Names used in the blueprint that it does not define (a test keeps this empty)."""
+    problems = []
+    for function in FUNCTIONS.values():
+        problems += [f"{function.name}: no table {t}" for t in function.tables if t not in TABLES]
+        problems += [f"{function.name}: no workflow {w}" for w in function.workflows if w not in WORKFLOWS]
+        if function.queue_source and function.queue_source.queue not in QUEUES:
+            problems.append(f"{function.name}: no queue {function.queue_source.queue}")
+    problems += [
+        f"{r.method} {r.path}: no function {r.function}" for r in ROUTES if r.function not in FUNCTIONS
+    ]
+    for workflow in WORKFLOWS.values():
+        problems += [
+            f"{workflow.name}: {placeholder} names no function {name}"
+            for placeholder, name in workflow.function_arns.items()
+            if name not in FUNCTIONS
+        ]
+    return problems

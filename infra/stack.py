@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from blueprint import ORDER_WORKFLOW, WORKFLOWS
+from blueprint import WORKFLOWS
 
 from .constructs.api import Api
 from .constructs.functions import Functions
@@ -27,7 +27,7 @@ class OmsStack(Stack):
             name: Workflow(self, name, spec=spec, functions=functions.by_name)
             for name, spec in WORKFLOWS.items()
         }
-        functions.connect_workflow(workflows[ORDER_WORKFLOW.name].state_machine)
+        functions.connect_workflows({name: workflow.state_machine for name, workflow in workflows.items()})
         api = Api(self, "Api", functions=functions.by_name)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the OMS API.")

@@ -16,7 +16,7 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ORDER_WORKFLOW, ROOT, TABLES, Access
+from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ROOT, TABLES, WORKFLOWS, Access
 from blueprint import Function as FunctionSpec
 
 from . import acknowledge, tag_with_blueprint_name
@@ -105,9 +105,9 @@ class Functions(Construct):
         return function
 
     def _known_environment(self, spec: FunctionSpec) -> dict[str, str]:
-        """Values of `spec.environment_keys()` known now; the workflow ARN comes later."""
+        """Values of `spec.environment_keys()` known now; workflow ARNs come later."""
         keys = spec.environment_keys()
-        unknown = set(keys) - self._table_env.keys() - {ORDER_WORKFLOW.env}
+        unknown = set(keys) - self._table_env.keys() - {w.env for w in WORKFLOWS.values()}
         if unknown:
             raise ValueError(f"{spec.name}: no value for environment keys {sorted(unknown)}")
         return {key: self._table_env[key] for key in keys if key in self._table_env}
@@ -115,11 +115,12 @@ class Functions(Construct):
     def _grant(self, spec: FunctionSpec, function: lambda_.Function, role: iam.Role) -> None:
         for table_name, access in spec.tables.items():
             TABLE_GRANTS[access](self._tables[table_name], function)
-        if "callback" in spec.workflow:
+        if spec.workflows_allowed_to("callback"):
+            # Task-token calls name no resource: IAM allows them only on "*".
             role.add_to_policy(iam.PolicyStatement(actions=TASK_TOKEN_ACTIONS, resources=["*"]))
 
     def _acknowledge_wildcard_resources(self, spec: FunctionSpec, role: iam.Role) -> None:
-        reason = TASK_TOKEN_REASON if "callback" in spec.workflow else XRAY_REASON
+        reason = TASK_TOKEN_REASON if spec.workflows_allowed_to("callback") else XRAY_REASON
         acknowledge(role, "AwsSolutions-IAM5[Resource::*]", reason)
         for table_name in spec.tables:
             if TABLES[table_name].indexes:
@@ -137,12 +138,12 @@ class Functions(Construct):
                     )
                 )
 
-    def connect_workflow(self, state_machine: sfn.StateMachine) -> None:
-        """Give the functions that start the order workflow its ARN and the right to start it."""
+    def connect_workflows(self, state_machines: Mapping[str, sfn.StateMachine]) -> None:
+        """Give each function the ARN of every workflow it may start, and the right to start it."""
         for spec in FUNCTIONS.values():
-            if "start" in spec.workflow:
-                function = self.by_name[spec.name]
-                function.add_environment(ORDER_WORKFLOW.env, state_machine.state_machine_arn)
+            for name in spec.workflows_allowed_to("start"):
+                function, state_machine = self.by_name[spec.name], state_machines[name]
+                function.add_environment(WORKFLOWS[name].env, state_machine.state_machine_arn)
                 state_machine.grant_start_execution(function)
 
 

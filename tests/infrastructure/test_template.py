@@ -148,9 +148,10 @@ def test_function_may_touch_exactly_its_tables(template: Template, name: str) ->
 def test_function_workflow_permissions(template: Template, name: str) -> None:
     spec = FUNCTIONS[name]
     expected = set()
-    if "start" in spec.workflow:
-        expected.add(("states:StartExecution", json.dumps({"Ref": state_machine_id(template)})))
-    if "callback" in spec.workflow:
+    workflow_ids = logical_ids(template, "Workflow")
+    for workflow in spec.workflows_allowed_to("start"):
+        expected.add(("states:StartExecution", json.dumps({"Ref": workflow_ids[workflow]})))
+    if spec.workflows_allowed_to("callback"):
         expected |= {(action, json.dumps("*")) for action in TASK_TOKEN_ACTIONS}
     granted = {
         (action, json.dumps(resource))
