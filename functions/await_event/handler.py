@@ -2,5 +2,6 @@
 
 from shared.api import workflow_handler
 from shared.logic.fulfillment import park
+from shared.models.steps import AwaitInput
 
-lambda_handler = workflow_handler(lambda event: park(event["orderId"], event["awaiting"], event["taskToken"]))
+lambda_handler = workflow_handler(AwaitInput, lambda step: park(step.orderId, step.awaiting, step.taskToken))

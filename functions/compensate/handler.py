@@ -2,7 +2,8 @@
 
 from shared.api import workflow_handler
 from shared.logic.compensation import compensate
+from shared.models.steps import CompensateInput
 
 lambda_handler = workflow_handler(
-    lambda event: compensate(event["orderId"], event["outcome"], event.get("error"))
+    CompensateInput, lambda step: compensate(step.orderId, step.outcome, step.error)
 )

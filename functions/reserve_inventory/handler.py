@@ -2,5 +2,6 @@
 
 from shared.api import workflow_handler
 from shared.logic.reservation import reserve
+from shared.models.steps import StepInput
 
-lambda_handler = workflow_handler(lambda event: reserve(event["orderId"]))
+lambda_handler = workflow_handler(StepInput, lambda step: reserve(step.orderId))

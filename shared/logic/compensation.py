@@ -8,6 +8,7 @@ from shared.dal import inventory, orders
 from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import InvalidTransition, TransientError
 from shared.models.order import OrderStatus
+from shared.models.steps import CompensationResult, StepOutcome
 from shared.observability import count, logger
 
 MAX_CAUSE_LENGTH = 1000
@@ -34,12 +35,12 @@ def describe(error: dict[str, Any] | None) -> str:
     return f"{error.get('Error', 'Error')}: {cause}"[:MAX_CAUSE_LENGTH]
 
 
-def compensate(order_id: str, outcome: str, error: dict[str, Any] | None) -> dict[str, object]:
+def compensate(order_id: str, outcome: StepOutcome, error: dict[str, Any] | None) -> CompensationResult:
     released = release_reservations(order_id)
-    if outcome == OrderStatus.FAILED.value:
+    if outcome is StepOutcome.FAILED:
         _mark_failed(order_id, describe(error))
     logger.info("compensated", extra={"released_units": released, "outcome": outcome})
-    return {"outcome": outcome, "reasons": [], "releasedUnits": released}
+    return CompensationResult(outcome=outcome, releasedUnits=released)
 
 
 def _mark_failed(order_id: str, cause: str) -> None:

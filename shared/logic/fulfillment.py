@@ -24,6 +24,7 @@ from shared.models.order import (
     FulfillmentStatus,
     OrderStatus,
 )
+from shared.models.steps import ParkedResult, StepOutcome
 from shared.observability import count, logger
 
 # The workflow may park or move its task token between our read and our write (e.g. DELIVERED
@@ -162,7 +163,7 @@ def _resume_workflow(item: dict[str, Any], target: FulfillmentStatus, event: Ful
         workflow.heartbeat(token)
 
 
-def park(order_id: str, awaiting: str, task_token: str) -> dict[str, object]:
+def park(order_id: str, awaiting: str, task_token: str) -> ParkedResult:
     """Workflow step AwaitEvent: keep the task token where the callback will find it."""
     if awaiting == FulfillmentStatus.SHIPPED.value:
         _park_for_shipment(order_id, task_token)
@@ -170,7 +171,7 @@ def park(order_id: str, awaiting: str, task_token: str) -> dict[str, object]:
         _park_for_delivery(order_id, task_token)
     else:
         raise ValueError(f"cannot await {awaiting}")
-    return {"outcome": "PARKED", "reasons": []}
+    return ParkedResult(outcome=StepOutcome.PARKED)
 
 
 def _only_fulfillment(order_id: str) -> dict[str, Any]:

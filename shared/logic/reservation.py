@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.clock import now_iso
 from shared.dal import fulfillments, inventory, orders
 from shared.dal.dynamo import TransactionConflict, transact
@@ -10,16 +12,28 @@ from shared.ids import fulfillment_id
 from shared.logic.sourcing import choose_warehouse, shortages
 from shared.models.catalog import StockLevel
 from shared.models.order import Fulfillment, FulfillmentLine, FulfillmentStatus, Order, OrderStatus
+from shared.models.steps import ReservationResult, StepOutcome
 from shared.observability import count, logger
 
 ATTEMPTS = 3  # concurrent orders for the same stock may invalidate a sourcing decision
 
 
-def _outcome(status: OrderStatus, reasons: list[dict[str, object]] | None = None) -> dict[str, object]:
-    return {"outcome": status.value, "reasons": reasons or []}
+# What a retried step answers from the order's status: it already held the stock, or the order ended.
+OUTCOME_OF_STATUS = {
+    OrderStatus.RESERVED: StepOutcome.RESERVED,
+    OrderStatus.BACKORDERED: StepOutcome.BACKORDERED,
+    OrderStatus.CANCELLED: StepOutcome.CANCELLED,
+}
 
 
-def reserve(order_id: str) -> dict[str, object]:
+def _outcome(status: OrderStatus, reasons: list[dict[str, Any]] | None = None) -> ReservationResult:
+    outcome = OUTCOME_OF_STATUS.get(status)
+    if outcome is None:
+        raise InvalidTransition(f"order is {status.value}; nothing to reserve")
+    return ReservationResult(outcome=outcome, reasons=reasons or [])
+
+
+def reserve(order_id: str) -> ReservationResult:
     order = orders.require(order_id)
     if order.status is not OrderStatus.RECEIVED:
         # Cancelled meanwhile, or a retry of a step that already succeeded.
@@ -72,7 +86,7 @@ def _reserve_at(order: Order, warehouse_id: str) -> None:
     )
 
 
-def _backorder(order: Order, stock: dict[str, list[StockLevel]]) -> dict[str, object]:
+def _backorder(order: Order, stock: dict[str, list[StockLevel]]) -> ReservationResult:
     short = shortages(order.units_by_sku(), stock)
     reason = (
         "not enough stock: " + ", ".join(f"{s['sku']} ({s['available']} of {s['requested']})" for s in short)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared.dal import inventory, orders
 from shared.errors import InvalidTransition
 from shared.models.order import Order, OrderStatus
+from shared.models.steps import StepOutcome, ValidationResult
 from shared.observability import count, logger
 
 
@@ -16,23 +17,23 @@ def business_problems(order: Order) -> list[dict[str, str]]:
     return problems
 
 
-def validate(order_id: str) -> dict[str, object]:
+def validate(order_id: str) -> ValidationResult:
     order = orders.require(order_id)
     if order.status is OrderStatus.CANCELLED:
-        return {"outcome": "CANCELLED", "reasons": []}
+        return ValidationResult(outcome=StepOutcome.CANCELLED)
     if order.status is not OrderStatus.RECEIVED:
         # A retried step after its own success: the order already moved on.
-        return {"outcome": "VALID", "reasons": []}
+        return ValidationResult(outcome=StepOutcome.VALID)
     problems = business_problems(order)
     if not problems:
-        return {"outcome": "VALID", "reasons": []}
+        return ValidationResult(outcome=StepOutcome.VALID)
     reason = "; ".join(p["message"] for p in problems)
     try:
         orders.transition(order_id, OrderStatus.REJECTED, reason)
     except InvalidTransition:
         if orders.require(order_id).status is OrderStatus.CANCELLED:
-            return {"outcome": "CANCELLED", "reasons": []}
+            return ValidationResult(outcome=StepOutcome.CANCELLED)
         raise
     logger.info("order rejected", extra={"reasons": problems})
     count("OrderRejected")
-    return {"outcome": "REJECTED", "reasons": problems}
+    return ValidationResult(outcome=StepOutcome.REJECTED, reasons=problems)

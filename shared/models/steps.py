@@ -1,0 +1,85 @@
+"""The contract between the order workflow's ASL and its step handlers.
+
+Each Task state sends a payload that a step's input model reads, and keeps fields of the step's
+result model (ResultSelector); Choice states test `outcome`, whose values are `StepOutcome` members.
+`STATES` names the models of every Task state; tests/infrastructure/test_step_contract.py checks
+the ASL against it (payload fields, selected fields, every value a Choice tests).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class StepOutcome(StrEnum):
+    VALID = "VALID"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    RESERVED = "RESERVED"
+    BACKORDERED = "BACKORDERED"
+    PARKED = "PARKED"
+    FAILED = "FAILED"
+
+
+class StepInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    orderId: str
+
+
+class AwaitInput(StepInput):
+    awaiting: Literal["SHIPPED", "DELIVERED"]
+    taskToken: str
+
+
+class CompensateInput(StepInput):
+    outcome: Literal[StepOutcome.CANCELLED, StepOutcome.FAILED]
+    # The States error caught by the Catch that led here: {"Error": ..., "Cause": ...}.
+    error: dict[str, Any] | None = None
+
+
+class StepResult(BaseModel):
+    outcome: StepOutcome
+    reasons: list[dict[str, Any]] = []
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class ValidationResult(StepResult):
+    outcome: Literal[StepOutcome.VALID, StepOutcome.REJECTED, StepOutcome.CANCELLED]
+
+
+class ReservationResult(StepResult):
+    outcome: Literal[StepOutcome.RESERVED, StepOutcome.BACKORDERED, StepOutcome.CANCELLED]
+
+
+class ParkedResult(StepResult):
+    outcome: Literal[StepOutcome.PARKED]
+
+
+class CompensationResult(StepResult):
+    outcome: Literal[StepOutcome.CANCELLED, StepOutcome.FAILED]
+    releasedUnits: int
+
+
+# What a waiting task is resumed with (SendTaskSuccess output) once its fulfillment reports.
+class FulfillmentReport(BaseModel):
+    fulfillmentId: str
+    status: Literal["SHIPPED", "DELIVERED"]
+    carrier: str | None = None
+    trackingNumber: str | None = None
+
+
+# Task state -> (input model, result model). A waitForTaskToken state's result is what it is
+# resumed with; the step's own return value is discarded by Step Functions.
+STATES: dict[str, tuple[type[StepInput], type[BaseModel]]] = {
+    "ValidateOrder": (StepInput, ValidationResult),
+    "ReserveInventory": (StepInput, ReservationResult),
+    "AwaitShipment": (AwaitInput, FulfillmentReport),
+    "AwaitDelivery": (AwaitInput, FulfillmentReport),
+    "ReleaseCancelled": (CompensateInput, CompensationResult),
+    "Compensate": (CompensateInput, CompensationResult),
+}
