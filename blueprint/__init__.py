@@ -263,7 +263,7 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="ReserveInventory",
             handler="functions.reserve_inventory.handler.lambda_handler",
-            description="Workflow step: sources a warehouse and reserves stock atomically.",
+            description="Workflow step: plans the order's shipments and reserves their stock atomically.",
             tables={"Orders": "write", "Inventory": "write"},
             timeout_seconds=30,
         ),
@@ -275,9 +275,15 @@ FUNCTIONS: dict[str, Function] = {
             workflows={"OrderWorkflow": ("callback",)},
         ),
         Function(
+            name="ConcludeOrder",
+            handler="functions.conclude_order.handler.lambda_handler",
+            description="Workflow step: every fulfillment ended; reports the order's outcome.",
+            tables={"Orders": "read"},
+        ),
+        Function(
             name="Compensate",
             handler="functions.compensate.handler.lambda_handler",
-            description="Workflow step: releases what an order holds and records why it ended.",
+            description="Workflow step: releases what an order or one fulfillment holds, records why.",
             tables={"Orders": "write", "Inventory": "write"},
             timeout_seconds=30,
         ),
@@ -316,6 +322,7 @@ ORDER_WORKFLOW = Workflow(
         "ReserveInventoryArn": "ReserveInventory",
         "AwaitEventArn": "AwaitEvent",
         "CompensateArn": "Compensate",
+        "ConcludeOrderArn": "ConcludeOrder",
     },
 )
 

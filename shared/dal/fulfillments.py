@@ -71,6 +71,7 @@ def advance_action(
     item: Item,
     target: FulfillmentStatus,
     at: str,
+    *,
     sets: Mapping[str, Any] | None = None,
     removes: Sequence[str] = (),
 ) -> Item:

@@ -28,6 +28,8 @@ class Reservation:
     sku: str
     warehouse_id: str
     quantity: int
+    # The shipment the units are held for (one per warehouse in an order's plan).
+    fulfillment_id: str
 
 
 def _name() -> str:
@@ -111,14 +113,16 @@ def list_stock(limit: int, cursor: str | None) -> tuple[list[StockLevel], str | 
     return [StockLevel.model_validate(item) for item in page.items], page.cursor
 
 
-def reservations_of(order_id: str) -> list[Reservation]:
+def reservations_of(order_id: str, fulfillment_id: str | None = None) -> list[Reservation]:
+    """What the order holds, or only what it holds for one fulfillment."""
     page = table(_name()).query(
         KeyConditionExpression=Key("pk").eq(f"RESERVATION#{order_id}"), ConsistentRead=True
     )
-    return [
-        Reservation(order_id, item["sku"], item["warehouseId"], int(item["quantity"]))
+    held = [
+        Reservation(order_id, item["sku"], item["warehouseId"], int(item["quantity"]), item["fulfillmentId"])
         for item in page["Items"]
     ]
+    return [r for r in held if fulfillment_id is None or r.fulfillment_id == fulfillment_id]
 
 
 def _stock_update(r: Reservation, expression: str, condition: str | None = None) -> dict[str, Any]:
@@ -142,6 +146,7 @@ def reserve_actions(reservations: list[Reservation]) -> list[dict[str, Any]]:
         )
         item: dict[str, Any] = {**reservation_key(r.order_id, r.sku, r.warehouse_id), "sku": r.sku}
         item |= {"warehouseId": r.warehouse_id, "quantity": r.quantity, "orderId": r.order_id}
+        item["fulfillmentId"] = r.fulfillment_id
         actions.append(
             {"Put": {"TableName": _name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
         )

@@ -26,6 +26,7 @@ from shared.dal.dynamo import (
 )
 from shared.errors import InvalidTransition, NotFound
 from shared.models.order import (
+    ORDER_TRANSITIONS,
     Order,
     OrderStatus,
     OrderView,
@@ -102,6 +103,63 @@ def status_check_action(order_id: str, status: OrderStatus) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """An order and its fulfillments as read together; `revision` counts the writes that changed
+    its fulfillments, so a write made from this snapshot can require that none came between."""
+
+    order: Order
+    revision: int
+    fulfillments: list[dict[str, Any]]
+
+
+def snapshot(order_id: str) -> Snapshot:
+    # Keys sort EVENT# < FULFILLMENT# < ORDER: one query from FULFILLMENT# reads all but the timeline.
+    items = _items_of(order_id, sk_from="FULFILLMENT#")
+    order = next((i for i in items if i["sk"] == ORDER_SK), None)
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist")
+    return Snapshot(
+        order=Order.model_validate(order),
+        revision=int(order.get("revision", 0)),
+        fulfillments=[i for i in items if i["sk"].startswith("FULFILLMENT#")],
+    )
+
+
+def advance_actions(
+    read: Snapshot, target: OrderStatus, label: str, reason: str, at: str
+) -> list[dict[str, Any]]:
+    """Record a change of the order's fulfillments: the status becomes `target` (perhaps the same),
+    the revision moves on, and the timeline says what happened. Conditioned on the status and
+    revision read, so two changes made from one snapshot never both land (the second re-reads).
+    A timeline entry is labelled by the new status when it changed, else by `label`."""
+    order_id, current = read.order.orderId, read.order.status
+    if target is not current and target not in ORDER_TRANSITIONS[current]:
+        raise invalid_transition(order_id, target)
+    sets = ["revision = :next", "updatedAt = :at"]
+    values: dict[str, Any] = {":next": read.revision + 1, ":at": at, ":read": current.value}
+    if target is not current:
+        sets += ["#status = :to", "statusReason = :reason"]
+        values |= {":to": target.value, ":reason": reason}
+    condition = "#status = :read AND " + (
+        "revision = :revision" if read.revision else "attribute_not_exists(revision)"
+    )
+    if read.revision:
+        values[":revision"] = read.revision
+    update = {
+        "Update": {
+            "TableName": table_name(),
+            "Key": order_key(order_id),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }
+    }
+    entry = target.value if target is not current else label
+    return [update, timeline_put(order_id, entry, at, reason)]
+
+
 def create(order: Order) -> None:
     """Store a new order and claim its (channel, channel order id), or raise DuplicateChannelOrder."""
     claim = {**claim_key(order.channelId, order.channelOrderId), "orderId": order.orderId}
@@ -153,10 +211,11 @@ def require(order_id: str) -> Order:
     return order
 
 
-def _items_of(order_id: str) -> list[dict[str, Any]]:
+def _items_of(order_id: str, sk_from: str | None = None) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
+    condition = Key("pk").eq(f"ORDER#{order_id}")
     query: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(f"ORDER#{order_id}"),
+        "KeyConditionExpression": condition & Key("sk").gte(sk_from) if sk_from else condition,
         "ConsistentRead": True,
     }
     while True:

@@ -1,23 +1,47 @@
-"""Workflow step Compensate: give back what an order holds and record how it ended."""
+"""Workflow steps that end things: give back what is held, and record how the order ended.
+
+- Compensate (a step outside the fulfillments failed for good): everything the order holds is
+  released, its unshipped fulfillments fail with it, and the order is FAILED.
+- ReleaseCancelledFulfillment / ReleaseFailedFulfillment (one fulfillment's branch ended early):
+  only that fulfillment's stock is released; a failed one is marked FAILED and the order's status
+  follows from its fulfillments, so the rest of the order goes on.
+- ConcludeOrder (every fulfillment ended): the order's outcome, read from its status.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared.dal import inventory, orders
+from shared.clock import now_iso
+from shared.dal import fulfillments, inventory, orders
 from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import InvalidTransition, TransientError
-from shared.models.order import OrderStatus
-from shared.models.steps import CompensationResult, StepOutcome
+from shared.logic.fulfillment import change_actions
+from shared.models.order import (
+    ENDED_FULFILLMENT,
+    UNSHIPPED_FULFILLMENT,
+    FulfillmentStatus,
+    OrderStatus,
+)
+from shared.models.steps import CompensationResult, ConclusionResult, StepOutcome
 from shared.observability import count, logger
 
 MAX_CAUSE_LENGTH = 1000
+ATTEMPTS = 4
 
 
-def release_reservations(order_id: str) -> int:
-    """Release every reservation of the order; safe to repeat (each is deleted as it is released)."""
-    for _ in range(3):
-        held = inventory.reservations_of(order_id)
+def describe(error: dict[str, Any] | None) -> str:
+    if not error:
+        return "unknown failure"
+    cause = str(error.get("Cause") or "")
+    return f"{error.get('Error', 'Error')}: {cause}"[:MAX_CAUSE_LENGTH]
+
+
+def release_reservations(order_id: str, fulfillment_id: str | None = None) -> int:
+    """Release what the order (or one of its fulfillments) holds; safe to repeat, since each
+    reservation is deleted as it is released."""
+    for _ in range(ATTEMPTS):
+        held = inventory.reservations_of(order_id, fulfillment_id)
         if not held:
             return 0
         try:
@@ -28,14 +52,11 @@ def release_reservations(order_id: str) -> int:
     raise TransientError(f"reservations of {order_id} kept changing")
 
 
-def describe(error: dict[str, Any] | None) -> str:
-    if not error:
-        return "unknown failure"
-    cause = str(error.get("Cause") or "")
-    return f"{error.get('Error', 'Error')}: {cause}"[:MAX_CAUSE_LENGTH]
-
-
-def compensate(order_id: str, outcome: StepOutcome, error: dict[str, Any] | None) -> CompensationResult:
+def compensate(
+    order_id: str, outcome: StepOutcome, error: dict[str, Any] | None, fulfillment_id: str | None = None
+) -> CompensationResult:
+    if fulfillment_id is not None:
+        return _compensate_fulfillment(order_id, fulfillment_id, outcome, error)
     released = release_reservations(order_id)
     if outcome is StepOutcome.FAILED:
         _mark_failed(order_id, describe(error))
@@ -44,10 +65,71 @@ def compensate(order_id: str, outcome: StepOutcome, error: dict[str, Any] | None
 
 
 def _mark_failed(order_id: str, cause: str) -> None:
-    try:
-        orders.transition(order_id, OrderStatus.FAILED, cause)
-    except InvalidTransition as refused:
-        # Already ended (e.g. cancelled or failed by an earlier attempt): keep that outcome.
-        logger.warning("order not marked FAILED", extra={"reason": refused.message})
+    """The order FAILED, with every fulfillment it had not shipped, in one transaction."""
+    for _ in range(ATTEMPTS):
+        read = orders.snapshot(order_id)
+        at = now_iso()
+        unshipped = [f for f in read.fulfillments if FulfillmentStatus(f["status"]) in UNSHIPPED_FULFILLMENT]
+        try:
+            actions = orders.advance_actions(read, OrderStatus.FAILED, OrderStatus.FAILED.value, cause, at)
+        except InvalidTransition as refused:
+            # Already ended (e.g. cancelled or failed by an earlier attempt): keep that outcome.
+            logger.warning("order not marked FAILED", extra={"reason": refused.message})
+            return
+        actions += [fulfillments.advance_action(f, FulfillmentStatus.FAILED, at) for f in unshipped]
+        try:
+            transact(actions)
+        except TransactionConflict:
+            continue
+        count("OrderFailed")
         return
-    count("OrderFailed")
+    raise TransientError(f"order {order_id} kept changing while marking it FAILED")
+
+
+def _compensate_fulfillment(
+    order_id: str, fulfillment_id: str, outcome: StepOutcome, error: dict[str, Any] | None
+) -> CompensationResult:
+    if outcome is StepOutcome.FAILED:
+        _fail_fulfillment(order_id, fulfillment_id, describe(error))
+    released = release_reservations(order_id, fulfillment_id)
+    logger.info(
+        "fulfillment compensated",
+        extra={"fulfillment_id": fulfillment_id, "released_units": released, "outcome": outcome},
+    )
+    return CompensationResult(outcome=outcome, releasedUnits=released, fulfillmentId=fulfillment_id)
+
+
+def _fail_fulfillment(order_id: str, fulfillment_id: str, cause: str) -> None:
+    """Mark one fulfillment FAILED (unless it already ended), the order's status following."""
+    for _ in range(ATTEMPTS):
+        read = orders.snapshot(order_id)
+        item = next(f for f in read.fulfillments if f["fulfillmentId"] == fulfillment_id)
+        if FulfillmentStatus(item["status"]) in ENDED_FULFILLMENT:
+            return
+        reason = f"fulfillment {fulfillment_id} from {item['warehouseId']} failed: {cause}"
+        try:
+            transact(change_actions(read, item, FulfillmentStatus.FAILED, reason, now_iso()))
+        except TransactionConflict:
+            continue
+        count("FulfillmentFailed")
+        return
+    raise TransientError(f"fulfillment {fulfillment_id} kept changing while marking it FAILED")
+
+
+CONCLUSIONS = {
+    OrderStatus.DELIVERED: StepOutcome.DELIVERED,
+    OrderStatus.CANCELLED: StepOutcome.CANCELLED,
+    OrderStatus.FAILED: StepOutcome.FAILED,
+}
+
+
+def conclude(order_id: str) -> ConclusionResult:
+    """Every fulfillment's branch ended: the order's status is its outcome."""
+    order = orders.require(order_id)
+    outcome = CONCLUSIONS.get(order.status)
+    if outcome is None:
+        raise InvalidTransition(
+            f"order {order_id} is {order.status.value}; its fulfillments have not all ended"
+        )
+    cause = order.statusReason if outcome is StepOutcome.FAILED else None
+    return ConclusionResult(outcome=outcome, cause=cause or "")

@@ -1,9 +1,12 @@
-"""Warehouse and carrier progress of a fulfillment, and the workflow tasks that wait for it.
+"""Warehouse and carrier progress of each fulfillment, and the workflow tasks that wait for it.
 
-The workflow parks a task token on the fulfillment (AwaitEvent); a callback (FulfillmentEvents)
-changes the fulfillment, the order and the stock in one transaction and then resumes the token.
-Both sides write with conditions on the fulfillment's status, so whichever comes first, the
-other sees it: a DELIVERED report that beats the workflow to AwaitDelivery is not lost.
+The workflow waits on every fulfillment of an order at once (a Map state): for each it parks a task
+token on the fulfillment (AwaitEvent); a callback (FulfillmentEvents) changes the fulfillment, the
+order's derived status and the stock in one transaction and then resumes that token. Both sides
+write with conditions on what they read (the fulfillment's status and token, the order's status
+and revision), so whichever comes first, the other sees it: a DELIVERED report that beats the
+workflow to AwaitDelivery is not lost, and two fulfillments shipping at once never leave the order
+PARTIALLY_SHIPPED.
 """
 
 from __future__ import annotations
@@ -16,22 +19,28 @@ from shared import workflow
 from shared.clock import now_iso
 from shared.dal import fulfillments, inventory, orders
 from shared.dal.dynamo import TransactionConflict, transact
-from shared.errors import InvalidTransition, NotFound, OrderCancelled
+from shared.errors import InvalidTransition, NotFound, OrderCancelled, TransientError
 from shared.ids import order_id_of_fulfillment
 from shared.models.order import (
+    FULFILLMENT_PHASE,
     FULFILLMENT_TRANSITIONS,
+    SHIPPED_FULFILLMENT,
+    UNSHIPPED_FULFILLMENT,
     Fulfillment,
     FulfillmentStatus,
     OrderStatus,
+    derive_order_status,
 )
-from shared.models.steps import ParkedResult, StepOutcome
+from shared.models.steps import FulfillmentReport, ParkedResult, StepOutcome
 from shared.observability import count, logger
 
-# The workflow may park or move its task token between our read and our write (e.g. DELIVERED
-# reported right after SHIPPED, while the workflow moves to AwaitDelivery): read again and retry.
-EVENT_ATTEMPTS = 4
+# Another fulfillment of the order, or the workflow's token, may change between our read and our
+# write (e.g. DELIVERED reported right after SHIPPED, while the workflow moves to AwaitDelivery):
+# read again and retry.
+EVENT_ATTEMPTS = 5
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Item = dict[str, Any]
 
 
 class FulfillmentEventIn(BaseModel):
@@ -41,29 +50,56 @@ class FulfillmentEventIn(BaseModel):
     trackingNumber: ShortText | None = None
 
 
-# The order status a fulfillment event moves the order to (single-fulfillment orders).
-ORDER_STATUS_AFTER = {
-    FulfillmentStatus.SHIPPED: OrderStatus.SHIPPED,
-    FulfillmentStatus.DELIVERED: OrderStatus.DELIVERED,
-}
+def public(item: Item) -> Fulfillment:
+    return Fulfillment.model_validate(item)
 
 
-def _find(fulfillment_id: str) -> dict[str, Any]:
-    order_id = order_id_of_fulfillment(fulfillment_id)
-    item = fulfillments.get_item(order_id, fulfillment_id) if order_id else None
+def timeline_label(status: FulfillmentStatus) -> str:
+    """How a fulfillment's change is named on the order's timeline when the order's status stays:
+    as the fulfillment status, prefixed where an order status has the same name."""
+    return f"FULFILLMENT_{status.value}" if status.value in OrderStatus.__members__ else status.value
+
+
+def statuses_after(read: orders.Snapshot, changes: dict[str, FulfillmentStatus]) -> list[FulfillmentStatus]:
+    """Every fulfillment's status once `changes` (fulfillment id -> status) are applied."""
+    return [
+        changes.get(item["fulfillmentId"], FulfillmentStatus(item["status"])) for item in read.fulfillments
+    ]
+
+
+def change_actions(
+    read: orders.Snapshot, item: Item, target: FulfillmentStatus, reason: str, at: str, **writes: Any
+) -> list[dict[str, Any]]:
+    """Move one fulfillment to `target` and the order to the status that follows from it."""
+    order_status = derive_order_status(statuses_after(read, {item["fulfillmentId"]: target}))
+    return [
+        fulfillments.advance_action(item, target, at, **writes),
+        *orders.advance_actions(read, order_status, timeline_label(target), reason, at),
+    ]
+
+
+def _find(read: orders.Snapshot, fulfillment_id: str) -> Item:
+    item = next((f for f in read.fulfillments if f["fulfillmentId"] == fulfillment_id), None)
     if item is None:
         raise NotFound(f"fulfillment {fulfillment_id} does not exist")
     return item
 
 
-def public(item: dict[str, Any]) -> Fulfillment:
-    return Fulfillment.model_validate(item)
+def _read(fulfillment_id: str) -> tuple[orders.Snapshot, Item]:
+    order_id = order_id_of_fulfillment(fulfillment_id)
+    if order_id is None:
+        raise NotFound(f"fulfillment {fulfillment_id} does not exist")
+    try:
+        read = orders.snapshot(order_id)
+    except NotFound as missing:
+        raise NotFound(f"fulfillment {fulfillment_id} does not exist") from missing
+    return read, _find(read, fulfillment_id)
 
 
 def apply_event(fulfillment_id: str, event: FulfillmentEventIn) -> Fulfillment:
     """Record a warehouse/carrier event; a repeat of the current status is accepted as a retry."""
     for _ in range(EVENT_ATTEMPTS):
-        item = _find(fulfillment_id)
+        read, item = _read(fulfillment_id)
         current, target = FulfillmentStatus(item["status"]), FulfillmentStatus(event.type)
         if current is target:
             return _repeated(item, event)
@@ -72,21 +108,19 @@ def apply_event(fulfillment_id: str, event: FulfillmentEventIn) -> Fulfillment:
                 f"fulfillment {fulfillment_id} is {current.value}; {target.value} cannot follow",
                 {"fulfillmentId": fulfillment_id, "status": current.value, "requested": target.value},
             )
+        if read.order.status not in FULFILLMENT_PHASE:
+            raise _order_conflict(read, target)
         try:
-            at = _commit_event(item, target, event)
-        except TransactionConflict as conflict:
-            if conflict.failed(0):
-                continue
-            raise _order_conflict(item, target) from conflict
+            at = _commit_event(read, item, target, event)
+        except TransactionConflict:
+            continue
         _resume_workflow(item, target, event)
         count(f"Fulfillment{target.value.title()}")
         return _after_event(item, target, event, at)
     raise InvalidTransition(f"fulfillment {fulfillment_id} changed concurrently; retry the event")
 
 
-def _after_event(
-    item: dict[str, Any], target: FulfillmentStatus, event: FulfillmentEventIn, at: str
-) -> Fulfillment:
+def _after_event(item: Item, target: FulfillmentStatus, event: FulfillmentEventIn, at: str) -> Fulfillment:
     """The fulfillment as the transaction left it (no second read)."""
     changes = {
         "status": target.value,
@@ -96,24 +130,21 @@ def _after_event(
     return public({**item, **changes})
 
 
-def _commit_event(item: dict[str, Any], target: FulfillmentStatus, event: FulfillmentEventIn) -> str:
+def _commit_event(
+    read: orders.Snapshot, item: Item, target: FulfillmentStatus, event: FulfillmentEventIn
+) -> str:
     at = now_iso()
     sets = {k: v for k, v in (("carrier", event.carrier), ("trackingNumber", event.trackingNumber)) if v}
     removes = ["waitToken", "awaiting"] if item.get("awaiting") == target.value else []
-    actions = [fulfillments.advance_action(item, target, at, sets, removes)]
-    order_status = ORDER_STATUS_AFTER.get(target)
-    if order_status is not None:
-        actions += orders.transition_actions(item["orderId"], order_status, _reason(item, event), at)
-    else:
-        actions.append(orders.status_check_action(item["orderId"], OrderStatus.FULFILLING))
-        actions.append(orders.timeline_put(item["orderId"], target.value, at, _reason(item, event)))
+    actions = change_actions(read, item, target, _reason(item, event), at, sets=sets, removes=removes)
     if target is FulfillmentStatus.SHIPPED:
-        actions += inventory.commit_actions(inventory.reservations_of(item["orderId"]))
+        held = inventory.reservations_of(item["orderId"], item["fulfillmentId"])
+        actions += inventory.commit_actions(held)
     transact(actions)
     return at
 
 
-def _repeated(item: dict[str, Any], event: FulfillmentEventIn) -> Fulfillment:
+def _repeated(item: Item, event: FulfillmentEventIn) -> Fulfillment:
     """A repeat of the current status is a retry, unless it brings a carrier or tracking number
     that differs from what the fulfillment has: that is a correction, recorded on the timeline."""
     corrected = _tracking_changes(item, event)
@@ -133,82 +164,96 @@ def _repeated(item: dict[str, Any], event: FulfillmentEventIn) -> Fulfillment:
     return public({**item, **corrected, "updatedAt": at})
 
 
-def _tracking_changes(item: dict[str, Any], event: FulfillmentEventIn) -> dict[str, str]:
+def _tracking_changes(item: Item, event: FulfillmentEventIn) -> dict[str, str]:
     given = {"carrier": event.carrier, "trackingNumber": event.trackingNumber}
     return {name: value for name, value in given.items() if value and value != item.get(name)}
 
 
-def _reason(item: dict[str, Any], event: FulfillmentEventIn) -> str:
+def _reason(item: Item, event: FulfillmentEventIn) -> str:
     via = " ".join(filter(None, [event.carrier, event.trackingNumber]))
     return f"fulfillment {item['fulfillmentId']} {event.type.lower()}" + (f" ({via})" if via else "")
 
 
-def _order_conflict(item: dict[str, Any], target: FulfillmentStatus) -> InvalidTransition:
-    order = orders.require(item["orderId"])
+def _order_conflict(read: orders.Snapshot, target: FulfillmentStatus) -> InvalidTransition:
+    order = read.order
     return InvalidTransition(
         f"order {order.orderId} is {order.status.value}; its fulfillment cannot become {target.value}",
         {"orderId": order.orderId, "status": order.status.value, "requested": target.value},
     )
 
 
-def _resume_workflow(item: dict[str, Any], target: FulfillmentStatus, event: FulfillmentEventIn) -> None:
+def _report(item: Item, status: FulfillmentStatus) -> dict[str, Any]:
+    report = FulfillmentReport(
+        fulfillmentId=item["fulfillmentId"],
+        status=status.value,
+        carrier=item.get("carrier"),
+        trackingNumber=item.get("trackingNumber"),
+    )
+    return report.model_dump(exclude_none=True)
+
+
+def _resume_workflow(item: Item, target: FulfillmentStatus, event: FulfillmentEventIn) -> None:
     token = item.get("waitToken")
     if not token:
         return
     if item.get("awaiting") == target.value:
-        output = {"fulfillmentId": item["fulfillmentId"], "status": target.value}
-        output |= event.model_dump(exclude_none=True, exclude={"type"})
-        workflow.resume(token, output)
+        workflow.resume(token, _report({**item, **event.model_dump(exclude_none=True)}, target))
     else:
         workflow.heartbeat(token)
 
 
-def park(order_id: str, awaiting: str, task_token: str) -> ParkedResult:
-    """Workflow step AwaitEvent: keep the task token where the callback will find it."""
-    if awaiting == FulfillmentStatus.SHIPPED.value:
-        _park_for_shipment(order_id, task_token)
-    elif awaiting == FulfillmentStatus.DELIVERED.value:
-        _park_for_delivery(order_id, task_token)
-    else:
-        raise ValueError(f"cannot await {awaiting}")
-    return ParkedResult(outcome=StepOutcome.PARKED)
+# -- the workflow's side -------------------------------------------------------------------------
 
 
-def _only_fulfillment(order_id: str) -> dict[str, Any]:
-    items = fulfillments.of_order(order_id)
-    if len(items) != 1:
-        raise NotFound(f"order {order_id} has {len(items)} fulfillments; expected one")
-    return items[0]
+def _reached(status: FulfillmentStatus, awaiting: FulfillmentStatus) -> bool:
+    if awaiting is FulfillmentStatus.SHIPPED:
+        return status in SHIPPED_FULFILLMENT
+    return status is FulfillmentStatus.DELIVERED
 
 
-def _park_for_shipment(order_id: str, token: str) -> None:
-    """Release the fulfillment to the warehouse (order FULFILLING) with the token, in one transaction."""
-    item = _only_fulfillment(order_id)
-    order = orders.require(order_id)
-    if order.status is OrderStatus.FULFILLING:
-        # A retry of this step: keep the newest token on the still-unshipped fulfillment.
-        in_progress = ["REQUESTED", "PICKED", "PACKED"]
-        transact([fulfillments.park_action(item, "SHIPPED", token, in_progress)])
-        return
+def park(order_id: str, fulfillment_id: str, awaiting: str, task_token: str) -> ParkedResult:
+    """Workflow steps AwaitShipment and AwaitDelivery: keep the task token where the callback will
+    find it. Awaiting shipment of a PENDING fulfillment also releases it to its warehouse."""
+    target = FulfillmentStatus(awaiting)
+    for _ in range(EVENT_ATTEMPTS):
+        read = orders.snapshot(order_id)
+        item = _find(read, fulfillment_id)
+        status = FulfillmentStatus(item["status"])
+        if status is FulfillmentStatus.CANCELLED:
+            raise OrderCancelled(f"fulfillment {fulfillment_id} of order {order_id} was cancelled")
+        if _reached(status, target):
+            # It got there before we parked: nobody else will resume this token, so we do.
+            workflow.resume(task_token, _report(item, target))
+            return ParkedResult(outcome=StepOutcome.PARKED)
+        if not _may_wait(status, target):
+            raise InvalidTransition(
+                f"fulfillment {fulfillment_id} is {status.value}; it cannot become {awaiting}"
+            )
+        try:
+            transact(_park_actions(read, item, status, target, task_token))
+        except TransactionConflict:
+            continue
+        return ParkedResult(outcome=StepOutcome.PARKED)
+    raise TransientError(f"fulfillment {fulfillment_id} kept changing while parking the workflow")
+
+
+def _may_wait(status: FulfillmentStatus, awaiting: FulfillmentStatus) -> bool:
+    if awaiting is FulfillmentStatus.SHIPPED:
+        return status in UNSHIPPED_FULFILLMENT
+    return status is FulfillmentStatus.SHIPPED
+
+
+def _park_actions(
+    read: orders.Snapshot, item: Item, status: FulfillmentStatus, awaiting: FulfillmentStatus, token: str
+) -> list[dict[str, Any]]:
+    if status is not FulfillmentStatus.PENDING:
+        return [fulfillments.park_action(item, awaiting.value, token, [status.value])]
     at = now_iso()
-    request = fulfillments.request_action(item, at, token, awaiting="SHIPPED")
-    reason = f"released to warehouse {item['warehouseId']}"
-    try:
-        transact([*orders.transition_actions(order_id, OrderStatus.FULFILLING, reason, at), request])
-    except TransactionConflict as conflict:
-        if orders.require(order_id).status is OrderStatus.CANCELLED:
-            raise OrderCancelled(f"order {order_id} was cancelled before release") from conflict
-        raise
+    reason = f"fulfillment {item['fulfillmentId']} released to warehouse {item['warehouseId']}"
+    requested = FulfillmentStatus.REQUESTED
+    order_status = derive_order_status(statuses_after(read, {item["fulfillmentId"]: requested}))
     logger.info("fulfillment released to warehouse", extra={"fulfillment_id": item["fulfillmentId"]})
-
-
-def _park_for_delivery(order_id: str, token: str) -> None:
-    item = _only_fulfillment(order_id)
-    try:
-        transact([fulfillments.park_action(item, "DELIVERED", token, ["SHIPPED"])])
-    except TransactionConflict as conflict:
-        current = _only_fulfillment(order_id)
-        if current["status"] != FulfillmentStatus.DELIVERED.value:
-            raise InvalidTransition(f"fulfillment is {current['status']}, not SHIPPED") from conflict
-        # Delivered before we parked: nobody else will resume this token, so we do.
-        workflow.resume(token, {"fulfillmentId": current["fulfillmentId"], "status": "DELIVERED"})
+    return [
+        fulfillments.request_action(item, at, token, awaiting=awaiting.value),
+        *orders.advance_actions(read, order_status, timeline_label(requested), reason, at),
+    ]

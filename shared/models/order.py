@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -40,7 +41,9 @@ class OrderStatus(StrEnum):
     RECEIVED = "RECEIVED"
     RESERVED = "RESERVED"
     FULFILLING = "FULFILLING"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     SHIPPED = "SHIPPED"
+    PARTIALLY_DELIVERED = "PARTIALLY_DELIVERED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
     REJECTED = "REJECTED"
@@ -48,7 +51,9 @@ class OrderStatus(StrEnum):
     FAILED = "FAILED"
 
 
-# The only ways an order's status may change; every write is conditioned on it.
+# The only ways an order's status may change; every write is conditioned on it. From RESERVED on,
+# the status is derived from the fulfillments (`derive_order_status`), and any derived change must
+# be one of these too.
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.RECEIVED: frozenset(
         {
@@ -60,14 +65,41 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
         }
     ),
     OrderStatus.RESERVED: frozenset({OrderStatus.FULFILLING, OrderStatus.CANCELLED, OrderStatus.FAILED}),
-    OrderStatus.FULFILLING: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.FAILED}),
-    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.FAILED}),
+    OrderStatus.FULFILLING: frozenset(
+        {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.FAILED}
+    ),
+    # What shipped stays shipped: from here a cancellation cancels only the rest. Back to
+    # FULFILLING only when the one shipped part is never delivered (FAILED) while the rest is unshipped.
+    OrderStatus.PARTIALLY_SHIPPED: frozenset(
+        {
+            OrderStatus.FULFILLING,
+            OrderStatus.SHIPPED,
+            OrderStatus.PARTIALLY_DELIVERED,
+            OrderStatus.DELIVERED,
+            OrderStatus.FAILED,
+        }
+    ),
+    OrderStatus.SHIPPED: frozenset(
+        {OrderStatus.PARTIALLY_DELIVERED, OrderStatus.DELIVERED, OrderStatus.FAILED}
+    ),
+    OrderStatus.PARTIALLY_DELIVERED: frozenset({OrderStatus.DELIVERED, OrderStatus.FAILED}),
     OrderStatus.BACKORDERED: frozenset({OrderStatus.CANCELLED}),
     OrderStatus.DELIVERED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REJECTED: frozenset(),
     OrderStatus.FAILED: frozenset(),
 }
+
+# The statuses of an order whose fulfillments are with the warehouses (or on their way).
+FULFILLMENT_PHASE = frozenset(
+    {
+        OrderStatus.RESERVED,
+        OrderStatus.FULFILLING,
+        OrderStatus.PARTIALLY_SHIPPED,
+        OrderStatus.SHIPPED,
+        OrderStatus.PARTIALLY_DELIVERED,
+    }
+)
 
 
 def statuses_leading_to(target: OrderStatus) -> list[OrderStatus]:
@@ -82,30 +114,80 @@ class FulfillmentStatus(StrEnum):
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
+    # The warehouse did not ship in time (or the carrier never confirmed delivery), or its step
+    # failed for good: what it held is released, the rest of the order goes on.
+    FAILED = "FAILED"
 
+
+_UNSHIPPED = (
+    FulfillmentStatus.PENDING,
+    FulfillmentStatus.REQUESTED,
+    FulfillmentStatus.PICKED,
+    FulfillmentStatus.PACKED,
+)
 
 FULFILLMENT_TRANSITIONS: dict[FulfillmentStatus, frozenset[FulfillmentStatus]] = {
-    FulfillmentStatus.PENDING: frozenset({FulfillmentStatus.REQUESTED, FulfillmentStatus.CANCELLED}),
+    FulfillmentStatus.PENDING: frozenset(
+        {FulfillmentStatus.REQUESTED, FulfillmentStatus.CANCELLED, FulfillmentStatus.FAILED}
+    ),
     FulfillmentStatus.REQUESTED: frozenset(
         {
             FulfillmentStatus.PICKED,
             FulfillmentStatus.PACKED,
             FulfillmentStatus.SHIPPED,
             FulfillmentStatus.CANCELLED,
+            FulfillmentStatus.FAILED,
         }
     ),
     FulfillmentStatus.PICKED: frozenset(
-        {FulfillmentStatus.PACKED, FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED}
+        {
+            FulfillmentStatus.PACKED,
+            FulfillmentStatus.SHIPPED,
+            FulfillmentStatus.CANCELLED,
+            FulfillmentStatus.FAILED,
+        }
     ),
-    FulfillmentStatus.PACKED: frozenset({FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED}),
-    FulfillmentStatus.SHIPPED: frozenset({FulfillmentStatus.DELIVERED}),
+    FulfillmentStatus.PACKED: frozenset(
+        {FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED, FulfillmentStatus.FAILED}
+    ),
+    FulfillmentStatus.SHIPPED: frozenset({FulfillmentStatus.DELIVERED, FulfillmentStatus.FAILED}),
     FulfillmentStatus.DELIVERED: frozenset(),
     FulfillmentStatus.CANCELLED: frozenset(),
+    FulfillmentStatus.FAILED: frozenset(),
 }
+
+UNSHIPPED_FULFILLMENT = frozenset(_UNSHIPPED)
+SHIPPED_FULFILLMENT = frozenset({FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED})
+ENDED_FULFILLMENT = frozenset(
+    {FulfillmentStatus.DELIVERED, FulfillmentStatus.CANCELLED, FulfillmentStatus.FAILED}
+)
 
 
 def fulfillment_statuses_leading_to(target: FulfillmentStatus) -> list[FulfillmentStatus]:
     return [source for source, targets in FULFILLMENT_TRANSITIONS.items() if target in targets]
+
+
+def derive_order_status(statuses: Iterable[FulfillmentStatus]) -> OrderStatus:
+    """The status of an order in its fulfillment phase, from its fulfillments' statuses.
+
+    Cancelled and failed fulfillments ship nothing; the others ("live") tell the progress. An order
+    whose live fulfillments all arrived is DELIVERED only if none failed: otherwise part of it never
+    will, and it is FAILED (its delivered fulfillments still say DELIVERED).
+    """
+    every = list(statuses)
+    live = [s for s in every if s not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.FAILED)]
+    failed = FulfillmentStatus.FAILED in every
+    if not live:
+        return OrderStatus.FAILED if failed else OrderStatus.CANCELLED
+    if all(s is FulfillmentStatus.DELIVERED for s in live):
+        return OrderStatus.FAILED if failed else OrderStatus.DELIVERED
+    if all(s in SHIPPED_FULFILLMENT for s in live):
+        return OrderStatus.PARTIALLY_DELIVERED if FulfillmentStatus.DELIVERED in live else OrderStatus.SHIPPED
+    if any(s in SHIPPED_FULFILLMENT for s in live):
+        return OrderStatus.PARTIALLY_SHIPPED
+    if all(s is FulfillmentStatus.PENDING for s in every):
+        return OrderStatus.RESERVED
+    return OrderStatus.FULFILLING
 
 
 class Customer(BaseModel):

@@ -21,6 +21,7 @@ class StepOutcome(StrEnum):
     RESERVED = "RESERVED"
     BACKORDERED = "BACKORDERED"
     PARKED = "PARKED"
+    DELIVERED = "DELIVERED"
     FAILED = "FAILED"
 
 
@@ -29,7 +30,11 @@ class StepInput(BaseModel):
     orderId: str
 
 
-class AwaitInput(StepInput):
+class FulfillmentStepInput(StepInput):
+    fulfillmentId: str
+
+
+class AwaitInput(FulfillmentStepInput):
     awaiting: Literal["SHIPPED", "DELIVERED"]
     taskToken: str
 
@@ -38,6 +43,8 @@ class CompensateInput(StepInput):
     outcome: Literal[StepOutcome.CANCELLED, StepOutcome.FAILED]
     # The States error caught by the Catch that led here: {"Error": ..., "Cause": ...}.
     error: dict[str, Any] | None = None
+    # Given: compensate only this fulfillment (its branch of the Map state ended early).
+    fulfillmentId: str | None = None
 
 
 class StepResult(BaseModel):
@@ -54,6 +61,8 @@ class ValidationResult(StepResult):
 
 class ReservationResult(StepResult):
     outcome: Literal[StepOutcome.RESERVED, StepOutcome.BACKORDERED, StepOutcome.CANCELLED]
+    # One per shipment of the plan; the workflow waits on each (a Map state over them).
+    fulfillmentIds: list[str] = []
 
 
 class ParkedResult(StepResult):
@@ -63,6 +72,13 @@ class ParkedResult(StepResult):
 class CompensationResult(StepResult):
     outcome: Literal[StepOutcome.CANCELLED, StepOutcome.FAILED]
     releasedUnits: int
+    fulfillmentId: str | None = None
+
+
+class ConclusionResult(StepResult):
+    outcome: Literal[StepOutcome.DELIVERED, StepOutcome.CANCELLED, StepOutcome.FAILED]
+    # Why a FAILED order failed (the Fail state's cause); empty otherwise.
+    cause: str = ""
 
 
 # What a waiting task is resumed with (SendTaskSuccess output) once its fulfillment reports.
@@ -80,6 +96,8 @@ STATES: dict[str, tuple[type[StepInput], type[BaseModel]]] = {
     "ReserveInventory": (StepInput, ReservationResult),
     "AwaitShipment": (AwaitInput, FulfillmentReport),
     "AwaitDelivery": (AwaitInput, FulfillmentReport),
-    "ReleaseCancelled": (CompensateInput, CompensationResult),
+    "ReleaseCancelledFulfillment": (CompensateInput, CompensationResult),
+    "ReleaseFailedFulfillment": (CompensateInput, CompensationResult),
+    "ConcludeOrder": (StepInput, ConclusionResult),
     "Compensate": (CompensateInput, CompensationResult),
 }

@@ -20,10 +20,16 @@ def test_a_step_failing_for_good_releases_the_stock_and_ends_failed(oms: LocalOM
 
     failed = client.wait_for_status(order_id, "FAILED")
 
-    assert failed["statusReason"].startswith("RuntimeError")
+    # The failing step waits on one fulfillment: that fulfillment failed, and with it the order.
+    (fulfillment,) = failed["fulfillments"]
+    assert fulfillment["status"] == "FAILED"
+    assert failed["statusReason"].startswith(
+        f"fulfillment {fulfillment['fulfillmentId']} from wh-east failed"
+    )
+    assert "RuntimeError" in failed["statusReason"]
     assert "warehouse system rejected the release" in failed["statusReason"]
     execution = oms.wait_for_execution(order_id)
-    assert (execution["status"], execution.get("error")) == ("FAILED", "OrderFailed")
+    assert (execution["status"], execution.get("error")) == ("FAILED", "FulfillmentFailed")
     level = client.stock("MUG-BLUE")["wh-east"]
     assert (level["onHand"], level["reserved"], level["available"]) == (10, 0, 10)
     assert [e["status"] for e in failed["timeline"]] == ["RECEIVED", "RESERVED", "FAILED"]

@@ -22,26 +22,36 @@ class InvalidOrderData(Exception):
 
 
 class Tasks:
-    """Fakes for the four workflow functions; AwaitEvent parks its task token in a queue."""
+    """Fakes for the workflow functions; AwaitEvent parks its task token in a queue."""
 
     def __init__(self) -> None:
         self.validation: Any = {"outcome": "VALID", "reasons": []}
-        self.reservation: Any = {"outcome": "RESERVED", "reasons": []}
+        self.shipments = 1
+        self.conclusion: Any = {"outcome": "DELIVERED", "cause": ""}
         self.calls: dict[str, list[dict[str, Any]]] = {
             "ValidateOrder": [],
             "ReserveInventory": [],
             "Compensate": [],
+            "ConcludeOrder": [],
         }
         self.parked: queue.Queue[dict[str, Any]] = queue.Queue()
+
+    def reservation(self, event: dict[str, Any]) -> dict[str, Any]:
+        ids = [f"{event['orderId']}-F{n}" for n in range(1, self.shipments + 1)]
+        return {"outcome": "RESERVED", "reasons": [], "fulfillmentIds": ids}
+
+    def compensation(self, event: dict[str, Any]) -> dict[str, Any]:
+        return {"outcome": event["outcome"], "fulfillmentId": event.get("fulfillmentId"), "releasedUnits": 1}
 
     def handlers(self) -> dict[str, Any]:
         return {
             "ValidateOrder": lambda event, context: self._answer("ValidateOrder", event, self.validation),
             "ReserveInventory": lambda event, context: self._answer(
-                "ReserveInventory", event, self.reservation
+                "ReserveInventory", event, self.reservation(event)
             ),
             "AwaitEvent": lambda event, context: self.parked.put(event) or {"parked": True},
-            "Compensate": lambda event, context: self._answer("Compensate", event, {"released": True}),
+            "Compensate": lambda event, context: self._answer("Compensate", event, self.compensation(event)),
+            "ConcludeOrder": lambda event, context: self._answer("ConcludeOrder", event, self.conclusion),
         }
 
     def _answer(self, name: str, event: dict[str, Any], answer: Any) -> Any:
@@ -85,18 +95,73 @@ def test_an_order_is_validated_reserved_shipped_and_delivered(oms: LocalOMS, tas
     start(oms, "o-1")
 
     shipment = tasks.next_parked("SHIPPED")
-    assert shipment["orderId"] == "o-1"
-    resume(oms, shipment, {"status": "SHIPPED", "trackingNumber": "1Z999"})
-    resume(oms, tasks.next_parked("DELIVERED"), {"status": "DELIVERED"})
+    assert (shipment["orderId"], shipment["fulfillmentId"]) == ("o-1", "o-1-F1")
+    resume(oms, shipment, {"fulfillmentId": "o-1-F1", "status": "SHIPPED", "trackingNumber": "1Z999"})
+    resume(oms, tasks.next_parked("DELIVERED"), {"fulfillmentId": "o-1-F1", "status": "DELIVERED"})
 
     execution = oms.wait_for_execution("o-1")
     assert execution["status"] == "SUCCEEDED"
     assert oms.last_state("o-1") == "Delivered"
     output = json.loads(execution["output"])
     assert output["validation"] == {"outcome": "VALID", "reasons": []}
-    assert output["shipped"]["trackingNumber"] == "1Z999"
+    assert output["reservation"]["fulfillmentIds"] == ["o-1-F1"]
     assert tasks.calls["ValidateOrder"] == [{"orderId": "o-1"}]
+    assert tasks.calls["ConcludeOrder"] == [{"orderId": "o-1"}]
     assert tasks.calls["Compensate"] == []
+
+
+def test_the_workflow_waits_on_every_fulfillment_at_once(oms: LocalOMS, tasks: Tasks) -> None:
+    tasks.shipments = 2
+    start(oms, "o-5")
+
+    first, second = tasks.next_parked("SHIPPED"), tasks.next_parked("SHIPPED")
+    assert {first["fulfillmentId"], second["fulfillmentId"]} == {"o-5-F1", "o-5-F2"}
+    for parked in (first, second):
+        resume(oms, parked, {"fulfillmentId": parked["fulfillmentId"], "status": "SHIPPED"})
+    delivered = [tasks.next_parked("DELIVERED") for _ in range(2)]
+    resume(oms, delivered[0], {"fulfillmentId": delivered[0]["fulfillmentId"], "status": "DELIVERED"})
+    assert oms.describe_execution("o-5")["status"] == "RUNNING"  # still waiting on the other one
+    resume(oms, delivered[1], {"fulfillmentId": delivered[1]["fulfillmentId"], "status": "DELIVERED"})
+
+    assert oms.wait_for_execution("o-5")["status"] == "SUCCEEDED"
+    assert oms.last_state("o-5") == "Delivered"
+    assert tasks.calls["ConcludeOrder"] == [{"orderId": "o-5"}]
+
+
+def test_one_fulfillment_failing_compensates_only_that_fulfillment(oms: LocalOMS, tasks: Tasks) -> None:
+    tasks.shipments = 2
+    tasks.conclusion = {"outcome": "FAILED", "cause": "fulfillment o-6-F2 from wh-b failed: lost"}
+    start(oms, "o-6")
+
+    parked = {p["fulfillmentId"]: p for p in (tasks.next_parked("SHIPPED"), tasks.next_parked("SHIPPED"))}
+    oms.client("stepfunctions").send_task_failure(
+        taskToken=parked["o-6-F2"]["taskToken"], error="WarehouseDown", cause="lost"
+    )
+    resume(oms, parked["o-6-F1"], {"fulfillmentId": "o-6-F1", "status": "SHIPPED"})
+    resume(oms, tasks.next_parked("DELIVERED"), {"fulfillmentId": "o-6-F1", "status": "DELIVERED"})
+
+    execution = oms.wait_for_execution("o-6")
+    assert (execution["status"], execution["error"]) == ("FAILED", "FulfillmentFailed")
+    assert execution["cause"] == "fulfillment o-6-F2 from wh-b failed: lost"
+    (compensation,) = tasks.calls["Compensate"]
+    assert (compensation["fulfillmentId"], compensation["outcome"]) == ("o-6-F2", "FAILED")
+    assert compensation["error"]["Error"] == "WarehouseDown"
+
+
+def test_a_cancelled_fulfillment_releases_only_its_own_stock(oms: LocalOMS, tasks: Tasks) -> None:
+    tasks.shipments = 2
+    start(oms, "o-7")
+
+    parked = {p["fulfillmentId"]: p for p in (tasks.next_parked("SHIPPED"), tasks.next_parked("SHIPPED"))}
+    oms.client("stepfunctions").send_task_failure(
+        taskToken=parked["o-7-F1"]["taskToken"], error="OrderCancelled", cause="cancelled"
+    )
+    resume(oms, parked["o-7-F2"], {"fulfillmentId": "o-7-F2", "status": "SHIPPED"})
+    resume(oms, tasks.next_parked("DELIVERED"), {"fulfillmentId": "o-7-F2", "status": "DELIVERED"})
+
+    assert oms.wait_for_execution("o-7")["status"] == "SUCCEEDED"
+    (compensation,) = tasks.calls["Compensate"]
+    assert (compensation["fulfillmentId"], compensation["outcome"]) == ("o-7-F1", "CANCELLED")
 
 
 def test_a_non_transient_error_compensates_then_fails_the_order(oms: LocalOMS, tasks: Tasks) -> None:
@@ -130,7 +195,8 @@ def parking_and_resuming_at_once(oms: LocalOMS) -> Any:
     sfn = oms.client("stepfunctions")  # boto3 clients are thread-safe; one serves every execution
 
     def await_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        sfn.send_task_success(taskToken=event["taskToken"], output=json.dumps({"status": event["awaiting"]}))
+        report = {"fulfillmentId": event["fulfillmentId"], "status": event["awaiting"]}
+        sfn.send_task_success(taskToken=event["taskToken"], output=json.dumps(report))
         return {"parked": True}
 
     return await_event

@@ -89,7 +89,8 @@ def test_terminal_statuses_lead_nowhere_and_shipping_is_past_cancelling():
     for terminal in ("DELIVERED", "CANCELLED", "REJECTED", "FAILED"):
         assert ORDER_TRANSITIONS[OrderStatus(terminal)] == frozenset()
     assert OrderStatus.SHIPPED not in statuses_leading_to(OrderStatus.CANCELLED)
-    assert statuses_leading_to(OrderStatus.SHIPPED) == [OrderStatus.FULFILLING]
+    assert statuses_leading_to(OrderStatus.SHIPPED) == [OrderStatus.FULFILLING, OrderStatus.PARTIALLY_SHIPPED]
+    assert OrderStatus.PARTIALLY_SHIPPED not in statuses_leading_to(OrderStatus.CANCELLED)
 
 
 def test_a_channel_secret_with_the_whsec_prefix_must_be_base64() -> None:
