@@ -639,3 +639,19 @@ def test_a_large_order_is_planned_within_one_transaction_or_not_at_all(scenario:
     result = scenario.outcome()
     if isinstance(result, SourcingPlan):
         assert_within_the_rules(scenario, result)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios(most_warehouses=8), st.integers(1, 40))
+def test_a_plan_found_with_a_small_budget_is_still_within_the_rules(scenario: Scenario, budget: int):
+    result = plan_shipments(
+        scenario.units,
+        scenario.destination,
+        scenario.warehouses,
+        scenario.stock,
+        scenario.rules,
+        capacity=scenario.capacity,
+        budget=budget,
+    )
+    if isinstance(result, SourcingPlan):
+        assert_within_the_rules(scenario, result)
