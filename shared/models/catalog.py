@@ -183,6 +183,10 @@ class Channel(BaseModel):
         return ChannelView.model_validate(self.model_dump(exclude={"webhookSecret", "previousWebhookSecret"}))
 
 
+MAX_DAILY_ORDER_CAPACITY = 1_000_000
+DailyOrderCapacity = Annotated[int, Field(ge=1, le=MAX_DAILY_ORDER_CAPACITY), NotBoolean]
+
+
 class WarehouseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[
@@ -191,6 +195,11 @@ class WarehouseIn(BaseModel):
     latitude: Latitude
     longitude: Longitude
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    dailyOrderCapacity: DailyOrderCapacity | None = Field(
+        default=None,
+        description="Orders this warehouse can take per day; a warehouse at capacity is used only when "
+        "no other can ship. Omitted: no limit",
+    )
 
 
 class Warehouse(WarehouseIn):
