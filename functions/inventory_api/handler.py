@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from shared.api import (
     API_KEY_REQUIRED,
     DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     PageCursor,
     PageLimit,
     api_handler,
@@ -18,6 +19,7 @@ from shared.api import (
 )
 from shared.dal import inventory
 from shared.errors import NotFound
+from shared.logic import warehouses as finder
 from shared.models.catalog import (
     Identifier,
     InventoryList,
@@ -49,9 +51,77 @@ def put_warehouse(warehouseId: WarehouseId, warehouse: WarehouseIn) -> Response[
     )
 
 
-@router.get("/warehouses", summary="All warehouses", tags=["Inventory"], security=API_KEY_REQUIRED)
-def list_warehouses() -> WarehouseList:
-    return WarehouseList(warehouses=sorted(inventory.list_warehouses(), key=lambda w: w.warehouseId))
+NearQuery = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Rank from this point: `latitude,longitude` in decimal degrees, e.g. `40.71,-74.01`",
+    ),
+]
+PostalCodeQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=32,
+        description="Rank from this postal code's centre, with `country`. US ZIP codes only "
+        "(`12345` or `12345-6789`; also PR, VI, GU, AS, MP, FM, MH, PW): elsewhere give `city`",
+    ),
+]
+CityQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=256,
+        description="Rank from this city's centre, with `country` (and `region`). Any name GeoNames "
+        "knows it by, case and accents aside; cities of 15,000 people or more, and US places with a "
+        "ZIP code",
+    ),
+]
+RegionQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        description="With `city`: picks among cities of the same name (US: the state, `IL` or "
+        "`Illinois`; elsewhere the GeoNames admin1 code); else the most populous is used",
+    ),
+]
+CountryQuery = Annotated[
+    str | None,
+    Query(pattern=r"^[A-Z]{2}$", description="With `postalCode` or `city`: their ISO 3166-1 country"),
+]
+FinderLimit = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"At most this many warehouses: {finder.DEFAULT_RANKING_SIZE} unless given when "
+        f"ranking, all of them otherwise; at most {MAX_PAGE_SIZE}",
+    ),
+]
+
+
+@router.get(
+    "/warehouses",
+    summary="All warehouses, or the nearest to a place first",
+    description="Without `near`, `postalCode` or `city`: every warehouse by id. With one of them: "
+    "the warehouses nearest to it first (great-circle distance), each with `distanceKm`, and the "
+    "`origin` ranked from. Places are geocoded offline (US ZIP codes; cities worldwide); one that "
+    "is not found, two kinds of place at once, or a malformed one is 400 naming the parameter.",
+    tags=["Inventory"],
+    security=API_KEY_REQUIRED,
+)
+def list_warehouses(
+    *,
+    near: NearQuery = None,
+    postalCode: PostalCodeQuery = None,
+    city: CityQuery = None,
+    region: RegionQuery = None,
+    country: CountryQuery = None,
+    limit: FinderLimit = None,
+) -> WarehouseList:
+    origin = finder.origin_of(near=near, postal_code=postalCode, city=city, region=region, country=country)
+    return finder.find(inventory.list_warehouses(), origin, limit)
 
 
 @router.put(

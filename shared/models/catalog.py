@@ -183,6 +183,10 @@ class Channel(BaseModel):
         return ChannelView.model_validate(self.model_dump(exclude={"webhookSecret", "previousWebhookSecret"}))
 
 
+MAX_DAILY_ORDER_CAPACITY = 1_000_000
+DailyOrderCapacity = Annotated[int, Field(ge=1, le=MAX_DAILY_ORDER_CAPACITY), NotBoolean]
+
+
 class WarehouseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[
@@ -191,6 +195,11 @@ class WarehouseIn(BaseModel):
     latitude: Latitude
     longitude: Longitude
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    dailyOrderCapacity: DailyOrderCapacity | None = Field(
+        default=None,
+        description="Orders this warehouse can take per day; a warehouse at capacity is used only when "
+        "no other can ship. Omitted: no limit",
+    )
 
 
 class Warehouse(WarehouseIn):
@@ -199,8 +208,45 @@ class Warehouse(WarehouseIn):
     updatedAt: str
 
 
+def _omitted_when_none(value: Any) -> bool:
+    return value is None
+
+
+class ListedWarehouse(Warehouse):
+    """A warehouse as `GET /warehouses` lists it: with its distance when the list is a ranking."""
+
+    distanceKm: Annotated[float, Field(ge=0)] | None = Field(
+        default=None,
+        exclude_if=_omitted_when_none,
+        description="Only in a ranking: great-circle distance from `origin`, in km to 0.1 km",
+    )
+
+
+OriginSource = Literal["near", "postalCode", "city"]
+
+
+class Origin(BaseModel):
+    """The point warehouses are ranked from, and what it came from."""
+
+    latitude: Latitude
+    longitude: Longitude
+    source: OriginSource = Field(
+        description="near: the point given; postalCode or city: their centre, geocoded offline"
+    )
+    name: str | None = Field(default=None, description="The place geocoded (a city); null for near")
+    region: str | None = Field(
+        default=None, description="Its state (US) or GeoNames admin1 code, when known; null for near"
+    )
+    country: str | None = Field(default=None, description="Its country; null for near")
+
+
 class WarehouseList(BaseModel):
-    warehouses: list[Warehouse]
+    warehouses: list[ListedWarehouse]
+    origin: Origin | None = Field(
+        default=None,
+        exclude_if=_omitted_when_none,
+        description="Only in a ranking (near, postalCode or city given): the point ranked from",
+    )
 
 
 class StockIn(BaseModel):
