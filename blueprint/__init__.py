@@ -264,7 +264,7 @@ FUNCTIONS: dict[str, Function] = {
             name="ReserveInventory",
             handler="functions.reserve_inventory.handler.lambda_handler",
             description="Workflow step: plans the order's shipments and reserves their stock atomically.",
-            tables={"Orders": "write", "Inventory": "write"},
+            tables={"Orders": "write", "Inventory": "write", "Channels": "read"},
             timeout_seconds=30,
         ),
         Function(

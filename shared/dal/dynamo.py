@@ -37,6 +37,13 @@ def to_item(model: BaseModel, **extra: Any) -> dict[str, Any]:
     return data
 
 
+def to_value(value: BaseModel | Sequence[BaseModel]) -> Any:
+    """A model, or a list of models, as a DynamoDB attribute value (as `to_item` converts them)."""
+    if not isinstance(value, BaseModel):
+        return [to_value(v) for v in value]
+    return json.loads(value.model_dump_json(exclude_none=True), parse_float=Decimal)
+
+
 def plain(value: Any) -> Any:
     """Undo DynamoDB's Decimal numbers: whole numbers become int, others float."""
     if isinstance(value, Decimal):

@@ -182,3 +182,34 @@ def commit_actions(reservations: list[Reservation]) -> list[dict[str, Any]]:
 def sku_known(sku: str) -> bool:
     page = table(_name()).query(KeyConditionExpression=Key("pk").eq(f"SKU#{sku}"), Limit=1)
     return bool(page["Items"])
+
+
+# -- orders taken per warehouse and day (for daily capacities) --------------------------------------
+# `LOAD#<warehouse>`/`<YYYY-MM-DD>` (UTC) counts the orders whose plan used the warehouse that day.
+# Counted in the reservation's transaction; a later cancellation does not give the slot back (the
+# warehouse planned for the order that day).
+
+
+def load_key(warehouse_id: str, day: str) -> dict[str, str]:
+    return {"pk": f"LOAD#{warehouse_id}", "sk": day}
+
+
+def count_order_action(warehouse_id: str, day: str) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": _name(),
+            "Key": load_key(warehouse_id, day),
+            "UpdateExpression": "ADD orders :one SET warehouseId = :wh",
+            "ExpressionAttributeValues": {":one": 1, ":wh": warehouse_id},
+        }
+    }
+
+
+def orders_taken(warehouse_ids: list[str], day: str) -> dict[str, int]:
+    """How many orders each warehouse took on `day` (0 for those with none)."""
+    taken = dict.fromkeys(warehouse_ids, 0)
+    for warehouse_id in warehouse_ids:  # warehouses with a capacity are few: one read each
+        item = table(_name()).get_item(Key=load_key(warehouse_id, day), ConsistentRead=True).get("Item")
+        if item:
+            taken[warehouse_id] = int(item["orders"])
+    return taken

@@ -6,10 +6,12 @@ fulfillment `ORDER#<id>`/`FULFILLMENT#<fid>`; claim `CHANNELORDER#<channel>#<cha
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from pydantic import BaseModel
 
 from shared import aws, config
 from shared.clock import now_iso
@@ -22,6 +24,7 @@ from shared.dal.dynamo import (
     read_page,
     table,
     to_item,
+    to_value,
     transact,
 )
 from shared.errors import InvalidTransition, NotFound
@@ -72,16 +75,25 @@ def timeline_put(order_id: str, status: str, at: str, reason: str | None) -> dic
 
 
 def transition_actions(
-    order_id: str, target: OrderStatus, reason: str | None = None, at: str | None = None
+    order_id: str,
+    target: OrderStatus,
+    reason: str | None = None,
+    at: str | None = None,
+    sets: Mapping[str, BaseModel | Sequence[BaseModel]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Move an order to `target` only from a status that may lead there, and record it in the timeline."""
+    """Move an order to `target` only from a status that may lead there, and record it in the timeline;
+    `sets` are models (or lists of them) to store on the order in the same write."""
     at = at or now_iso()
     condition, values = in_list_condition("#status", statuses_leading_to(target), "from")
+    assignments = ["#status = :to", "updatedAt = :at", "statusReason = :reason"]
+    for name, value in (sets or {}).items():
+        assignments.append(f"{name} = :{name}")
+        values[f":{name}"] = to_value(value)
     update = {
         "Update": {
             "TableName": table_name(),
             "Key": order_key(order_id),
-            "UpdateExpression": "SET #status = :to, updatedAt = :at, statusReason = :reason",
+            "UpdateExpression": "SET " + ", ".join(assignments),
             "ConditionExpression": condition,
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {":to": target.value, ":at": at, ":reason": reason, **values},
@@ -240,10 +252,15 @@ def view(order_id: str) -> OrderView:
     )
 
 
-def transition(order_id: str, target: OrderStatus, reason: str | None = None) -> None:
-    """Change the status alone; InvalidTransition names the current status when it may not."""
+def transition(
+    order_id: str,
+    target: OrderStatus,
+    reason: str | None = None,
+    sets: Mapping[str, BaseModel | Sequence[BaseModel]] | None = None,
+) -> None:
+    """Change the status (and store `sets`); InvalidTransition names the current status when it may not."""
     try:
-        transact(transition_actions(order_id, target, reason))
+        transact(transition_actions(order_id, target, reason, sets=sets))
     except TransactionConflict as conflict:
         if conflict.failed(0):
             raise invalid_transition(order_id, target) from conflict

@@ -68,13 +68,35 @@ def statuses_after(read: orders.Snapshot, changes: dict[str, FulfillmentStatus])
 
 
 def change_actions(
-    read: orders.Snapshot, item: Item, target: FulfillmentStatus, reason: str, at: str, **writes: Any
+    read: orders.Snapshot,
+    item: Item,
+    target: FulfillmentStatus,
+    reason: str,
+    at: str,
+    *,
+    sets: dict[str, Any] | None = None,
+    removes: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Move one fulfillment to `target` and the order to the status that follows from it."""
+    """Move one fulfillment to `target` and the order to the status that follows from it. A failed
+    fulfillment keeps its reason; an order that ends FAILED says which of its parts failed and why."""
+    sets = dict(sets or {})
+    if target is FulfillmentStatus.FAILED:
+        sets["statusReason"] = reason
     order_status = derive_order_status(statuses_after(read, {item["fulfillmentId"]: target}))
+    order_reason = reason
+    if order_status is OrderStatus.FAILED and target is not FulfillmentStatus.FAILED:
+        order_reason = "; ".join([*_failures(read), reason])
     return [
-        fulfillments.advance_action(item, target, at, **writes),
-        *orders.advance_actions(read, order_status, timeline_label(target), reason, at),
+        fulfillments.advance_action(item, target, at, sets=sets, removes=removes or []),
+        *orders.advance_actions(read, order_status, timeline_label(target), order_reason, at),
+    ]
+
+
+def _failures(read: orders.Snapshot) -> list[str]:
+    return [
+        str(f.get("statusReason") or f"fulfillment {f['fulfillmentId']} failed")
+        for f in read.fulfillments
+        if f["status"] == FulfillmentStatus.FAILED.value
     ]
 
 

@@ -3,30 +3,21 @@ with the status: every line in every warehouse of the plan, or nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from shared.clock import now_iso
-from shared.dal import fulfillments, inventory, orders
+from shared.dal import channels, fulfillments, inventory, orders
 from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import InvalidTransition, TransientError
 from shared.ids import fulfillment_id
-from shared.logic.sourcing import choose_warehouse, shortages
-from shared.models.catalog import StockLevel
-from shared.models.order import Fulfillment, FulfillmentLine, FulfillmentStatus, Order, OrderStatus
+from shared.logic.sourcing import plan_shipments
+from shared.models.catalog import SourcingRules, StockLevel, Warehouse
+from shared.models.order import Fulfillment, FulfillmentStatus, Order, OrderStatus
+from shared.models.sourcing import Destination, PlannedShipment, SourcingPlan, Unplannable, WarehouseLoad
 from shared.models.steps import ReservationResult, StepOutcome
 from shared.observability import count, logger
 
 ATTEMPTS = 3  # concurrent orders for the same stock may invalidate a sourcing decision
-
-
-@dataclass(frozen=True)
-class Shipment:
-    """One warehouse's part of a plan: what it ships."""
-
-    warehouse_id: str
-    units: Mapping[str, int]
 
 
 # What a retried step answers from the order's status: it already held the stock, or the order ended.
@@ -55,12 +46,13 @@ def reserve(order_id: str) -> ReservationResult:
     if order.shippingAddress is None:
         # Only orders rejected at intake lack an address, and they never reach a workflow.
         raise ValueError(f"order {order_id} has no shipping address")
+    rules = _rules_of(order.channelId)
     for _ in range(ATTEMPTS):
         units = order.units_by_sku()
         stock = {sku: inventory.stock_of(sku) for sku in units}
-        plan = _plan(order, stock)
-        if not plan:
-            return _backorder(order, stock)
+        plan = plan_for(order, stock, inventory.list_warehouses(), rules)
+        if isinstance(plan, Unplannable):
+            return _backorder(order, plan)
         try:
             ids = _reserve_plan(order, plan)
         except TransactionConflict as conflict:
@@ -69,61 +61,97 @@ def reserve(order_id: str) -> ReservationResult:
             logger.info("stock changed while reserving; sourcing again", extra={"reasons": conflict.reasons})
             continue
         count("OrderReserved")
+        count("ShipmentsPlanned", len(ids))
         return ReservationResult(outcome=StepOutcome.RESERVED, fulfillmentIds=ids)
     raise TransientError(f"stock for order {order_id} kept changing during {ATTEMPTS} attempts")
 
 
-def _plan(order: Order, stock: dict[str, list[StockLevel]]) -> list[Shipment]:
+def _rules_of(channel_id: str) -> SourcingRules:
+    channel = channels.get(channel_id)
+    return channel.sourcing if channel else SourcingRules()
+
+
+def destination_of(order: Order) -> Destination:
+    """The address's own coordinates, else where validation located it, else its country alone."""
     assert order.shippingAddress is not None
-    units = order.units_by_sku()
-    warehouse_id = choose_warehouse(units, order.shippingAddress, inventory.list_warehouses(), stock)
-    return [Shipment(warehouse_id, units)] if warehouse_id else []
+    destination = Destination.of(order.shippingAddress)
+    located = order.location
+    if destination.coordinates() is None and located and located.latitude is not None:
+        return destination.model_copy(update={"latitude": located.latitude, "longitude": located.longitude})
+    return destination
 
 
-def _reserve_plan(order: Order, plan: Sequence[Shipment]) -> list[str]:
-    """One transaction: the status change (action 0), each shipment's fulfillment and its stock."""
+def today() -> str:
+    return now_iso()[:10]
+
+
+def loads_today(warehouses: list[Warehouse]) -> dict[str, WarehouseLoad]:
+    capped = {w.warehouseId: w.dailyOrderCapacity for w in warehouses if w.dailyOrderCapacity}
+    taken = inventory.orders_taken(sorted(capped), today())
+    return {wid: WarehouseLoad(ordersToday=taken[wid], dailyCapacity=cap) for wid, cap in capped.items()}
+
+
+def plan_for(
+    order: Order, stock: dict[str, list[StockLevel]], warehouses: list[Warehouse], rules: SourcingRules
+) -> SourcingPlan | Unplannable:
+    return plan_shipments(
+        order.units_by_sku(),
+        destination_of(order),
+        warehouses,
+        stock,
+        rules,
+        capacity=loads_today(warehouses),
+    )
+
+
+def _reserve_plan(order: Order, plan: SourcingPlan) -> list[str]:
+    """One transaction: the status change with the plan (action 0), then per shipment its
+    fulfillment, its warehouse's count of orders today and its stock."""
     at = now_iso()
-    where = ", ".join(shipment.warehouse_id for shipment in plan)
-    actions = orders.transition_actions(order.orderId, OrderStatus.RESERVED, f"stock held at {where}", at)
+    where = ", ".join(shipment.warehouseId for shipment in plan.shipments)
+    actions = orders.transition_actions(
+        order.orderId, OrderStatus.RESERVED, f"stock held at {where}", at, sets={"sourcing": plan}
+    )
     ids = []
-    for sequence, shipment in enumerate(plan, start=1):
+    for sequence, shipment in enumerate(plan.shipments, start=1):
         fulfillment = _fulfillment(order.orderId, sequence, shipment, at)
         ids.append(fulfillment.fulfillmentId)
         actions.append(fulfillments.put_action(fulfillment))
+        actions.append(inventory.count_order_action(shipment.warehouseId, at[:10]))
         actions += inventory.reserve_actions(
             [
                 inventory.Reservation(
-                    order.orderId, sku, shipment.warehouse_id, quantity, fulfillment.fulfillmentId
+                    order.orderId, line.sku, shipment.warehouseId, line.quantity, fulfillment.fulfillmentId
                 )
-                for sku, quantity in shipment.units.items()
+                for line in shipment.lines
             ]
         )
     transact(actions)
     return ids
 
 
-def _fulfillment(order_id: str, sequence: int, shipment: Shipment, at: str) -> Fulfillment:
+def _fulfillment(order_id: str, sequence: int, shipment: PlannedShipment, at: str) -> Fulfillment:
     return Fulfillment(
         fulfillmentId=fulfillment_id(order_id, sequence),
         orderId=order_id,
-        warehouseId=shipment.warehouse_id,
-        lines=[FulfillmentLine(sku=sku, quantity=quantity) for sku, quantity in shipment.units.items()],
+        warehouseId=shipment.warehouseId,
+        lines=shipment.lines,
         status=FulfillmentStatus.PENDING,
         createdAt=at,
         updatedAt=at,
     )
 
 
-def _backorder(order: Order, stock: dict[str, list[StockLevel]]) -> ReservationResult:
-    short = shortages(order.units_by_sku(), stock)
-    reason = (
-        "not enough stock: " + ", ".join(f"{s['sku']} ({s['available']} of {s['requested']})" for s in short)
-        if short
-        else "no single warehouse holds every line (split shipments are not supported yet)"
-    )
+def _backorder(order: Order, unplannable: Unplannable) -> ReservationResult:
+    reason = "; ".join(problem.message for problem in unplannable.reasons)
     try:
-        orders.transition(order.orderId, OrderStatus.BACKORDERED, reason)
+        orders.transition(
+            order.orderId, OrderStatus.BACKORDERED, reason, sets={"sourcingProblems": unplannable.reasons}
+        )
     except InvalidTransition:
         return _answer(order.orderId)
     count("OrderBackordered")
-    return ReservationResult(outcome=StepOutcome.BACKORDERED, reasons=short)
+    return ReservationResult(
+        outcome=StepOutcome.BACKORDERED,
+        reasons=[problem.model_dump(mode="json") for problem in unplannable.reasons],
+    )

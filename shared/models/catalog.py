@@ -15,6 +15,7 @@ from pydantic import (
     field_validator,
 )
 
+from shared.models.limits import DEFAULT_MAX_SHIPMENTS, MAX_SHIPMENTS_LIMIT
 from shared.signatures import standard_webhook_key
 
 
@@ -35,6 +36,36 @@ Latitude = Annotated[float, Field(ge=-90, le=90), NotBoolean, AfterValidator(_to
 Longitude = Annotated[float, Field(ge=-180, le=180), NotBoolean, AfterValidator(_to_centimetres)]
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class FulfillmentLine(BaseModel):
+    sku: str
+    quantity: int
+
+
+class SourcingRules(BaseModel):
+    """How a channel's orders are routed to warehouses."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    maxShipments: Annotated[
+        int,
+        Field(ge=1, le=MAX_SHIPMENTS_LIMIT, description="The most shipments one order may be split into"),
+        NotBoolean,
+    ] = DEFAULT_MAX_SHIPMENTS
+    allowedWarehouses: (
+        Annotated[
+            list[Identifier], Field(min_length=1, max_length=100, json_schema_extra={"uniqueItems": True})
+        ]
+        | None
+    ) = Field(default=None, description="Warehouses this channel's orders may ship from; null: all of them")
+
+    @field_validator("allowedWarehouses")
+    @classmethod
+    def _no_repeats(cls, ids: list[str] | None) -> list[str] | None:
+        if ids is not None and len(set(ids)) != len(ids):
+            raise ValueError("lists a warehouse twice")
+        return ids
 
 
 class ChannelType(StrEnum):
@@ -80,6 +111,9 @@ class AmazonSettingsView(BaseModel):
 class _ChannelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, StringConstraints(max_length=256)] | None = None
+    sourcing: SourcingRules = Field(
+        default_factory=SourcingRules, description="How this channel's orders are routed to warehouses"
+    )
 
 
 class ApiChannelIn(_ChannelIn):
@@ -141,6 +175,7 @@ class ChannelView(BaseModel):
     name: str | None = None
     shopDomain: str | None = None
     amazon: AmazonSettingsView | None = None
+    sourcing: SourcingRules = Field(default_factory=SourcingRules)
     previousSecretValidUntil: str | None = Field(
         default=None, description="Until then, deliveries signed with the previous secret are accepted"
     )
@@ -163,6 +198,7 @@ class Channel(BaseModel):
     previousSecretValidUntil: str | None = None
     shopDomain: str | None = None
     amazon: AmazonSettings | None = None
+    sourcing: SourcingRules = Field(default_factory=SourcingRules)
     createdAt: str
     updatedAt: str
 

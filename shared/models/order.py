@@ -19,8 +19,10 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from shared.models.catalog import Latitude, Longitude, NotBoolean
+from shared.models.catalog import CountryCode, FulfillmentLine, Latitude, Longitude, NotBoolean
+from shared.models.geo import Location
 from shared.models.money import Amount, Currency, finer_than, too_fine_for
+from shared.models.sourcing import SourcingPlan, UnplannableReason
 
 # A reservation touches two items per distinct SKU; DynamoDB transactions take at most 100 actions.
 MAX_LINES = 40
@@ -31,7 +33,6 @@ NonEmpty = Annotated[
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Sku = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^#\s]+$")
 ]
@@ -347,17 +348,13 @@ class TimelineEntry(BaseModel):
     reason: str | None = None
 
 
-class FulfillmentLine(BaseModel):
-    sku: str
-    quantity: int
-
-
 class Fulfillment(BaseModel):
     fulfillmentId: str
     orderId: str
     warehouseId: str
     lines: list[FulfillmentLine]
     status: FulfillmentStatus
+    statusReason: str | None = Field(default=None, description="Why the fulfillment FAILED")
     carrier: str | None = None
     trackingNumber: str | None = None
     createdAt: str
@@ -391,6 +388,16 @@ class Order(CanonicalOrder):
     problems: list[FieldProblem] | None = None
     deliveryId: str | None = Field(
         default=None, description="The archived channel delivery that created the order"
+    )
+    location: Location | None = Field(
+        default=None,
+        description="Where sourcing placed a shipping address that came without coordinates",
+    )
+    sourcing: SourcingPlan | None = Field(
+        default=None, description="The shipments the order was routed to, and why"
+    )
+    sourcingProblems: list[UnplannableReason] | None = Field(
+        default=None, description="Why no shipments could be planned (the order is BACKORDERED)"
     )
     createdAt: str
     updatedAt: str

@@ -7,24 +7,32 @@ ints, lists and floats rounded to 0.1 km.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.models.catalog import Identifier, Latitude, Longitude
-from shared.models.order import Address, CountryCode, FulfillmentLine
+from shared.models.catalog import CountryCode, FulfillmentLine, Latitude, Longitude, SourcingRules
+from shared.models.limits import (
+    ACTIONS_PER_PAIR,
+    ACTIONS_PER_SHIPMENT,
+    DEFAULT_MAX_SHIPMENTS,
+    MAX_SHIPMENTS_LIMIT,
+    ORDER_ACTIONS,
+    TRANSACTION_ACTIONS_LIMIT,
+)
 
-# Reserving a plan is one DynamoDB transaction (AWS: at most 100 actions): the order's status change
-# and its timeline entry (2), one fulfillment per shipment, and per (SKU, warehouse) pair the stock
-# decrement and the reservation item (2).
-TRANSACTION_ACTIONS_LIMIT = 100
-ORDER_ACTIONS = 2
-ACTIONS_PER_SHIPMENT = 1
-ACTIONS_PER_PAIR = 2
+if TYPE_CHECKING:  # order.py imports this module
+    from shared.models.order import Address
 
-DEFAULT_MAX_SHIPMENTS = 3
-# The most shipments any plan can have within one transaction: each ships at least one pair.
-MAX_SHIPMENTS_LIMIT = (TRANSACTION_ACTIONS_LIMIT - ORDER_ACTIONS) // (ACTIONS_PER_SHIPMENT + ACTIONS_PER_PAIR)
+__all__ = [
+    "ACTIONS_PER_PAIR",
+    "ACTIONS_PER_SHIPMENT",
+    "DEFAULT_MAX_SHIPMENTS",
+    "MAX_SHIPMENTS_LIMIT",
+    "ORDER_ACTIONS",
+    "TRANSACTION_ACTIONS_LIMIT",
+    "SourcingRules",
+]
 
 
 class Destination(BaseModel):
@@ -43,16 +51,6 @@ class Destination(BaseModel):
         if self.latitude is None or self.longitude is None:
             return None
         return (self.latitude, self.longitude)
-
-
-class SourcingRules(BaseModel):
-    """A channel's sourcing settings."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    maxShipments: Annotated[int, Field(ge=1, le=MAX_SHIPMENTS_LIMIT)] = DEFAULT_MAX_SHIPMENTS
-    allowedWarehouses: list[Identifier] | None = Field(
-        default=None, description="Warehouses this channel's orders may ship from; null: all of them"
-    )
 
 
 class WarehouseLoad(BaseModel):
@@ -86,7 +84,7 @@ class PlannedShipment(BaseModel):
     warehouseId: str
     lines: list[FulfillmentLine]
     distanceKm: float | None = Field(
-        description="Great-circle km to the destination; null without coordinates"
+        default=None, description="Great-circle km to the destination; null without coordinates"
     )
 
 
@@ -95,7 +93,7 @@ class ConsideredPlan(BaseModel):
 
     warehouseIds: list[str]
     shipments: int
-    totalDistanceKm: float | None
+    totalDistanceKm: float | None = None
     atCapacity: list[str] = Field(default=[], description="Its warehouses at their daily capacity")
 
 

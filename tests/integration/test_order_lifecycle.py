@@ -69,7 +69,9 @@ def test_an_order_no_warehouse_can_fill_is_backordered_and_holds_nothing(
 
     backordered = client.wait_for_status(order_id, "BACKORDERED")
 
-    assert "TEE-M (3 of 5)" in backordered["statusReason"]
+    assert "TEE-M: 3 available of 5 requested" in backordered["statusReason"]
+    (shortage,) = backordered["sourcingProblems"]
+    assert (shortage["code"], shortage["details"]["sku"]) == ("SHORTAGE", "TEE-M")
     assert oms.wait_for_execution(order_id)["status"] == "SUCCEEDED"
     assert oms.last_state(order_id) == "Backordered"
     assert client.stock("TEE-M")["wh-west"]["available"] == 3

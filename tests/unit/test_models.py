@@ -256,3 +256,32 @@ def test_every_amount_field_is_held_to_the_currency() -> None:
         declaredTotal="17.6251",
     )
     assert errors_of(data) == {"lines.0.taxAmount", "shippingPrice", "declaredTotal"}
+
+
+@pytest.mark.parametrize(
+    ("sourcing", "field"),
+    [
+        ({"maxShipments": 0}, "maxShipments"),
+        ({"maxShipments": 25}, "maxShipments"),
+        ({"maxShipments": True}, "maxShipments"),
+        ({"allowedWarehouses": []}, "allowedWarehouses"),
+        ({"allowedWarehouses": ["wh-a", "wh-a"]}, "allowedWarehouses"),
+        ({"allowedWarehouses": ["no spaces"]}, "allowedWarehouses"),
+        ({"maxShipment": 2}, "maxShipment"),
+    ],
+)
+def test_a_channel_s_sourcing_rules_are_validated(sourcing: dict[str, object], field: str) -> None:
+    from shared.models.catalog import ChannelIn
+
+    with pytest.raises(ValidationError) as refused:
+        TypeAdapter(ChannelIn).validate_python(
+            {"type": "api", "webhookSecret": "s" * 16, "sourcing": sourcing}
+        )
+    assert {str(error["loc"][2]) for error in refused.value.errors()} == {field}
+
+
+def test_a_channel_without_sourcing_rules_gets_the_defaults() -> None:
+    from shared.models.catalog import ChannelIn
+
+    channel = TypeAdapter(ChannelIn).validate_python({"type": "api", "webhookSecret": "s" * 16})
+    assert (channel.sourcing.maxShipments, channel.sourcing.allowedWarehouses) == (3, None)

@@ -284,7 +284,7 @@ def test_a_sku_no_chosen_warehouse_holds_enough_of_comes_from_two_nearest_first(
     stock = stock_of(A={"WH-NY": 3, "WH-CHI": 4, "WH-LA": 2})
     result = plan(lines(A=5), TO_BOSTON, stock)
     assert shipped(result) == {"WH-NY": {"A": 3}, "WH-CHI": {"A": 2}}
-    assert reservation_actions(result) == 2 + 2 + 2 * 2
+    assert reservation_actions(result) == 2 + 2 * 2 + 2 * 2
 
 
 def test_a_sku_one_chosen_warehouse_holds_enough_of_comes_from_it_alone():
@@ -324,7 +324,7 @@ def test_an_order_of_40_skus_each_split_over_two_warehouses_exceeds_one_transact
     stock = {sku: [level(sku, "WH-NY", 1), level(sku, "WH-CHI", 1)] for sku in units}
     result = unplannable(units, TO_BOSTON, stock)
     assert [r.code for r in result.reasons] == [UnplannableCode.TOO_LARGE]
-    assert result.reasons[0].details == {"actions": 2 + 2 + 2 * 80, "limit": 100, "maxShipments": 3}
+    assert result.reasons[0].details == {"actions": 2 + 2 * 2 + 2 * 80, "limit": 100, "maxShipments": 3}
 
 
 def test_a_plan_over_the_transaction_limit_gives_way_to_one_within_it():
@@ -336,13 +336,13 @@ def test_a_plan_over_the_transaction_limit_gives_way_to_one_within_it():
     }
     result = plan(units, TO_BOSTON, stock)
     assert {s.warehouseId for s in result.shipments} == {"WH-LA", "WH-LON"}
-    assert reservation_actions(result) == 2 + 2 + 2 * 40 <= TRANSACTION_ACTIONS_LIMIT
+    assert reservation_actions(result) == 2 + 2 * 2 + 2 * 40 <= TRANSACTION_ACTIONS_LIMIT
 
 
 def test_reservation_actions_of_the_largest_single_shipment():
     units = {f"SKU-{n}": 1 for n in range(MAX_LINES)}
     result = plan(units, TO_BOSTON, {sku: [level(sku, "WH-NY", 1)] for sku in units})
-    assert reservation_actions(result) == 83
+    assert reservation_actions(result) == 2 + 2 + 2 * MAX_LINES == 84
 
 
 def test_shortages_are_reported_per_sku():
@@ -444,10 +444,10 @@ def test_forty_warehouses_no_four_of_which_cover_the_order_fall_back_to_greedy_q
 
 
 def test_the_costliest_combinations_tested_take_a_fraction_of_a_second():
-    # Each of the 40 warehouses holds 1 of each of 9 SKUs the order needs 5 of: every combination of
+    # Each of the 40 warehouses holds 1 of each of 8 SKUs the order needs 5 of: every combination of
     # 5 warehouses is a plan, each allocated (SKUs split five ways) and ranked until the budget ends.
     ring = [warehouse(f"WH-{n:02}", 30 + n * 0.5, -120 + n, "US") for n in range(40)]
-    skus = [f"SKU-{m}" for m in range(9)]
+    skus = [f"SKU-{m}" for m in range(8)]
     stock = {sku: [level(sku, w.warehouseId, 1) for w in ring] for sku in skus}
     started = time.perf_counter()
     result = plan(
@@ -548,7 +548,7 @@ def scenarios(draw: st.DrawFn, most_skus: int = 4, most_warehouses: int = 6) -> 
         longitude=lon if with_coordinates else None,
     )
     ids = [w.warehouseId for w in warehouses]
-    allowed = draw(st.none() | st.lists(st.sampled_from(ids), unique=True))
+    allowed = draw(st.none() | st.lists(st.sampled_from(ids), min_size=1, unique=True))
     rules = SourcingRules(maxShipments=draw(st.integers(1, 4)), allowedWarehouses=allowed)
     loaded = draw(st.lists(st.sampled_from(ids), unique=True))
     capacity = {w: WarehouseLoad(ordersToday=draw(st.integers(0, 2)), dailyCapacity=2) for w in loaded}

@@ -1,0 +1,13 @@
+"""DynamoDB transaction sizes that bound an order and its sourcing plan."""
+
+# Reserving a plan is one DynamoDB transaction (AWS: at most 100 actions): the order's status change
+# and its timeline entry (2), per shipment its fulfillment and its warehouse's count of orders today
+# (2), and per (SKU, warehouse) pair the stock decrement and the reservation item (2).
+TRANSACTION_ACTIONS_LIMIT = 100
+ORDER_ACTIONS = 2
+ACTIONS_PER_SHIPMENT = 2
+ACTIONS_PER_PAIR = 2
+
+DEFAULT_MAX_SHIPMENTS = 3
+# The most shipments any plan can have within one transaction: each ships at least one pair.
+MAX_SHIPMENTS_LIMIT = (TRANSACTION_ACTIONS_LIMIT - ORDER_ACTIONS) // (ACTIONS_PER_SHIPMENT + ACTIONS_PER_PAIR)
