@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from shared import aws, config
@@ -28,6 +29,7 @@ from shared.dal.dynamo import (
     transact,
 )
 from shared.errors import InvalidTransition, NotFound
+from shared.models.geo import Location
 from shared.models.order import (
     ORDER_TRANSITIONS,
     Order,
@@ -203,6 +205,25 @@ def create(order: Order) -> None:
             Key=claim_key(order.channelId, order.channelOrderId), ConsistentRead=True
         )
         raise DuplicateChannelOrder(existing["Item"]["orderId"]) from conflict
+
+
+def set_location(order_id: str, location: Location) -> None:
+    """Store where the shipping address was located, while the order is RECEIVED."""
+    try:
+        table(table_name()).update_item(
+            Key=order_key(order_id),
+            UpdateExpression="SET #location = :location",
+            ConditionExpression="#status = :received",
+            ExpressionAttributeNames={"#location": "location", "#status": "status"},
+            ExpressionAttributeValues={
+                ":location": to_value(location),
+                ":received": OrderStatus.RECEIVED.value,
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        raise invalid_transition(order_id, OrderStatus.RECEIVED) from error
 
 
 def claimed_order_id(channel_id: str, channel_order_id: str) -> str | None:
