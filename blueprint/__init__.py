@@ -248,6 +248,14 @@ FUNCTIONS: dict[str, Function] = {
             workflows={"OrderWorkflow": ("callback",)},
         ),
         Function(
+            name="SourcingApi",
+            handler="functions.sourcing_api.handler.lambda_handler",
+            description="Routing without reserving: an order's plan now, and simulations of other rules.",
+            tables={"Orders": "read", "Inventory": "read", "Channels": "read"},
+            memory_mb=512,
+            timeout_seconds=29,
+        ),
+        Function(
             name="FulfillmentEvents",
             handler="functions.fulfillment_events.handler.lambda_handler",
             description="Warehouse and carrier callbacks that move an order's workflow on.",
@@ -306,6 +314,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/orders/{orderId}", "OrdersApi"),
     Route("POST", "/orders/{orderId}/cancel", "OrdersApi"),
     Route("POST", "/fulfillments/{fulfillmentId}/events", "FulfillmentEvents"),
+    Route("POST", "/sourcing/plan", "SourcingApi"),
+    Route("POST", "/sourcing/simulations", "SourcingApi"),
     Route("PUT", "/warehouses/{warehouseId}", "InventoryApi"),
     Route("GET", "/warehouses", "InventoryApi"),
     Route("PUT", "/inventory/{sku}/locations/{warehouseId}", "InventoryApi"),

@@ -45,8 +45,9 @@ def openapi_document() -> dict[str, Any]:
     from functions.intake.handler import router as intake  # noqa: PLC0415
     from functions.inventory_api.handler import router as inventory  # noqa: PLC0415
     from functions.orders_api.handler import router as orders  # noqa: PLC0415
+    from functions.sourcing_api.handler import router as sourcing  # noqa: PLC0415
 
-    whole = create_resolver(router, channels, intake, orders, fulfillment, inventory)
+    whole = create_resolver(router, channels, intake, orders, fulfillment, inventory, sourcing)
     schema = whole.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,

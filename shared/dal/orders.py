@@ -38,8 +38,12 @@ from shared.models.order import (
     TimelineEntry,
     statuses_leading_to,
 )
+from shared.models.sourcing import SourcingPlan
 
 ORDER_SK = "ORDER"
+# The sourcing plan is its own item: written once, it keeps the order item small, and the order item
+# is rewritten on every fulfillment change.
+SOURCING_SK = "SOURCING"
 LIST_PARTITION = "ORDERS"
 INDEX_BY_STATUS = "byStatus"
 INDEX_BY_CHANNEL = "byChannel"
@@ -68,6 +72,11 @@ class OrderPage:
 
 def table_name() -> str:
     return config.orders_table()
+
+
+def sourcing_put(order_id: str, plan: SourcingPlan) -> dict[str, Any]:
+    item = to_item(plan, pk=f"ORDER#{order_id}", sk=SOURCING_SK)
+    return {"Put": {"TableName": table_name(), "Item": item}}
 
 
 def timeline_put(order_id: str, status: str, at: str, reason: str | None) -> dict[str, Any]:
@@ -128,8 +137,8 @@ class Snapshot:
 
 
 def snapshot(order_id: str) -> Snapshot:
-    # Keys sort EVENT# < FULFILLMENT# < ORDER: one query from FULFILLMENT# reads all but the timeline.
-    items = _items_of(order_id, sk_from="FULFILLMENT#")
+    # Keys sort EVENT# < FULFILLMENT# < ORDER < SOURCING: one query reads the fulfillments and the order.
+    items = _items_of(order_id, sk_between=("FULFILLMENT#", ORDER_SK))
     order = next((i for i in items if i["sk"] == ORDER_SK), None)
     if order is None:
         raise NotFound(f"order {order_id} does not exist")
@@ -244,11 +253,11 @@ def require(order_id: str) -> Order:
     return order
 
 
-def _items_of(order_id: str, sk_from: str | None = None) -> list[dict[str, Any]]:
+def _items_of(order_id: str, sk_between: tuple[str, str] | None = None) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     condition = Key("pk").eq(f"ORDER#{order_id}")
     query: dict[str, Any] = {
-        "KeyConditionExpression": condition & Key("sk").gte(sk_from) if sk_from else condition,
+        "KeyConditionExpression": condition & Key("sk").between(*sk_between) if sk_between else condition,
         "ConsistentRead": True,
     }
     while True:
@@ -267,6 +276,7 @@ def view(order_id: str) -> OrderView:
     return OrderView.model_validate(
         {
             **order,
+            "sourcing": next((i for i in items if i["sk"] == SOURCING_SK), None),
             "fulfillments": [i for i in items if i["sk"].startswith("FULFILLMENT#")],
             "timeline": [i for i in items if i["sk"].startswith("EVENT#")],
         }
@@ -334,6 +344,32 @@ def list_orders(
     returned = found[:limit]
     next_cursor = encode_cursor(returned[-1][0]) if returned and (more or len(found) > limit) else None
     return OrderPage([order for _, order in returned], next_cursor)
+
+
+def created_in(channel_id: str, created_from: str, created_before: str, most: int) -> list[Order] | None:
+    """A channel's orders created in [created_from, created_before), oldest first, read from the
+    byChannel index (never a scan); None when there are more than `most`."""
+    query: dict[str, Any] = {
+        "IndexName": INDEX_BY_CHANNEL,
+        # createdKey is "<createdAt>#<orderId>": every key of an order created before `created_before`
+        # sorts below it, and none at it.
+        "KeyConditionExpression": Key("channelId").eq(channel_id)
+        & Key("createdKey").between(created_from, created_before),
+        "Limit": most + 1,
+    }
+    keys: list[dict[str, Any]] = []
+    while len(keys) <= most:
+        page = table(table_name()).query(**query)
+        keys += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            break
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    if len(keys) > most:
+        return None
+    found: dict[str, Order] = {}
+    for start in range(0, len(keys), 100):
+        found |= _orders_by_key(keys[start : start + 100])
+    return [found[key["pk"]] for key in keys if key["pk"] in found]
 
 
 def _listed(order: Order | None, status: OrderStatus | None) -> bool:

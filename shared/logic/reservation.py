@@ -105,13 +105,12 @@ def plan_for(
 
 
 def _reserve_plan(order: Order, plan: SourcingPlan) -> list[str]:
-    """One transaction: the status change with the plan (action 0), then per shipment its
-    fulfillment, its warehouse's count of orders today and its stock."""
+    """One transaction: the status change (action 0), the plan, then per shipment its fulfillment,
+    its warehouse's count of orders today and its stock."""
     at = now_iso()
     where = ", ".join(shipment.warehouseId for shipment in plan.shipments)
-    actions = orders.transition_actions(
-        order.orderId, OrderStatus.RESERVED, f"stock held at {where}", at, sets={"sourcing": plan}
-    )
+    actions = orders.transition_actions(order.orderId, OrderStatus.RESERVED, f"stock held at {where}", at)
+    actions.append(orders.sourcing_put(order.orderId, plan))
     ids = []
     for sequence, shipment in enumerate(plan.shipments, start=1):
         fulfillment = _fulfillment(order.orderId, sequence, shipment, at)

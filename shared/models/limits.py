@@ -1,10 +1,10 @@
 """DynamoDB transaction sizes that bound an order and its sourcing plan."""
 
-# Reserving a plan is one DynamoDB transaction (AWS: at most 100 actions): the order's status change
-# and its timeline entry (2), per shipment its fulfillment and its warehouse's count of orders today
-# (2), and per (SKU, warehouse) pair the stock decrement and the reservation item (2).
+# Reserving a plan is one DynamoDB transaction (AWS: at most 100 actions): the order's status change,
+# its timeline entry and the plan itself (3), per shipment its fulfillment and its warehouse's count
+# of orders today (2), and per (SKU, warehouse) pair the stock decrement and the reservation item (2).
 TRANSACTION_ACTIONS_LIMIT = 100
-ORDER_ACTIONS = 2
+ORDER_ACTIONS = 3
 ACTIONS_PER_SHIPMENT = 2
 ACTIONS_PER_PAIR = 2
 

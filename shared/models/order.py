@@ -393,9 +393,6 @@ class Order(CanonicalOrder):
         default=None,
         description="Where sourcing placed a shipping address that came without coordinates",
     )
-    sourcing: SourcingPlan | None = Field(
-        default=None, description="The shipments the order was routed to, and why"
-    )
     sourcingProblems: list[UnplannableReason] | None = Field(
         default=None, description="Why no shipments could be planned (the order is BACKORDERED)"
     )
@@ -416,5 +413,8 @@ class OrderList(BaseModel):
 class OrderView(Order):
     """What GET /orders/{orderId} returns."""
 
+    sourcing: SourcingPlan | None = Field(
+        default=None, description="The shipments the order was routed to, and why"
+    )
     fulfillments: list[Fulfillment] = []
     timeline: list[TimelineEntry] = []
