@@ -81,7 +81,8 @@ def plan_now(request: PlanRequest) -> PlanResponse:
         assert request.order is not None
         units, address, known = request.order.units_by_sku(), request.order.shippingAddress, None
         channel_id, held = request.channelId, {}
-    rules = request.sourcing or _rules_of(channel_id)
+    channel_rules = _rules_of(channel_id)  # an unknown channel is 404 even when rules are given
+    rules = request.sourcing or channel_rules
     destination, location = locate(address, known)
     stock = {
         sku: [_plus(level, held.get((sku, level.warehouseId), 0)) for level in inventory.stock_of(sku)]

@@ -32,6 +32,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from shared.models.catalog import SourcingRules
 from shared.models.order import CanonicalOrder
 from shared.signatures import standard_webhook_signature
 from tests.e2e.conftest import API_KEY, ROOT, local_oms
@@ -45,6 +46,9 @@ MAX_EXAMPLES = 120
 ERROR_KEYS = {"code", "message", "details"}
 WEBHOOK_PATH = "/webhooks/{channelId}"
 FINDER_PLACE_PARAMETERS = {"near", "postalCode", "city", "region", "country"}
+# Bodies with rules between their fields: orderId or order, not both; a window whose end follows its
+# start by at most 92 days; an order's discounts within its lines and amounts within its currency.
+CROSS_FIELD_BODIES = {"POST /sourcing/plan", "POST /sourcing/simulations"}
 OTHER_SECRET = "whsec_b3RoZXItc2VjcmV0LW9mLTMyLWJ5dGVzLi4uLi4="
 _serial = itertools.count(1)
 
@@ -246,6 +250,9 @@ def test_bad_input_gets_a_clear_error_never_a_5xx(case: schemathesis.Case, fuzze
         # Whether a place exists (a city, a ZIP code, a point within range) and which parameters go
         # together are beyond what the document can say: such a well-formed query is rightly 400.
         excluded.append(positive_data_acceptance)
+    if case.operation.label in CROSS_FIELD_BODIES:
+        # The document states each field, not the rules between them: such a body is rightly 400.
+        excluded.append(positive_data_acceptance)
     check(case, fuzzed_oms, {"x-api-key": API_KEY}, excluded=excluded)
 
 
@@ -363,3 +370,90 @@ def test_the_document_declares_the_error_responses() -> None:
                 reference = declared[status]["content"]["application/json"]["schema"]["$ref"]
                 envelope = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
                 assert envelope["required"] == ["error"], f"{method.upper()} {path} {status}: {envelope}"
+
+
+# -- routing requests: bodies that are mostly right, so plans and simulations are really computed --
+
+
+rules_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "maxShipments": st.integers(-1, 30) | json_values,
+        "allowedWarehouses": st.none()
+        | st.lists(st.sampled_from(["wh-east", "wh-west", "nope", ""]), max_size=3),
+    },
+)
+
+
+@st.composite
+def plan_bodies(draw: st.DrawFn) -> tuple[dict[str, Any], bool]:
+    """A plan request and whether it is valid (then 200, or 404 for an unknown channel)."""
+    body_bytes, valid_order = draw(order_bodies())
+    try:
+        order = json.loads(body_bytes)
+    except ValueError:
+        order, valid_order = None, False
+    body: dict[str, Any] = {"order": order}
+    if draw(st.booleans()):
+        body["channelId"] = draw(st.sampled_from([CHANNEL_ID, "no-such-channel"]))
+    if draw(st.booleans()):
+        body["sourcing"] = draw(rules_values)
+    valid = valid_order and _valid_rules(body.get("sourcing", {}))
+    return body, valid
+
+
+@st.composite
+def simulation_bodies(draw: st.DrawFn) -> tuple[dict[str, Any], bool]:
+    now = int(time.time())
+    start = now - draw(st.integers(-3600, 100 * 24 * 3600))
+    length = draw(st.integers(-3600, 100 * 24 * 3600))
+    body = {
+        "channelId": CHANNEL_ID,
+        "createdFrom": _instant(start),
+        "createdBefore": _instant(start + length),
+        "proposed": draw(rules_values),
+    }
+    valid = length > 0 and length < 92 * 24 * 3600 and _valid_rules(body["proposed"])
+    return body, valid
+
+
+def _instant(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _valid_rules(rules: Any) -> bool:
+    try:
+        SourcingRules.model_validate(rules)
+    except ValidationError:
+        return False
+    return True
+
+
+routing_requests = schema.include(method="POST", path_regex="^/sourcing/")
+
+
+@routing_requests.parametrize()
+@routing_requests.given(plan=plan_bodies(), simulation=simulation_bodies())
+def test_routing_requests_get_a_plan_or_a_clear_error(
+    case: schemathesis.Case,
+    plan: tuple[dict[str, Any], bool],
+    simulation: tuple[dict[str, Any], bool],
+    fuzzed_oms: FuzzedOMS,
+) -> None:
+    """Well-formed plan and simulation requests, valid or one thing wrong: 200 (404 for an unknown
+    channel) when valid, else 400."""
+    body, valid = plan if case.path == "/sourcing/plan" else simulation
+    case.headers = {"content-type": "application/json"}
+    response = check(
+        case,
+        fuzzed_oms,
+        {"x-api-key": API_KEY, "content-type": "application/json"},
+        body=json.dumps(body).encode(),
+        excluded=[positive_data_acceptance, negative_data_rejection],
+        series=" (drawn routing requests)",
+    )
+    unknown_channel = body.get("channelId") == "no-such-channel"
+    expected = (
+        ({404} if unknown_channel else {200}) if valid else {400, *({404} if unknown_channel else set())}
+    )
+    assert response.status_code in expected, f"expected one of {sorted(expected)}\n{describe(response)}"

@@ -72,6 +72,11 @@ def test_an_address_without_coordinates_is_geocoded_for_the_plan(routing: Client
         ({"order": canonical_order(lines=[]) | {"lines": []}}, 400, "order.lines"),
         ({"order": canonical_order(), "sourcing": {"maxShipments": 0}}, 400, "sourcing.maxShipments"),
         ({"order": canonical_order(), "channelId": "no-such-channel"}, 404, None),
+        (
+            {"order": canonical_order(), "channelId": "no-such-channel", "sourcing": {"maxShipments": 2}},
+            404,
+            None,
+        ),
         ({"orderId": "ord_nope"}, 404, None),
     ],
 )
