@@ -46,6 +46,14 @@ def cancel(order_id: str, reason: str | None = None) -> OrderView:
     raise Conflict(f"order {order_id} kept changing while cancelling; retry")
 
 
+def cancellable(order_id: str) -> bool:
+    """Whether a cancellation could still change the order (it failed only because of a race)."""
+    read = orders.snapshot(order_id)
+    if read.fulfillments:
+        return bool(_unshipped(read))
+    return OrderStatus.CANCELLED in ORDER_TRANSITIONS[read.order.status]
+
+
 def _unshipped(read: orders.Snapshot) -> list[Item]:
     return [f for f in read.fulfillments if FulfillmentStatus(f["status"]) in UNSHIPPED_FULFILLMENT]
 

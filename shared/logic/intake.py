@@ -43,7 +43,6 @@ from shared.logic import cancellation
 from shared.models.catalog import Channel, ChannelType
 from shared.models.intake import Delivery, DeliveryResult, Outcome, WebhookReceipt
 from shared.models.order import (
-    ORDER_TRANSITIONS,
     CanonicalOrder,
     FieldProblem,
     Order,
@@ -288,9 +287,9 @@ def cancel_channel_order(channel_id: str, channel_order_id: str, reason: str) ->
     try:
         cancelled = cancellation.cancel(order_id, reason)
     except Conflict:
-        current = orders.require(order_id)
-        if OrderStatus.CANCELLED in ORDER_TRANSITIONS[current.status]:
+        if cancellation.cancellable(order_id):
             raise  # it changed while cancelling: a retry of the delivery will cancel it
+        current = orders.require(order_id)
         logger.warning(
             "channel cancelled an order that can no longer be cancelled", extra={"order_id": order_id}
         )
@@ -301,7 +300,9 @@ def cancel_channel_order(channel_id: str, channel_order_id: str, reason: str) ->
             status=current.status,
             reason=f"the order is {current.status.value} and can no longer be cancelled",
         )
-    return DeliveryResult(outcome=Outcome.CANCELLED, orderId=order_id, status=cancelled.status)
+    partly = cancelled.status is not OrderStatus.CANCELLED
+    note = "part of the order had shipped: only the unshipped fulfillments were cancelled" if partly else None
+    return DeliveryResult(outcome=Outcome.CANCELLED, orderId=order_id, status=cancelled.status, reason=note)
 
 
 def acknowledge(action: Acknowledged) -> DeliveryResult:

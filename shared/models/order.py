@@ -24,7 +24,9 @@ from shared.models.geo import Location
 from shared.models.money import Amount, Currency, finer_than, too_fine_for
 from shared.models.sourcing import SourcingPlan, UnplannableReason
 
-# A reservation touches two items per distinct SKU; DynamoDB transactions take at most 100 actions.
+# Reserving an order is one DynamoDB transaction (at most 100 actions, see shared/models/limits.py):
+# with at most 40 lines it always fits from one warehouse (85 actions); split plans are kept within
+# the limit by the planner.
 MAX_LINES = 40
 
 NonEmpty = Annotated[

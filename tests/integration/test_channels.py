@@ -176,6 +176,27 @@ def test_a_shopify_cancellation_after_shipping_is_reported_not_refused(shop: Cli
     assert receipt["status"] == "SHIPPED"
 
 
+def test_a_shopify_cancellation_after_part_shipped_cancels_the_rest(shop: Client) -> None:
+    assert shop.call("PUT", "/inventory/CAP-RED/locations/wh-east", {"onHand": 5})[0] == 200
+    payload = shopify_order([("CAP-RED", 1), ("TEE-M", 1)])  # CAP-RED only at wh-east, TEE-M at wh-west
+    _, created = post(shop, SHOPIFY_CHANNEL, shopify_delivery(payload))
+    order = shop.wait_for_status(created["orderId"], "FULFILLING")
+    while len([f for f in order["fulfillments"] if f["status"] == "REQUESTED"]) < 2:
+        order = shop.order(created["orderId"])
+    east = next(f for f in order["fulfillments"] if f["warehouseId"] == "wh-east")
+    assert shop.fulfillment_event(east["fulfillmentId"], "SHIPPED")[0] == 200
+
+    status, receipt = post(shop, SHOPIFY_CHANNEL, shopify_delivery(payload, topic="orders/cancelled"))
+
+    assert status == 200
+    assert (receipt["outcome"], receipt["status"]) == ("CANCELLED", "SHIPPED")
+    assert (
+        receipt["reason"] == "part of the order had shipped: only the unshipped fulfillments were cancelled"
+    )
+    statuses = {f["warehouseId"]: f["status"] for f in shop.order(created["orderId"])["fulfillments"]}
+    assert statuses == {"wh-east": "SHIPPED", "wh-west": "CANCELLED"}
+
+
 def test_a_cancellation_of_an_unknown_order_is_acknowledged(shop: Client) -> None:
     status, receipt = post(shop, SHOPIFY_CHANNEL, shopify_delivery(shopify_order(), topic="orders/cancelled"))
     assert status == 200

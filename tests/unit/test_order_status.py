@@ -81,3 +81,15 @@ def test_a_derived_status_is_a_fulfillment_phase_status_or_an_end() -> None:
     ends = {OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.FAILED}
     for combination in ([a, b] for a in FulfillmentStatus for b in FulfillmentStatus):
         assert derive_order_status(combination) in FULFILLMENT_PHASE | ends
+
+
+def test_an_order_intake_accepts_always_fits_one_transaction_from_one_warehouse() -> None:
+    from shared.models.limits import (
+        ACTIONS_PER_PAIR,
+        ACTIONS_PER_SHIPMENT,
+        ORDER_ACTIONS,
+        TRANSACTION_ACTIONS_LIMIT,
+    )
+    from shared.models.order import MAX_LINES
+
+    assert ORDER_ACTIONS + ACTIONS_PER_SHIPMENT + ACTIONS_PER_PAIR * MAX_LINES <= TRANSACTION_ACTIONS_LIMIT
