@@ -1,7 +1,9 @@
 """The local run: signed orders through the in-process API gateway on moto, from webhook to DELIVERED.
 
 It uses the OMS as its clients do (`tests.support.orders.Client` over `LocalOMS.request`): webhooks
-from the channel, then PICKED, PACKED, SHIPPED and DELIVERED from the warehouse and the carrier.
+from the channel, then PICKED, PACKED, SHIPPED and DELIVERED from the warehouse and the carrier, for
+every fulfillment of every order. A `Scenario` says what the orders are and how the OMS should split
+them: `SINGLE_SHIPMENT` (each order from one warehouse) or `SPLIT_SHIPMENT` (two warehouses each).
 Every handler is the real one, wrapped only to be timed. What the benchmark does to watch the OMS
 (GET requests, polling, reading histories) runs `unobserved` and is not counted as order usage.
 """
@@ -28,18 +30,77 @@ from shared import aws
 from shared.dal.orders import order_key
 from tests.support.orders import STOCK, Client, Send, canonical_order
 
-# Orders alternate between these shapes: the first ships from wh-east (nearest to Boston), the
-# second only from wh-west (the only warehouse holding TEE-M). On average 1.5 lines per order.
-ORDER_SHAPES: tuple[list[tuple[str, int]], ...] = ([("MUG-BLUE", 2)], [("MUG-BLUE", 1), ("TEE-M", 1)])
+Lines = tuple[tuple[str, int], ...]  # (sku, quantity) per order line
+Parts = tuple[tuple[str, Lines], ...]  # (warehouse id, its lines) per fulfillment, as planned
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An order's lines and the shipments the planner is expected to make of them."""
+
+    lines: Lines
+    shipments: Parts
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What a run's orders look like: its shapes alternate, and `stock` is seeded beyond the tests'."""
+
+    name: str
+    shapes: tuple[Shape, ...]
+    stock: tuple[tuple[str, str], ...] = ()  # extra (sku, warehouse) locations to stock
+
+    def shape(self, number: int) -> Shape:
+        return self.shapes[number % len(self.shapes)]
+
+    def stock_locations(self) -> list[tuple[str, str]]:
+        return sorted(set(STOCK) | set(self.stock))
+
+    def lines_per_order(self, orders: int) -> float:
+        """The mean number of lines of the first `orders` orders."""
+        return sum(len(self.shape(n).lines) for n in range(orders)) / max(1, orders)
+
+    def shipments_per_order(self, orders: int) -> float:
+        """The mean number of shipments (fulfillments) planned for the first `orders` orders."""
+        return sum(len(self.shape(n).shipments) for n in range(orders)) / max(1, orders)
+
+    def units_ordered(self, orders: int) -> dict[str, int]:
+        """SKU -> units in the first `orders` orders."""
+        units: dict[str, int] = {}
+        for n in range(orders):
+            for sku, quantity in self.shape(n).lines:
+                units[sku] = units.get(sku, 0) + quantity
+        return units
+
+
+# Seeded by tests.support.orders: wh-east (Newark) holds MUG-BLUE; wh-west (Reno) MUG-BLUE and TEE-M.
+# Single-shipment orders alternate: the first ships from wh-east (nearest to Boston), the second
+# only from wh-west (the only warehouse holding TEE-M). On average 1.5 lines per order.
+SINGLE_SHIPMENT = Scenario(
+    "single-shipment",
+    (
+        Shape((("MUG-BLUE", 2),), (("wh-east", (("MUG-BLUE", 2),)),)),
+        Shape((("MUG-BLUE", 1), ("TEE-M", 1)), (("wh-west", (("MUG-BLUE", 1), ("TEE-M", 1))),)),
+    ),
+)
+# Split orders: CAP-RED is stocked at wh-east only and TEE-M is only at wh-west, so every order
+# ships in two parts (as in tests/integration/test_split_shipments.py). 2 lines per order.
+SPLIT_SHIPMENT = Scenario(
+    "split-shipment",
+    (Shape((("CAP-RED", 2), ("TEE-M", 1)), (("wh-east", (("CAP-RED", 2),)), ("wh-west", (("TEE-M", 1),)))),),
+    stock=(("CAP-RED", "wh-east"),),
+)
 STOCK_PER_ORDER = 10  # onHand per SKU and warehouse, per order: stock is never the constraint
 # The carrier's DELIVERED comes hours after SHIPPED: it is sent once the workflow awaits it.
 SHIPPING_EVENTS = ("PICKED", "PACKED", "SHIPPED")
 DELIVERY_EVENTS = ("DELIVERED",)
 CARRIER = {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"}
-# Waiting states of the workflow: an order is FULFILLING once AwaitShipment has parked its token.
+# Waiting states of each branch of the workflow's Map state (one branch per fulfillment): a
+# fulfillment is released to its warehouse once AwaitShipment has parked its token.
 AWAIT_SHIPMENT_STATE = "AwaitShipment"
 AWAIT_DELIVERY_STATE = "AwaitDelivery"
 ENDED = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
+ITERATION_ENDED = frozenset({"MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"})
 POLL_SECONDS = 0.05
 
 StockLevels = dict[tuple[str, str], dict[str, int]]  # (sku, warehouse) -> onHand, reserved, available
@@ -52,6 +113,7 @@ class Settings:
     orders: int
     concurrency: int
     warmup: int
+    scenario: Scenario = SINGLE_SHIPMENT
     timeout_seconds: float = 300.0  # for each wait
 
 
@@ -91,7 +153,7 @@ class Timings:
 @dataclass(frozen=True)
 class Measured:
     order_ids: list[str]
-    shipments: list[Shipment]
+    shipments: list[Shipment]  # every fulfillment of every order
     timings: Timings
 
 
@@ -112,10 +174,11 @@ class RunResult:
     usage: Usage  # the measured orders
     warmup_usage: Usage  # the sequential warm-up orders
     histories: dict[str, list[dict[str, Any]]]  # order id -> its execution's history
+    shipments_per_order: float  # fulfillments per order, as the OMS planned them
     checks: list[Check]
     stock_before: StockLevels
     stock_after: StockLevels
-    shipped: dict[tuple[str, str], int]
+    shipped: dict[tuple[str, str], int]  # (sku, warehouse) -> units of the fulfillments that shipped
     tables: dict[str, TableInfo]  # physical table name -> keys and indexes
     final_items: dict[str, list[dict[str, Any]]]  # physical table name -> items at the end
     probe: MotoProbe
@@ -142,7 +205,7 @@ def _run(oms: LocalOMS, recorder: Recorder, settings: Settings) -> RunResult:
     _seed(client, settings)
     with recorder.window() as warmup_usage:
         _warm_up(oms, client, recorder, settings)
-    stock_before = _stock(client)
+    stock_before = _stock(client, settings.scenario)
     with recorder.window() as usage:
         measured = _measure(oms, client, recorder, settings)
     with recorder.unobserved():
@@ -164,13 +227,14 @@ def _results(
     order_ids = measured.order_ids
     orders = {order_id: client.order(order_id) for order_id in order_ids}
     histories = {order_id: oms.execution_history(order_id) for order_id in order_ids}
-    stock_after = _stock(client)
-    shipped = _shipped(measured.shipments)
+    stock_after = _stock(client, settings.scenario)
+    shipped = _shipped(orders.values())
     checks = [
         _executions_check(oms, order_ids, histories),
         _orders_check(orders),
+        _shipments_check(settings.scenario, order_ids, orders),
         _inventory_check(stock_before, stock_after, shipped),
-        _shipped_check(shipped, settings.orders),
+        _shipped_check(shipped, settings.scenario.units_ordered(settings.orders)),
     ]
     return RunResult(
         settings=settings,
@@ -179,6 +243,7 @@ def _results(
         usage=usage,
         warmup_usage=warmup_usage,
         histories=histories,
+        shipments_per_order=len(measured.shipments) / max(1, len(order_ids)),
         checks=checks,
         stock_before=stock_before,
         stock_after=stock_after,
@@ -218,30 +283,29 @@ def route_of(method: str, path: str) -> str:
 def _seed(client: Client, settings: Settings) -> None:
     client.seed()
     on_hand = STOCK_PER_ORDER * (settings.orders + settings.warmup)
-    for sku, warehouse_id in STOCK:
+    for sku, warehouse_id in settings.scenario.stock_locations():
         status, body = client.call("PUT", f"/inventory/{sku}/locations/{warehouse_id}", {"onHand": on_hand})
         if status != 200:
             raise RuntimeError(f"could not stock {sku} at {warehouse_id}: {status} {body}")
 
 
-def _new_order(number: int) -> dict[str, Any]:
-    return canonical_order(ORDER_SHAPES[number % len(ORDER_SHAPES)])
-
-
-def lines_per_order(orders: int) -> float:
-    """The mean number of lines of the first `orders` orders (shapes alternate)."""
-    return sum(len(ORDER_SHAPES[n % len(ORDER_SHAPES)]) for n in range(orders)) / max(1, orders)
+def _new_order(scenario: Scenario, number: int) -> dict[str, Any]:
+    return canonical_order(list(scenario.shape(number).lines))
 
 
 def _warm_up(oms: LocalOMS, client: Client, recorder: Recorder, settings: Settings) -> None:
     """A few orders one at a time: imports and first calls happen here, not in the measured run."""
     for number in range(settings.warmup):
-        order_id = client.place(_new_order(number))
-        shipment = _shipment(client.wait_for_status(order_id, "FULFILLING"))
-        _send_events(client, shipment, SHIPPING_EVENTS)
+        order_id = client.place(_new_order(settings.scenario, number))
+        with recorder.unobserved():
+            _wait_until_parked(oms, [order_id], AWAIT_SHIPMENT_STATE, settings)
+        shipments = _shipments(client.order(order_id))
+        for shipment in shipments:
+            _send_events(client, shipment, SHIPPING_EVENTS)
         with recorder.unobserved():
             _wait_until_parked(oms, [order_id], AWAIT_DELIVERY_STATE, settings)
-        _send_events(client, shipment, DELIVERY_EVENTS)
+        for shipment in shipments:
+            _send_events(client, shipment, DELIVERY_EVENTS)
         with recorder.unobserved():
             oms.wait_for_execution(order_id, timeout=settings.timeout_seconds)
 
@@ -249,13 +313,15 @@ def _warm_up(oms: LocalOMS, client: Client, recorder: Recorder, settings: Settin
 def _measure(oms: LocalOMS, client: Client, recorder: Recorder, settings: Settings) -> Measured:
     """Three phases, each ending when every order has reached where the next phase starts."""
     started = time.perf_counter()
-    placed = _in_parallel(settings.concurrency, lambda n: _timed_place(client, n), range(settings.orders))
+    placed = _in_parallel(
+        settings.concurrency, lambda n: _timed_place(client, settings.scenario, n), range(settings.orders)
+    )
     placing = time.perf_counter() - started
     order_ids = [order_id for order_id, _ in placed]
     with recorder.unobserved():
         _wait_until_parked(oms, order_ids, AWAIT_SHIPMENT_STATE, settings)
         intake = Phase("intake: webhooks until every order FULFILLING", time.perf_counter() - started)
-        shipments = [_shipment(client.order(order_id)) for order_id in order_ids]
+        shipments = _by_warehouse([_shipments(client.order(order_id)) for order_id in order_ids])
     shipping, shipping_latencies = _events_phase(
         client,
         recorder,
@@ -313,21 +379,36 @@ def _in_parallel(workers: int, work: Callable[[T], R], items: Iterable[T]) -> li
         return list(pool.map(work, items))
 
 
-def _timed_place(client: Client, number: int) -> tuple[str, float]:
-    order = _new_order(number)
+def _timed_place(client: Client, scenario: Scenario, number: int) -> tuple[str, float]:
+    order = _new_order(scenario, number)
     started = time.perf_counter()
     order_id = client.place(order)
     return order_id, time.perf_counter() - started
 
 
-def _shipment(order: dict[str, Any]) -> Shipment:
-    (fulfillment,) = order["fulfillments"]
-    return Shipment(
-        order_id=order["orderId"],
-        fulfillment_id=fulfillment["fulfillmentId"],
-        warehouse_id=fulfillment["warehouseId"],
-        lines=tuple((line["sku"], line["quantity"]) for line in fulfillment["lines"]),
-    )
+def _shipments(order: dict[str, Any]) -> list[Shipment]:
+    """One per fulfillment of the order, in the order's own order."""
+    return [
+        Shipment(
+            order_id=order["orderId"],
+            fulfillment_id=fulfillment["fulfillmentId"],
+            warehouse_id=fulfillment["warehouseId"],
+            lines=_lines(fulfillment),
+        )
+        for fulfillment in order["fulfillments"]
+    ]
+
+
+def _lines(fulfillment: dict[str, Any]) -> Lines:
+    return tuple((line["sku"], line["quantity"]) for line in fulfillment["lines"])
+
+
+def _by_warehouse(per_order: list[list[Shipment]]) -> list[Shipment]:
+    """Every shipment, each warehouse's in a row (stable, so in order of placing): as two warehouses
+    work their own queues. The parts of one order then reach the OMS at different times rather than
+    at the same instant, which a real order's parts, shipped from different places, rarely do."""
+    flat = [shipment for shipments in per_order for shipment in shipments]
+    return sorted(flat, key=lambda shipment: shipment.warehouse_id)
 
 
 def _send_events(client: Client, shipment: Shipment, events: tuple[str, ...]) -> list[tuple[str, float]]:
@@ -345,7 +426,8 @@ def _send_event(client: Client, fulfillment_id: str, event: str) -> float:
 
 
 def _wait_until_parked(oms: LocalOMS, order_ids: list[str], state: str, settings: Settings) -> None:
-    """Until each execution has parked its task token in `state` (TaskSubmitted), one order at a time.
+    """Until every branch of each execution's Map state (one per fulfillment) has parked its task
+    token in `state` (TaskSubmitted), one order at a time.
 
     Only the execution history is read (no DynamoDB request, so no contention with the handlers).
     """
@@ -358,15 +440,55 @@ def _wait_until_parked(oms: LocalOMS, order_ids: list[str], state: str, settings
 
 
 def _parked(order_id: str, history: list[dict[str, Any]], state: str) -> bool:
-    in_state = False
-    for event in history:
-        if event["type"] in ENDED:
-            raise RuntimeError(f"the execution of {order_id} ended at {_last_state(history)} before {state}")
-        if "stateEnteredEventDetails" in event:
-            in_state = event["stateEnteredEventDetails"]["name"] == state
-        elif in_state and event["type"] == "TaskSubmitted":
-            return True
+    """Whether every branch of the Map state has parked a task token in `state`.
+
+    The branches run at once, so their events interleave in the history; each event names the one
+    it follows (`previousEventId`), which ties it to its branch (a `MapIterationStarted` with its
+    index) and to the state it happens in (the latest `...StateEntered` on that chain)."""
+    length, parked = _parked_branches(history, state)
+    if length is not None and parked >= set(range(length)):
+        return True
+    if any(event["type"] in ENDED for event in history):
+        raise RuntimeError(f"the execution of {order_id} ended at {_last_state(history)} before {state}")
     return False
+
+
+def _parked_branches(history: list[dict[str, Any]], state: str) -> tuple[int | None, set[int]]:
+    """The Map state's number of branches (None before it started) and those parked in `state`."""
+    events = sorted(history, key=lambda e: e["id"])
+    branch_of, state_of = map_iterations(events), states_of(events)
+    length = next(
+        (e["mapStateStartedEventDetails"]["length"] for e in events if e["type"] == "MapStateStarted"), None
+    )
+    parked = {
+        branch_of[e["id"]]
+        for e in events
+        if e["type"] == "TaskSubmitted" and state_of.get(e["id"]) == state and e["id"] in branch_of
+    }
+    return length, parked
+
+
+def map_iterations(history: list[dict[str, Any]]) -> dict[int, int]:
+    """Event id -> index of the Map iteration (branch) it belongs to, for the events inside one."""
+    branch_of: dict[int, int] = {}
+    for event in sorted(history, key=lambda e: e["id"]):
+        previous, kind = event.get("previousEventId", 0), event["type"]
+        if kind == "MapIterationStarted":
+            branch_of[event["id"]] = event["mapIterationStartedEventDetails"]["index"]
+        elif previous in branch_of and kind not in ITERATION_ENDED:
+            branch_of[event["id"]] = branch_of[previous]
+    return branch_of
+
+
+def states_of(history: list[dict[str, Any]]) -> dict[int, str]:
+    """Event id -> name of the state it happens in (the latest `...StateEntered` on its chain)."""
+    state_of: dict[int, str] = {}
+    for event in sorted(history, key=lambda e: e["id"]):
+        if "stateEnteredEventDetails" in event:
+            state_of[event["id"]] = event["stateEnteredEventDetails"]["name"]
+        elif event.get("previousEventId", 0) in state_of:
+            state_of[event["id"]] = state_of[event["previousEventId"]]
+    return state_of
 
 
 def _wait_for_executions(oms: LocalOMS, order_ids: list[str], settings: Settings) -> None:
@@ -374,9 +496,9 @@ def _wait_for_executions(oms: LocalOMS, order_ids: list[str], settings: Settings
         oms.wait_for_execution(order_id, timeout=settings.timeout_seconds)
 
 
-def _stock(client: Client) -> StockLevels:
+def _stock(client: Client, scenario: Scenario) -> StockLevels:
     levels: StockLevels = {}
-    for sku in sorted({sku for sku, _ in STOCK}):
+    for sku in sorted({sku for sku, _ in scenario.stock_locations()}):
         for warehouse_id, level in client.stock(sku).items():
             levels[(sku, warehouse_id)] = {k: level[k] for k in ("onHand", "reserved", "available")}
     return levels
@@ -414,12 +536,35 @@ def _orders_check(orders: dict[str, dict[str, Any]]) -> Check:
     return Check("every order DELIVERED", not wrong, detail + _first(wrong))
 
 
-def _shipped(shipments: list[Shipment]) -> dict[tuple[str, str], int]:
+def _shipments_check(scenario: Scenario, order_ids: list[str], orders: dict[str, dict[str, Any]]) -> Check:
+    """Each order was split as its shape expects: the scenario measures what it says it does."""
+    wrong = []
+    for number, order_id in enumerate(order_ids):
+        planned = tuple((f["warehouseId"], _lines(f)) for f in orders[order_id]["fulfillments"])
+        if sorted(planned) != sorted(scenario.shape(number).shipments):
+            wrong.append(f"{order_id}: {planned}")
+    expected = " or ".join(
+        " + ".join(f"{warehouse} ({_named(lines)})" for warehouse, lines in shape.shipments)
+        for shape in scenario.shapes
+    )
+    detail = f"{len(order_ids) - len(wrong)} of {len(order_ids)} orders in the shipments expected: {expected}"
+    return Check("shipments as planned", not wrong, detail + _first(wrong))
+
+
+def _named(lines: Lines) -> str:
+    return ", ".join(f"{sku} x{quantity}" for sku, quantity in lines)
+
+
+def _shipped(orders: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Units per (SKU, warehouse) of the fulfillments that shipped (SHIPPED or DELIVERED)."""
     shipped: dict[tuple[str, str], int] = {}
-    for shipment in shipments:
-        for sku, quantity in shipment.lines:
-            key = (sku, shipment.warehouse_id)
-            shipped[key] = shipped.get(key, 0) + quantity
+    for order in orders:
+        for fulfillment in order["fulfillments"]:
+            if fulfillment["status"] not in ("SHIPPED", "DELIVERED"):
+                continue
+            for sku, quantity in _lines(fulfillment):
+                key = (sku, fulfillment["warehouseId"])
+                shipped[key] = shipped.get(key, 0) + quantity
     return shipped
 
 
@@ -433,10 +578,13 @@ def _inventory_check(before: StockLevels, after: StockLevels, shipped: dict[tupl
     return Check("inventory adds up", not wrong and set(before) == set(after), detail + _first(wrong))
 
 
-def _shipped_check(shipped: dict[tuple[str, str], int], orders: int) -> Check:
-    ordered = sum(quantity for n in range(orders) for _, quantity in ORDER_SHAPES[n % len(ORDER_SHAPES)])
-    total = sum(shipped.values())
-    return Check("units shipped = units ordered", total == ordered, f"{total} shipped, {ordered} ordered")
+def _shipped_check(shipped: dict[tuple[str, str], int], ordered: dict[str, int]) -> Check:
+    by_sku: dict[str, int] = {}
+    for (sku, _), units in shipped.items():
+        by_sku[sku] = by_sku.get(sku, 0) + units
+    per_sku = ", ".join(f"{sku} {by_sku.get(sku, 0)} of {units}" for sku, units in sorted(ordered.items()))
+    detail = f"{sum(by_sku.values())} shipped, {sum(ordered.values())} ordered (per SKU: {per_sku})"
+    return Check("units shipped = units ordered", by_sku == ordered, detail)
 
 
 def _first(problems: list[str]) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from benchmarks import pricing
 from benchmarks.dynamodb_units import WRITE_UNIT_BYTES
-from benchmarks.local_run import ORDER_SHAPES, STOCK_PER_ORDER, RunResult, lines_per_order
+from benchmarks.local_run import STOCK_PER_ORDER, RunResult, Scenario
 from benchmarks.usage import PerOrder
 from blueprint import ORDERS
 
@@ -23,7 +23,10 @@ HEADER = """Two different things are measured, and they must not be mixed up:
 2. **Cost per order on AWS**: what one order does (state transitions, Lambda invocations, API
    requests, DynamoDB request units), counted on that same local run and priced with AWS list
    prices. The counts come from the real handlers and the real state machine; the prices must be
-   re-checked."""
+   re-checked.
+
+Sections 1 and 2 run orders that each ship from one warehouse; section 3 runs orders that ship in
+two parts, from two warehouses, and compares the two per order."""
 
 PHASES = """Three phases, each ending when every order is where the next one starts: **intake** places
 every order and waits until all are FULFILLING (their workflows have parked the AwaitShipment
@@ -103,8 +106,24 @@ NOTES = """## Notes
   the token appears; it reads again and succeeds on its one retry. Nothing goes wrong, but each
   such order costs a cancelled three-item transaction (6 WRU, billed) and one more read, which
   would overstate the cost of a real delivery, reported hours later.
+- Split orders (section 3): the Map state starts both iterations at once, and each AwaitShipment
+  releases its fulfillment in a transaction that also moves the order on (status, revision,
+  timeline), conditioned on the order's revision as read, so that two changes made from one read
+  never both land. The two branches therefore often collide: one transaction is cancelled (billed,
+  with no effect), and AwaitEvent reads again and succeeds (`AwaitEvent: TransactWriteItems`, "of
+  which failed"). Nothing goes wrong; it is what the design costs, on AWS as here, and it happens in
+  the sequential warm-up too, whose two branches also run at once (so AwaitEvent's "sequential"
+  handler time there is two handlers at a time).
 - The handlers' own logs (JSON lines on stdout, as on Lambda) go to /dev/null during the run so
   that they do not mix with the report; `--verbose` sends them to stderr."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One scenario's run and what one of its orders does."""
+
+    result: RunResult
+    usage: PerOrder
 
 
 @dataclass(frozen=True)
@@ -119,7 +138,9 @@ class Environment:
     load_average: float  # 1-minute load average when the run started
 
 
-def render(result: RunResult, usage: PerOrder, environment: Environment) -> str:
+def render(single: Run, split: Run | None, environment: Environment) -> str:
+    """The report: sections 1 and 2 for single-shipment orders, section 3 for split ones (if run)."""
+    result, usage = single.result, single.usage
     sections = [
         _header(environment),
         _local_section(result),
@@ -128,9 +149,10 @@ def render(result: RunResult, usage: PerOrder, environment: Environment) -> str:
         _functions_section(usage),
         _dynamodb_section(usage),
         _cost_section(usage),
-        NOT_MEASURED.format(partitions=_partitions(usage)),
-        NOTES,
     ]
+    if split is not None:
+        sections.append(_split_section(single, split))
+    sections += [NOT_MEASURED.format(partitions=_partitions(usage)), NOTES]
     return "\n\n".join(sections) + "\n"
 
 
@@ -188,19 +210,25 @@ def _header(env: Environment) -> str:
 Generated {env.generated_at} by `{env.command}` in {env.wall_seconds:.0f} s
 (`make bench` runs `python -m benchmarks` with the defaults).
 Machine: {env.cpus} CPUs (`nproc`), {env.platform}, Python {env.python}, {versions}; load
-average {env.load_average:.2f} when the run started (other work on the machine slows section 1).
+average {env.load_average:.2f} when the run started (other work on the machine slows sections 1 and 3).
 
 {HEADER}"""
 
 
+def _shapes(scenario: Scenario) -> str:
+    return " or ".join(
+        "+".join(f"{sku}x{quantity}" for sku, quantity in shape.lines) for shape in scenario.shapes
+    )
+
+
 def _local_section(result: RunResult) -> str:
     settings = result.settings
-    shapes = " or ".join("+".join(f"{sku}x{quantity}" for sku, quantity in shape) for shape in ORDER_SHAPES)
+    shapes, lines = _shapes(settings.scenario), _n(settings.scenario.lines_per_order(settings.orders))
     return f"""## 1. Local throughput and latency (moto in-process, not AWS)
 
 {settings.orders} orders from {settings.concurrency} concurrent clients through the in-process API gateway,
 after {settings.warmup} sequential warm-up orders that are not measured. Each order is {shapes},
-alternately ({_n(lines_per_order(settings.orders))} lines on average), shipped to Boston; stock is
+alternately ({lines} lines on average), shipped to Boston; stock is
 seeded at {STOCK_PER_ORDER} units per order at every SKU location, so it is never short.
 
 {PHASES}
@@ -289,6 +317,14 @@ def _checks_section(result: RunResult) -> str:
 
 
 def _usage_section(usage: PerOrder) -> str:
+    return f"""## 2. Cost per order on AWS (counted on the local run)
+
+### What one order does (means over the {usage.orders} measured orders)
+
+{_usage_rows(usage)}"""
+
+
+def _usage_rows(usage: PerOrder) -> str:
     units = usage.dynamodb
     api = ", ".join(f"{_n(n)} x `POST {route.split(' ', 1)[1]}`" for route, n in usage.api_requests.items())
     states = f"min {_n(usage.states_entered.low)}, max {_n(usage.states_entered.high)}"
@@ -315,11 +351,7 @@ def _usage_section(usage: PerOrder) -> str:
             f"+ eventually consistent {_n(units.eventual_reads)}",
         ),
     ]
-    return f"""## 2. Cost per order on AWS (counted on the local run)
-
-### What one order does (means over the {usage.orders} measured orders)
-
-{table(["billed quantity", "per order", "how it was counted"], rows)}"""
+    return table(["billed quantity", "per order", "how it was counted"], rows)
 
 
 def _lambda_cross_check(usage: PerOrder) -> str:
@@ -333,6 +365,14 @@ def _lambda_cross_check(usage: PerOrder) -> str:
 
 
 def _functions_section(usage: PerOrder) -> str:
+    return f"""### Lambda, per function
+
+{LAMBDA_DURATION}
+
+{_functions_table(usage)}"""
+
+
+def _functions_table(usage: PerOrder) -> str:
     header = ["function", "invocations/order", "memory (MB)", "local p50 ms, sequential"]
     header += ["assumed billed ms", "local p50 ms, concurrent", "GB-s/order"]
     rows = [
@@ -347,14 +387,20 @@ def _functions_section(usage: PerOrder) -> str:
         ]
         for f in usage.functions
     ]
-    return f"""### Lambda, per function
-
-{LAMBDA_DURATION}
-
-{table(header, rows)}"""
+    return table(header, rows)
 
 
 def _dynamodb_section(usage: PerOrder) -> str:
+    return f"""### DynamoDB, per function
+
+{_dynamodb_tables(usage)}
+
+{UNIT_RULES}
+
+{_dynamodb_cross_checks(usage)}"""
+
+
+def _dynamodb_tables(usage: PerOrder) -> str:
     by_function = table(
         ["function", "WRU transactional", "WRU standard", "WRU GSI", "RRU strong", "RRU eventual"],
         [
@@ -378,15 +424,7 @@ def _dynamodb_section(usage: PerOrder) -> str:
         ["function: operation", "calls/order", "of which failed"],
         [(name, _n(made), _n(failed)) for name, (made, failed) in usage.dynamodb_calls.items()],
     )
-    return f"""### DynamoDB, per function
-
-{by_function}
-
-{calls}
-
-{UNIT_RULES}
-
-{_dynamodb_cross_checks(usage)}"""
+    return f"{by_function}\n\n{calls}"
 
 
 def _dynamodb_cross_checks(usage: PerOrder) -> str:
@@ -399,17 +437,50 @@ def _dynamodb_cross_checks(usage: PerOrder) -> str:
     )
     warmup = usage.warmup_dynamodb
     return f"""Largest items at the end of the run: {largest};
-{sizes}. Failed calls per order: {_n(usage.failed_dynamodb_calls)}. Operations not priced:
-{usage.unpriced_operations or "none"}.
+{sizes}. Failed calls per order: {_n(usage.failed_dynamodb_calls)}{_failed_units(usage)}. Operations
+not priced: {usage.unpriced_operations or "none"}.
 
-Cross-check: the sequential warm-up orders ({_n(lines_per_order(usage.warmup_orders))} lines per order)
+Cross-check: the sequential warm-up orders ({_n(usage.warmup_lines)} lines per order)
 used {_n(warmup.writes)} WRU and {_n(warmup.reads)} RRU each; the measured orders
-({_n(lines_per_order(usage.orders))} lines per order) {_n(usage.dynamodb.writes)} WRU and
+({_n(usage.lines)} lines per order) {_n(usage.dynamodb.writes)} WRU and
 {_n(usage.dynamodb.reads)} RRU. Stock and reservation writes grow with the lines; any other
 difference would come from retries under contention."""
 
 
+def _failed_units(usage: PerOrder) -> str:
+    failed = usage.failed_dynamodb_units
+    if not usage.failed_dynamodb_calls:
+        return ""
+    return f" ({_n(failed.writes)} WRU and {_n(failed.reads)} RRU, billed and counted above)"
+
+
 def _cost_section(usage: PerOrder) -> str:
+    costs, total = _cost_table(usage)
+    prices = table(
+        ["price", "list price", "source"], [(p.unit, _unit_price(p), p.source) for p in pricing.PRICES]
+    )
+    calls = ", ".join(f"{name} {_n(n)}" for name, n in usage.other_aws_calls.items())
+    sensitivity = pricing.lambda_compute_at(usage, SENSITIVITY_MS)
+    return f"""### $ per 1,000 orders ({pricing.REGION}, on-demand, free tiers ignored)
+
+{costs}
+
+That is about ${total * 1000:,.0f} per million orders. If every Lambda invocation took
+{SENSITIVITY_MS} ms instead, Lambda compute would be {_usd(sensitivity)} per 1,000 orders. The Step
+Functions API calls the handlers make are not billed for Standard workflows (per order: {calls};
+`lambda.Invoke` are the workflow's Lambda tasks).
+
+Prices ({pricing.PRICES_AS_OF}):
+
+{prices}"""
+
+
+def _total_usd(usage: PerOrder) -> float:
+    return sum(line.usd_per_1000_orders for line in pricing.cost_lines(usage))
+
+
+def _cost_table(usage: PerOrder) -> tuple[str, float]:
+    """The cost lines of one order, and their total, in $ per 1,000 orders."""
     lines = pricing.cost_lines(usage)
     total = sum(line.usd_per_1000_orders for line in lines)
     rows = [
@@ -423,23 +494,146 @@ def _cost_section(usage: PerOrder) -> str:
         for line in lines
     ]
     rows.append(["**total**", "", "", f"**{_usd(total)}**", "100%"])
-    prices = table(
-        ["price", "list price", "source"], [(p.unit, _unit_price(p), p.source) for p in pricing.PRICES]
+    return table(["service", "per order", "unit price", "$ per 1,000 orders", "share"], rows), total
+
+
+# -- section 3: split shipments ---------------------------------------------------------------------
+
+SPLIT_INTRO = """{orders} orders of {shapes} from {concurrency} concurrent clients, after {warmup} sequential
+warm-up orders that are not measured, on a fresh local OMS started after section 1's run (the same
+code, seeded the same way, plus CAP-RED). CAP-RED is stocked at wh-east only and TEE-M is only at
+wh-west, so the planner splits every order into two fulfillments, one per warehouse, and the
+workflow's Map state `FulfilEachShipment` waits on both at once (one iteration each: AwaitShipment,
+then AwaitDelivery). Stock is seeded at {stock} units per order at every SKU location.
+
+Each fulfillment gets its own PICKED, PACKED, SHIPPED and DELIVERED, from the same concurrent clients
+and in the same three phases as section 1; each phase waits until **every branch** of every
+execution has parked its token (read from the histories: each event names the one it follows, which
+ties it to its Map iteration). The events are sent warehouse by warehouse (every wh-east shipment,
+then every wh-west one), as two warehouses work their own queues, so the parts of one order seldom
+reach the OMS at the same instant. Everything section 1 says about local figures holds here; the
+counts below are priced with the same code and prices as section 2."""
+
+SPLIT_COMPARISON = """Transitions, Lambda invocations and API requests do not depend on the number of lines,
+so their difference is what one more shipment costs. DynamoDB units and Lambda time grow with lines
+as well (each line's stock item is written on reserving and on shipping), and a split order here
+has {extra_lines} more lines than the mean single-shipment order, so for those the difference is
+not per shipment alone. Lambda time is the local, assumed duration of section 2 and moves from run
+to run.
+
+State transitions: each Map iteration enters {branch_states} states (AwaitShipment, AwaitDelivery), as the
+histories show, and AWS bills no transition for an Inline Map's iterations themselves (only for the
+states they enter: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-transitions.html),
+so an order of n shipments takes {base} + {per} x n transitions ({single} for one shipment,
+{split} for two, measured)."""
+
+
+def _split_section(single: Run, split: Run) -> str:
+    settings, usage = split.result.settings, split.usage
+    intro = SPLIT_INTRO.format(
+        orders=settings.orders,
+        shapes=_shapes(settings.scenario),
+        concurrency=settings.concurrency,
+        warmup=settings.warmup,
+        stock=STOCK_PER_ORDER,
     )
-    calls = ", ".join(f"{name} {_n(n)}" for name, n in usage.other_aws_calls.items())
-    sensitivity = pricing.lambda_compute_at(usage, SENSITIVITY_MS)
-    return f"""### $ per 1,000 orders ({pricing.REGION}, on-demand, free tiers ignored)
+    costs, _ = _cost_table(usage)
+    return f"""## 3. Split shipments: every order from two warehouses
 
-{table(["service", "per order", "unit price", "$ per 1,000 orders", "share"], rows)}
+{intro}
 
-That is about ${total * 1000:,.0f} per million orders. If every Lambda invocation took
-{SENSITIVITY_MS} ms instead, Lambda compute would be {_usd(sensitivity)} per 1,000 orders. The Step
-Functions API calls the handlers make are not billed for Standard workflows (per order: {calls};
-`lambda.Invoke` are the workflow's Lambda tasks).
+### Per order, next to single-shipment orders
 
-Prices ({pricing.PRICES_AS_OF}):
+{_comparison_table(single.usage, usage)}
 
-{prices}"""
+{_comparison_notes(single.usage, usage)}
+
+### Local throughput and latency (moto in-process, not AWS)
+
+Latency samples are per fulfillment for the events (two per order); "FULFILLING" on the order's
+timeline is when its first part was released to its warehouse.
+
+{_latencies(split.result)}
+
+{_phases(split.result)}
+
+{_local_dynamodb_time(split.result)}
+
+{_checks_section(split.result).replace("### The run checks", "### The split run checks", 1)}
+
+### What one split order does (means over the {usage.orders} measured orders)
+
+{_usage_rows(usage)}
+
+Lambda, per function (durations assumed as in section 2):
+
+{_functions_table(usage)}
+
+DynamoDB, per function (units computed as in section 2):
+
+{_dynamodb_tables(usage)}
+
+{_dynamodb_cross_checks(usage)}
+
+$ per 1,000 split orders ({pricing.REGION}, on-demand, free tiers ignored, the prices of section 2):
+
+{costs}"""
+
+
+def _comparison_table(single: PerOrder, split: PerOrder) -> str:
+    """Per order in both runs; "per extra shipment" only where the lines make no difference."""
+    extra = split.shipments - single.shipments
+    sfn_single, sfn_split = (pricing.cost_lines(u)[0].usd_per_1000_orders for u in (single, split))
+    rows: list[tuple[str, float, float, bool, Callable[[float], str]]] = [
+        ("shipments (fulfillments)", single.shipments, split.shipments, True, _n),
+        ("order lines", single.lines, split.lines, False, _n),
+        ("Step Functions state transitions", single.transitions.mean, split.transitions.mean, True, _n),
+        ("Lambda invocations", single.lambda_invocations, split.lambda_invocations, True, _n),
+        ("of which workflow tasks", single.workflow_lambda_tasks, split.workflow_lambda_tasks, True, _n),
+        ("API Gateway REST requests", single.api_requests_total, split.api_requests_total, True, _n),
+        ("Lambda GB-seconds (assumed durations)", single.gb_seconds, split.gb_seconds, False, _quantity),
+        ("DynamoDB write request units", single.dynamodb.writes, split.dynamodb.writes, False, _n),
+        ("DynamoDB read request units", single.dynamodb.reads, split.dynamodb.reads, False, _n),
+        ("failed DynamoDB calls", single.failed_dynamodb_calls, split.failed_dynamodb_calls, False, _n),
+        (
+            "WRU of those failed calls (billed, in the WRU above)",
+            single.failed_dynamodb_units.writes,
+            split.failed_dynamodb_units.writes,
+            False,
+            _n,
+        ),
+        ("**$ per 1,000 orders**", _total_usd(single), _total_usd(split), False, _usd),
+        ("of which Step Functions", sfn_single, sfn_split, True, _usd),
+    ]
+    body = [
+        (
+            name,
+            show(one),
+            show(two),
+            _signed(two - one, show),
+            _signed((two - one) / extra, show) if per_shipment and extra else "-",
+        )
+        for name, one, two, per_shipment, show in rows
+    ]
+    header = ["per order", f"single-shipment ({single.orders} orders)", f"split ({split.orders} orders)"]
+    return table([*header, "difference", "per extra shipment"], body)
+
+
+def _signed(value: float, show: Callable[[float], str]) -> str:
+    return f"+{show(value)}" if value >= 0 else f"-{show(-value)}"
+
+
+def _comparison_notes(single: PerOrder, split: PerOrder) -> str:
+    extra = split.shipments - single.shipments
+    per = (split.transitions.mean - single.transitions.mean) / extra if extra else 0.0
+    return SPLIT_COMPARISON.format(
+        extra_lines=_n(split.lines - single.lines),
+        branch_states=_n(split.states_in_branches),
+        base=_n(single.transitions.mean - per * single.shipments),
+        per=_n(per),
+        single=_n(single.transitions.mean),
+        split=_n(split.transitions.mean),
+    )
 
 
 def _partitions(usage: PerOrder) -> str:

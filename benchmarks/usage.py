@@ -2,7 +2,8 @@
 
 - Step Functions state transitions: from each execution's history, one per state entered
   (`...StateEntered` events) plus one per retry of a task (a `TaskScheduled` after the first in the
-  same state), as Standard workflows are billed.
+  same state), as Standard workflows are billed. The states inside an Inline Map state's
+  iterations count like any other; the iterations themselves are not billed.
 - Lambda invocations: every handler call, counted by the timing wrapper; cross-checked against
   the Lambda tasks in the histories plus the API requests the clients made.
 - API Gateway requests: the webhook and fulfillment-event requests the clients sent.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.dynamodb_units import ItemCatalog, UnitCounter, Units, item_size
-from benchmarks.local_run import RunResult
+from benchmarks.local_run import RunResult, map_iterations
 from benchmarks.recorder import Invocation, Usage
 from blueprint import FUNCTIONS
 
@@ -30,6 +31,8 @@ class WorkflowCounts:
     states_entered: int
     retries: int
     lambda_tasks: int
+    branches: int  # iterations of the Map state: one per fulfillment
+    states_in_branches: int  # of `states_entered`, those inside an iteration
 
     @property
     def transitions(self) -> int:
@@ -37,19 +40,29 @@ class WorkflowCounts:
 
 
 def workflow_counts(history: list[dict[str, Any]]) -> WorkflowCounts:
-    states = retries = lambda_tasks = scheduled_in_state = 0
-    for event in history:
-        if event["type"].endswith("StateEntered"):
+    """Retries are counted per state entered; with the Map's branches interleaved in the history,
+    a task's retry is the second `TaskScheduled` on the chain of events since its state was entered."""
+    branch_of = map_iterations(history)
+    states = retries = lambda_tasks = branches = in_branches = 0
+    scheduled: dict[int, int] = {}  # id of a state-entered event -> Lambda tasks scheduled since
+    entered_at: dict[int, int] = {}  # event id -> id of the state-entered event on its chain
+    for event in sorted(history, key=lambda e: e["id"]):
+        event_id, kind = event["id"], event["type"]
+        if kind.endswith("StateEntered"):
             states += 1
-            scheduled_in_state = 0
-        elif (
-            event["type"] == "TaskScheduled"
-            and event["taskScheduledEventDetails"]["resourceType"] == "lambda"
-        ):
+            in_branches += event_id in branch_of
+            entered_at[event_id] = event_id
+            scheduled[event_id] = 0
+            continue
+        branches += kind == "MapIterationStarted"
+        if event.get("previousEventId", 0) in entered_at:
+            entered_at[event_id] = entered_at[event["previousEventId"]]
+        if kind == "TaskScheduled" and event["taskScheduledEventDetails"]["resourceType"] == "lambda":
             lambda_tasks += 1
-            scheduled_in_state += 1
-            retries += scheduled_in_state > 1
-    return WorkflowCounts(states, retries, lambda_tasks)
+            state = entered_at.get(event_id, 0)
+            scheduled[state] = scheduled.get(state, 0) + 1
+            retries += scheduled[state] > 1
+    return WorkflowCounts(states, retries, lambda_tasks, branches, in_branches)
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,12 @@ class FunctionUsage:
 
 @dataclass
 class PerOrder:
+    scenario: str
     orders: int
+    lines: float  # order lines per order
+    shipments: float  # fulfillments per order, as planned
+    branches: Spread  # iterations of the workflow's Map state per execution
+    states_in_branches: float  # states entered per Map iteration
     states_entered: Spread
     transitions: Spread
     retries: int
@@ -96,11 +114,13 @@ class PerOrder:
     index_writes: dict[str, float]  # GSI name -> write units per order
     dynamodb_calls: dict[str, tuple[float, float]]  # "Function: Operation" -> (calls, failed) per order
     warmup_orders: int
+    warmup_lines: float  # order lines per warm-up order
     warmup_dynamodb: Units  # per order, in the sequential warm-up: a cross-check
     other_aws_calls: dict[str, float]  # non-DynamoDB API calls per order, e.g. sfn.SendTaskSuccess
     unpriced_operations: dict[str, int]
     largest_items: dict[str, int]  # table -> bytes, at the end of the run
     failed_dynamodb_calls: float
+    failed_dynamodb_units: Units  # per order, of the failed calls (billed all the same)
 
     @property
     def lambda_invocations(self) -> float:
@@ -116,14 +136,22 @@ class PerOrder:
 
 
 def per_order(result: RunResult) -> PerOrder:
-    orders = result.settings.orders
+    settings = result.settings
+    orders, scenario = settings.orders, settings.scenario
     counts = [workflow_counts(history) for history in result.histories.values()]
     catalog = _catalog(result)
     counter = UnitCounter(result.tables, catalog)
     total, by_function = _units(counter, result.usage)
+    failed, _ = _units(UnitCounter(result.tables, catalog), result.usage, only_failed=True)
     warmup_total, _ = _units(UnitCounter(result.tables, catalog), result.warmup_usage)
     return PerOrder(
+        scenario=scenario.name,
         orders=orders,
+        lines=scenario.lines_per_order(orders),
+        shipments=result.shipments_per_order,
+        branches=Spread.of(c.branches for c in counts),
+        states_in_branches=sum(c.states_in_branches for c in counts)
+        / max(1, sum(c.branches for c in counts)),
         states_entered=Spread.of(c.states_entered for c in counts),
         transitions=Spread.of(c.transitions for c in counts),
         retries=sum(c.retries for c in counts),
@@ -134,7 +162,8 @@ def per_order(result: RunResult) -> PerOrder:
         dynamodb_by_function={name: units.scaled(1 / orders) for name, units in sorted(by_function.items())},
         index_writes={name: units / orders for name, units in sorted(counter.index_writes.items())},
         dynamodb_calls=_dynamodb_calls(result.usage, orders),
-        warmup_orders=result.settings.warmup,
+        warmup_orders=settings.warmup,
+        warmup_lines=scenario.lines_per_order(settings.warmup),
         warmup_dynamodb=warmup_total.scaled(1 / max(1, result.settings.warmup)),
         other_aws_calls={
             name: n / orders
@@ -146,6 +175,7 @@ def per_order(result: RunResult) -> PerOrder:
             table: max(map(item_size, items), default=0) for table, items in result.final_items.items()
         },
         failed_dynamodb_calls=sum(call.failed for call in result.usage.dynamodb_calls) / orders,
+        failed_dynamodb_units=failed.scaled(1 / orders),
     )
 
 
@@ -168,10 +198,12 @@ def _put_items(operation: str, request: dict[str, Any]) -> list[tuple[str, dict[
     return []
 
 
-def _units(counter: UnitCounter, usage: Usage) -> tuple[Units, dict[str, Units]]:
+def _units(counter: UnitCounter, usage: Usage, only_failed: bool = False) -> tuple[Units, dict[str, Units]]:
     total = Units()
     by_function: dict[str, Units] = {}
     for call in usage.dynamodb_calls:
+        if only_failed and not call.failed:
+            continue
         units = counter.units(call)
         total.add(units)
         by_function.setdefault(call.function or "(outside a handler)", Units()).add(units)
