@@ -268,20 +268,14 @@ def _may_wait(status: FulfillmentStatus, awaiting: FulfillmentStatus) -> bool:
 def _park_actions(
     read: orders.Snapshot, item: Item, status: FulfillmentStatus, awaiting: FulfillmentStatus, token: str
 ) -> list[dict[str, Any]]:
-    """Park the token; the first branch to park also releases every PENDING fulfillment of the order
-    to its warehouse, in one transaction, so the branches parking after it write only their token
-    (rather than all writing the order at once and retrying on each other's revision)."""
     if status is not FulfillmentStatus.PENDING:
         return [fulfillments.park_action(item, awaiting.value, token, [status.value])]
     at = now_iso()
+    reason = f"fulfillment {item['fulfillmentId']} released to warehouse {item['warehouseId']}"
     requested = FulfillmentStatus.REQUESTED
-    pending = [f for f in read.fulfillments if f["status"] == FulfillmentStatus.PENDING.value]
-    released = {f["fulfillmentId"]: requested for f in pending}
-    order_status = derive_order_status(statuses_after(read, released))
-    where = ", ".join(f"{f['fulfillmentId']} to {f['warehouseId']}" for f in pending)
-    logger.info("fulfillments released to their warehouses", extra={"fulfillment_ids": sorted(released)})
+    order_status = derive_order_status(statuses_after(read, {item["fulfillmentId"]: requested}))
+    logger.info("fulfillment released to warehouse", extra={"fulfillment_id": item["fulfillmentId"]})
     return [
         fulfillments.request_action(item, at, token, awaiting=awaiting.value),
-        *(fulfillments.advance_action(f, requested, at) for f in pending if f is not item),
-        *orders.advance_actions(read, order_status, timeline_label(requested), f"released {where}", at),
+        *orders.advance_actions(read, order_status, timeline_label(requested), reason, at),
     ]
