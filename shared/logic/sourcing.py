@@ -33,8 +33,6 @@ Measured on the 2-core development machine (tests/unit/test_sourcing.py): the co
 to 0.2 s (the whole budget, then greedy); 40 warehouses and 40 SKUs where no 4 warehouses cover the
 order, 0.01 to 0.02 s. With the default maxShipments (3) and up to 41 warehouses the search is always
 exhaustive.
-
-`choose_warehouse` (the nearest warehouse that can ship everything) stays for its caller.
 """
 
 from __future__ import annotations
@@ -47,7 +45,7 @@ from itertools import combinations
 from operator import itemgetter
 
 from shared.models.catalog import StockLevel, Warehouse
-from shared.models.order import Address, FulfillmentLine
+from shared.models.order import FulfillmentLine
 from shared.models.sourcing import (
     ACTIONS_PER_PAIR,
     ACTIONS_PER_SHIPMENT,
@@ -79,8 +77,6 @@ __all__ = [
     "COMBINATION_BUDGET",
     "TRANSACTION_ACTIONS_LIMIT",
     "PlanSummary",
-    "can_ship_all",
-    "choose_warehouse",
     "distance_km",
     "plan_shipments",
     "reservation_actions",
@@ -95,36 +91,6 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
     a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
-
-
-def can_ship_all(warehouse_id: str, units: dict[str, int], stock: dict[str, list[StockLevel]]) -> bool:
-    for sku, quantity in units.items():
-        level = next((s for s in stock.get(sku, []) if s.warehouseId == warehouse_id), None)
-        if level is None or level.available < quantity:
-            return False
-    return True
-
-
-def _preference(warehouse: Warehouse, address: Address) -> tuple[float, int, str]:
-    """Sort key: distance when the address has coordinates, then same country first, then id."""
-    distance = (
-        distance_km(address.latitude, address.longitude, warehouse.latitude, warehouse.longitude)
-        if address.latitude is not None and address.longitude is not None
-        else 0.0
-    )
-    return (distance, 0 if warehouse.country == address.country else 1, warehouse.warehouseId)
-
-
-def choose_warehouse(
-    units: dict[str, int],
-    address: Address,
-    warehouses: list[Warehouse],
-    stock: dict[str, list[StockLevel]],
-) -> str | None:
-    candidates = [w for w in warehouses if can_ship_all(w.warehouseId, units, stock)]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda w: _preference(w, address)).warehouseId
 
 
 def shortages(

@@ -11,7 +11,6 @@ from shared.logic.sourcing import (
     COMBINATION_BUDGET,
     TRANSACTION_ACTIONS_LIMIT,
     PlanSummary,
-    choose_warehouse,
     distance_km,
     plan_shipments,
     reservation_actions,
@@ -54,38 +53,12 @@ def level(sku: str, warehouse_id: str, available: int) -> StockLevel:
     return StockLevel(sku=sku, warehouseId=warehouse_id, onHand=available, reserved=0, available=available)
 
 
-def test_the_nearest_warehouse_that_can_ship_everything_wins():
-    levels = {"A": [level("A", "wh-west", 5), level("A", "wh-east", 5)]}
-    assert choose_warehouse(lines(A=2), BOSTON, [WEST, EAST], levels) == "wh-east"
-
-
-def test_a_farther_warehouse_is_chosen_when_the_nearest_lacks_a_line():
-    levels = {
-        "A": [
-            StockLevel(sku="A", warehouseId="wh-east", onHand=1, reserved=0, available=1),
-            StockLevel(sku="A", warehouseId="wh-west", onHand=9, reserved=0, available=9),
-        ],
-    }
-    assert choose_warehouse(lines(A=2), BOSTON, [EAST, WEST], levels) == "wh-west"
-
-
-def test_no_warehouse_when_none_holds_every_line():
+def test_no_shortage_when_the_stock_is_there_only_split_over_warehouses():
     levels = {
         "A": [StockLevel(sku="A", warehouseId="wh-east", onHand=5, reserved=0, available=5)],
         "B": [StockLevel(sku="B", warehouseId="wh-west", onHand=5, reserved=0, available=5)],
     }
-    assert choose_warehouse(lines(A=1, B=1), BOSTON, [EAST, WEST], levels) is None
     assert shortages(lines(A=1, B=1), levels) == []
-
-
-def test_without_coordinates_the_choice_is_stable():
-    levels = {
-        "A": [
-            StockLevel(sku="A", warehouseId=w, onHand=5, reserved=0, available=5)
-            for w in ("wh-west", "wh-east")
-        ]
-    }
-    assert choose_warehouse(lines(A=1), NO_COORDINATES, [WEST, EAST], levels) == "wh-east"
 
 
 def test_shortages_name_each_short_sku_with_what_is_available():
