@@ -89,9 +89,10 @@ def _mark_failed(order_id: str, cause: str) -> None:
 def _compensate_fulfillment(
     order_id: str, fulfillment_id: str, outcome: StepOutcome, error: dict[str, Any] | None
 ) -> CompensationResult:
-    if outcome is StepOutcome.FAILED:
-        _fail_fulfillment(order_id, fulfillment_id, describe(error))
-    released = release_reservations(order_id, fulfillment_id)
+    failed_with = (
+        _fail_fulfillment(order_id, fulfillment_id, describe(error)) if outcome is StepOutcome.FAILED else 0
+    )
+    released = failed_with + release_reservations(order_id, fulfillment_id)
     logger.info(
         "fulfillment compensated",
         extra={"fulfillment_id": fulfillment_id, "released_units": released, "outcome": outcome},
@@ -99,20 +100,24 @@ def _compensate_fulfillment(
     return CompensationResult(outcome=outcome, releasedUnits=released, fulfillmentId=fulfillment_id)
 
 
-def _fail_fulfillment(order_id: str, fulfillment_id: str, cause: str) -> None:
-    """Mark one fulfillment FAILED (unless it already ended), the order's status following."""
+def _fail_fulfillment(order_id: str, fulfillment_id: str, cause: str) -> int:
+    """Mark one fulfillment FAILED (unless it already ended), the order's status following, and give
+    back what it holds, in one transaction: the order never shows the failure with the stock held.
+    Returns the units released."""
     for _ in range(ATTEMPTS):
         read = orders.snapshot(order_id)
         item = next(f for f in read.fulfillments if f["fulfillmentId"] == fulfillment_id)
         if FulfillmentStatus(item["status"]) in ENDED_FULFILLMENT:
-            return
+            return 0
         reason = f"fulfillment {fulfillment_id} from {item['warehouseId']} failed: {cause}"
+        held = inventory.reservations_of(order_id, fulfillment_id)
+        actions = change_actions(read, item, FulfillmentStatus.FAILED, reason, now_iso())
         try:
-            transact(change_actions(read, item, FulfillmentStatus.FAILED, reason, now_iso()))
+            transact(actions + inventory.release_actions(held))
         except TransactionConflict:
             continue
         count("FulfillmentFailed")
-        return
+        return sum(r.quantity for r in held)
     raise TransientError(f"fulfillment {fulfillment_id} kept changing while marking it FAILED")
 
 

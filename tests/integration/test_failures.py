@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -86,3 +87,26 @@ def test_cancel_while_reserving_never_leaves_stock_held(oms: LocalOMS, client: C
     assert oms.last_state(order_id) == "Cancelled"
     assert client.stock("MUG-BLUE")["wh-east"]["reserved"] == 0
     assert client.order(order_id)["status"] == "CANCELLED"
+
+
+def test_a_failed_fulfillment_never_shows_while_its_stock_is_still_held(
+    oms: LocalOMS, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Marking the fulfillment FAILED and releasing its stock are one transaction: however slow the
+    step's later (idempotent) release is, the order is never FAILED with the stock still reserved."""
+    from shared.logic import compensation
+
+    real_release = compensation.release_reservations
+
+    def slow_release(order_id: str, fulfillment_id: str | None = None) -> int:
+        time.sleep(2)
+        return real_release(order_id, fulfillment_id)
+
+    monkeypatch.setattr(compensation, "release_reservations", slow_release)
+    monkeypatch.setenv("FULFILLMENT_TIMEOUT_SECONDS", "1")
+    order_id = client.place(canonical_order([("MUG-BLUE", 2)]))
+
+    client.wait_for_status(order_id, "FAILED", timeout=20)
+
+    level = client.stock("MUG-BLUE")["wh-east"]
+    assert (level["reserved"], level["available"]) == (0, 10)
