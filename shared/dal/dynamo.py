@@ -84,6 +84,22 @@ def _deserialized(item: dict[str, Any] | None) -> dict[str, Any] | None:
     return plain(TypeDeserializer().deserialize({"M": item})) if item else None
 
 
+def status_update(
+    table_name: str, key: Mapping[str, str], expression: str, condition: str, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A transaction's Update conditioned on the item's status (`#status` names `status`)."""
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": dict(key),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": dict(values),
+        }
+    }
+
+
 def in_list_condition(attribute: str, values: Sequence[str], prefix: str) -> tuple[str, dict[str, str]]:
     """`#attr IN (:p0, :p1, ...)` with its value placeholders (enum members become plain strings)."""
     names = [f":{prefix}{i}" for i in range(len(values))]

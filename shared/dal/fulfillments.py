@@ -14,7 +14,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from shared import config
-from shared.dal.dynamo import in_list_condition, plain, table, to_item
+from shared.dal.dynamo import in_list_condition, plain, status_update, table, to_item
 from shared.models.order import Fulfillment, FulfillmentStatus, fulfillment_statuses_leading_to
 
 Item = dict[str, Any]
@@ -55,16 +55,8 @@ def update_action(
 ) -> Item:
     """Update a fulfillment only while its status is one of `allowed_statuses` (`#status` is bound)."""
     condition, condition_values = in_list_condition("#status", allowed_statuses, "allowed")
-    return {
-        "Update": {
-            "TableName": _table_name(),
-            "Key": key(item["orderId"], item["fulfillmentId"]),
-            "UpdateExpression": expression,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {**values, **condition_values},
-        }
-    }
+    item_key = key(item["orderId"], item["fulfillmentId"])
+    return status_update(_table_name(), item_key, expression, condition, {**values, **condition_values})
 
 
 def advance_action(
@@ -90,16 +82,9 @@ def advance_action(
     else:
         condition += " AND attribute_not_exists(waitToken)"
     expression = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removes) if removes else "")
-    return {
-        "Update": {
-            "TableName": _table_name(),
-            "Key": key(item["orderId"], item["fulfillmentId"]),
-            "UpdateExpression": expression,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
-        }
-    }
+    return status_update(
+        _table_name(), key(item["orderId"], item["fulfillmentId"]), expression, condition, values
+    )
 
 
 def request_action(item: Item, at: str, token: str, awaiting: str) -> Item:

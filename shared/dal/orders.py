@@ -23,6 +23,7 @@ from shared.dal.dynamo import (
     in_list_condition,
     plain,
     read_page,
+    status_update,
     table,
     to_item,
     to_value,
@@ -95,21 +96,15 @@ def transition_actions(
     """Move an order to `target` only from a status that may lead there, and record it in the timeline;
     `sets` are models (or lists of them) to store on the order in the same write."""
     at = at or now_iso()
-    condition, values = in_list_condition("#status", statuses_leading_to(target), "from")
+    condition, from_values = in_list_condition("#status", statuses_leading_to(target), "from")
     assignments = ["#status = :to", "updatedAt = :at", "statusReason = :reason"]
+    values: dict[str, Any] = {**from_values, ":to": target.value, ":at": at, ":reason": reason}
     for name, value in (sets or {}).items():
         assignments.append(f"{name} = :{name}")
         values[f":{name}"] = to_value(value)
-    update = {
-        "Update": {
-            "TableName": table_name(),
-            "Key": order_key(order_id),
-            "UpdateExpression": "SET " + ", ".join(assignments),
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":to": target.value, ":at": at, ":reason": reason, **values},
-        }
-    }
+    update = status_update(
+        table_name(), order_key(order_id), "SET " + ", ".join(assignments), condition, values
+    )
     return [update, timeline_put(order_id, target.value, at, reason)]
 
 
@@ -169,16 +164,7 @@ def advance_actions(
     )
     if read.revision:
         values[":revision"] = read.revision
-    update = {
-        "Update": {
-            "TableName": table_name(),
-            "Key": order_key(order_id),
-            "UpdateExpression": "SET " + ", ".join(sets),
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
-        }
-    }
+    update = status_update(table_name(), order_key(order_id), "SET " + ", ".join(sets), condition, values)
     entry = target.value if target is not current else label
     return [update, timeline_put(order_id, entry, at, reason)]
 
