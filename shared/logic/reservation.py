@@ -10,9 +10,11 @@ from shared.dal import channels, fulfillments, inventory, orders
 from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import InvalidTransition, TransientError
 from shared.ids import fulfillment_id
+from shared.logic import geocoding
 from shared.logic.sourcing import plan_shipments
 from shared.models.catalog import SourcingRules, StockLevel, Warehouse
-from shared.models.order import Fulfillment, FulfillmentStatus, Order, OrderStatus
+from shared.models.geo import Location
+from shared.models.order import Address, Fulfillment, FulfillmentStatus, Order, OrderStatus
 from shared.models.sourcing import Destination, PlannedShipment, SourcingPlan, Unplannable, WarehouseLoad
 from shared.models.steps import ReservationResult, StepOutcome
 from shared.observability import count, logger
@@ -71,14 +73,17 @@ def _rules_of(channel_id: str) -> SourcingRules:
     return channel.sourcing if channel else SourcingRules()
 
 
-def destination_of(order: Order) -> Destination:
-    """The address's own coordinates, else where validation located it, else its country alone."""
-    assert order.shippingAddress is not None
-    destination = Destination.of(order.shippingAddress)
-    located = order.location
-    if destination.coordinates() is None and located and located.latitude is not None:
-        return destination.model_copy(update={"latitude": located.latitude, "longitude": located.longitude})
-    return destination
+def destination_for(address: Address, known: Location | None) -> tuple[Destination, Location | None]:
+    """Where sourcing sends an order: the address's coordinates, else where it was located (geocoded
+    now if it never was), else its country alone; with the location used, if any."""
+    destination = Destination.of(address)
+    if destination.coordinates() is not None:
+        return destination, None
+    location = known or geocoding.locate(address)
+    if location.latitude is None or location.longitude is None:
+        return destination, location
+    located = destination.model_copy(update={"latitude": location.latitude, "longitude": location.longitude})
+    return located, location
 
 
 def today() -> str:
@@ -94,9 +99,10 @@ def loads_today(warehouses: list[Warehouse]) -> dict[str, WarehouseLoad]:
 def plan_for(
     order: Order, stock: dict[str, list[StockLevel]], warehouses: list[Warehouse], rules: SourcingRules
 ) -> SourcingPlan | Unplannable:
+    assert order.shippingAddress is not None  # only orders rejected at intake lack one
     return plan_shipments(
         order.units_by_sku(),
-        destination_of(order),
+        destination_for(order.shippingAddress, order.location)[0],
         warehouses,
         stock,
         rules,

@@ -10,12 +10,10 @@ from datetime import UTC, datetime
 from shared.clock import iso
 from shared.dal import channels, inventory, orders
 from shared.errors import Conflict, InvalidRequest, NotFound
-from shared.logic import geocoding
-from shared.logic.reservation import loads_today
+from shared.logic.reservation import destination_for, loads_today
 from shared.logic.sourcing import plan_shipments
 from shared.models.catalog import SourcingRules, StockLevel, Warehouse
-from shared.models.geo import Location
-from shared.models.order import Address, Order
+from shared.models.order import Order
 from shared.models.routing import (
     MAX_SIMULATED_ORDERS,
     PlanRequest,
@@ -34,20 +32,6 @@ SIMULATION_ASSUMPTIONS = [
     "daily capacities are not applied (they depend on the day's other orders)",
     "an address that came without coordinates is placed where validation located it",
 ]
-
-
-def locate(address: Address, known: Location | None) -> tuple[Destination, Location | None]:
-    """Where sourcing sends the order: the address's coordinates, else its location (geocoded now
-    if it has none yet), else its country alone."""
-    destination = Destination.of(address)
-    if destination.coordinates() is not None:
-        return destination, None
-    location = known or geocoding.locate(address)
-    if location.latitude is None or location.longitude is None:
-        return destination, location
-    return destination.model_copy(
-        update={"latitude": location.latitude, "longitude": location.longitude}
-    ), location
 
 
 def _rules_of(channel_id: str | None) -> SourcingRules:
@@ -83,7 +67,7 @@ def plan_now(request: PlanRequest) -> PlanResponse:
         channel_id, held = request.channelId, {}
     channel_rules = _rules_of(channel_id)  # an unknown channel is 404 even when rules are given
     rules = request.sourcing or channel_rules
-    destination, location = locate(address, known)
+    destination, location = destination_for(address, known)
     stock = {
         sku: [_plus(level, held.get((sku, level.warehouseId), 0)) for level in inventory.stock_of(sku)]
         for sku in units
@@ -125,7 +109,7 @@ def simulate(request: SimulationRequest) -> SimulationResponse:
     shelves = _shelves({sku for order in plannable for sku in order.units_by_sku()})
     warehouses = inventory.list_warehouses()
     destinations = {
-        o.orderId: locate(o.shippingAddress, o.location)[0] for o in plannable if o.shippingAddress
+        o.orderId: destination_for(o.shippingAddress, o.location)[0] for o in plannable if o.shippingAddress
     }
     return SimulationResponse(
         channelId=request.channelId,
