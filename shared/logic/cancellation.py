@@ -48,10 +48,7 @@ def cancel(order_id: str, reason: str | None = None) -> OrderView:
 
 def cancellable(order_id: str) -> bool:
     """Whether a cancellation could still change the order (it failed only because of a race)."""
-    read = orders.snapshot(order_id)
-    if read.fulfillments:
-        return bool(_unshipped(read))
-    return OrderStatus.CANCELLED in ORDER_TRANSITIONS[read.order.status]
+    return _refusal(orders.snapshot(order_id)) is None
 
 
 def _unshipped(read: orders.Snapshot) -> list[Item]:
@@ -59,17 +56,26 @@ def _unshipped(read: orders.Snapshot) -> list[Item]:
 
 
 def _refuse_if_too_late(read: orders.Snapshot) -> None:
+    refusal = _refusal(read)
+    if refusal is not None:
+        raise refusal
+
+
+def _refusal(read: orders.Snapshot) -> Conflict | None:
+    """Why the order cannot be cancelled any more, if it cannot: nothing is left unshipped, or it
+    ended before any fulfillment existed."""
     order_id, status = read.order.orderId, read.order.status
     if read.fulfillments and not _unshipped(read):
-        raise Conflict(
+        return Conflict(
             f"order {order_id} is {status.value}; nothing is left to cancel, start a return instead",
             {"orderId": order_id, "status": status.value, "next": "return"},
         )
     if OrderStatus.CANCELLED not in ORDER_TRANSITIONS[status] and not read.fulfillments:
-        raise Conflict(
+        return Conflict(
             f"order {order_id} already ended as {status.value}",
             {"orderId": order_id, "status": status.value},
         )
+    return None
 
 
 def _cancel_actions(read: orders.Snapshot, unshipped: list[Item], reason: str) -> list[dict[str, Any]]:
