@@ -128,17 +128,25 @@ def test_the_workflow_waits_on_every_fulfillment_at_once(oms: LocalOMS, tasks: T
     assert tasks.calls["ConcludeOrder"] == [{"orderId": "o-5"}]
 
 
+def fail_one_and_deliver_the_other(
+    oms: LocalOMS, tasks: Tasks, *, failing: str, error: str, cause: str
+) -> None:
+    """Both branches of a two-part order park; one task fails with `error`, the other ships and arrives."""
+    parked = {p["fulfillmentId"]: p for p in (tasks.next_parked("SHIPPED"), tasks.next_parked("SHIPPED"))}
+    oms.client("stepfunctions").send_task_failure(
+        taskToken=parked.pop(failing)["taskToken"], error=error, cause=cause
+    )
+    ((other, shipment),) = parked.items()
+    resume(oms, shipment, {"fulfillmentId": other, "status": "SHIPPED"})
+    resume(oms, tasks.next_parked("DELIVERED"), {"fulfillmentId": other, "status": "DELIVERED"})
+
+
 def test_one_fulfillment_failing_compensates_only_that_fulfillment(oms: LocalOMS, tasks: Tasks) -> None:
     tasks.shipments = 2
     tasks.conclusion = {"outcome": "FAILED", "cause": "fulfillment o-6-F2 from wh-b failed: lost"}
     start(oms, "o-6")
 
-    parked = {p["fulfillmentId"]: p for p in (tasks.next_parked("SHIPPED"), tasks.next_parked("SHIPPED"))}
-    oms.client("stepfunctions").send_task_failure(
-        taskToken=parked["o-6-F2"]["taskToken"], error="WarehouseDown", cause="lost"
-    )
-    resume(oms, parked["o-6-F1"], {"fulfillmentId": "o-6-F1", "status": "SHIPPED"})
-    resume(oms, tasks.next_parked("DELIVERED"), {"fulfillmentId": "o-6-F1", "status": "DELIVERED"})
+    fail_one_and_deliver_the_other(oms, tasks, failing="o-6-F2", error="WarehouseDown", cause="lost")
 
     execution = oms.wait_for_execution("o-6")
     assert (execution["status"], execution["error"]) == ("FAILED", "FulfillmentFailed")
@@ -152,12 +160,7 @@ def test_a_cancelled_fulfillment_releases_only_its_own_stock(oms: LocalOMS, task
     tasks.shipments = 2
     start(oms, "o-7")
 
-    parked = {p["fulfillmentId"]: p for p in (tasks.next_parked("SHIPPED"), tasks.next_parked("SHIPPED"))}
-    oms.client("stepfunctions").send_task_failure(
-        taskToken=parked["o-7-F1"]["taskToken"], error="OrderCancelled", cause="cancelled"
-    )
-    resume(oms, parked["o-7-F2"], {"fulfillmentId": "o-7-F2", "status": "SHIPPED"})
-    resume(oms, tasks.next_parked("DELIVERED"), {"fulfillmentId": "o-7-F2", "status": "DELIVERED"})
+    fail_one_and_deliver_the_other(oms, tasks, failing="o-7-F1", error="OrderCancelled", cause="cancelled")
 
     assert oms.wait_for_execution("o-7")["status"] == "SUCCEEDED"
     (compensation,) = tasks.calls["Compensate"]
