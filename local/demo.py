@@ -104,9 +104,12 @@ def seed(request: Request, spapi: SpApiLocation | None = None) -> list[str]:
 
 
 def sample_order(
-    channel_order_id: str | None = None, sku: str = DEMO_SKU, quantity: int = 1
+    channel_order_id: str | None = None,
+    sku: str = DEMO_SKU,
+    quantity: int = 1,
+    lines: list[tuple[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """A canonical order as a channel sends it; money is a decimal string."""
+    """A canonical order as a channel sends it (one line of `sku`, or `lines`); money is a decimal string."""
     return {
         "channelOrderId": channel_order_id or f"demo-{unique_number()}",
         "currency": "USD",
@@ -123,7 +126,8 @@ def sample_order(
             "longitude": -73.9857,
         },
         "lines": [
-            {"sku": sku, "title": html.unescape(title_of(sku)), "quantity": quantity, "unitPrice": "12.50"}
+            {"sku": sku, "title": html.unescape(title_of(sku)), "quantity": units, "unitPrice": "12.50"}
+            for sku, units in (lines or [(sku, quantity)])
         ],
         "shippingPrice": "5.00",
     }

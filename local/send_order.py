@@ -145,10 +145,19 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help=f"{DEMO_CHANNEL_ID} (or any api channel), {SHOPIFY_CHANNEL}, {WOO_CHANNEL}, {AMAZON_CHANNEL}",
     )
     parser.add_argument("--secret", default=DEMO_WEBHOOK_SECRET, help="an api channel's webhook secret")
-    parser.add_argument("--sku", default=DEMO_SKU, help="the line's SKU (default: %(default)s)")
-    parser.add_argument("--quantity", type=positive_integer, default=1, help="its quantity (default: 1)")
+    parser.add_argument(
+        "--sku",
+        dest="skus",
+        action="append",
+        help=f"a line's SKU; repeat it for more lines (default: {DEMO_SKU}; "
+        "MUG-WHT-11OZ and HOODIE-GRY-L are each in one warehouse only, so together they ship in two parts)",
+    )
+    parser.add_argument(
+        "--quantity", type=positive_integer, default=1, help="each line's quantity (default: 1)"
+    )
     parser.add_argument("--channel-order-id", help="reuse one to see de-duplication (api channels only)")
     arguments = parser.parse_args(argv)
+    arguments.skus = arguments.skus or [DEMO_SKU]
     if arguments.channel_order_id and arguments.channel in (SHOPIFY_CHANNEL, WOO_CHANNEL, AMAZON_CHANNEL):
         parser.error(f"--channel-order-id is for api channels; {arguments.channel} makes up its own ids")
     return arguments
@@ -175,7 +184,7 @@ def send(arguments: argparse.Namespace) -> str | None:
     """Send the order; return the id of the order the OMS made of it, if any."""
     # Webhooks need no API key, but following the order does: a wrong key is said before sending.
     get_json(f"{arguments.url}/orders?limit=1")
-    lines = [(arguments.sku, arguments.quantity)]
+    lines = [(sku, arguments.quantity) for sku in arguments.skus]
     if arguments.channel == AMAZON_CHANNEL:
         return send_amazon_order(arguments, lines)
     return send_webhook(arguments, lines)
@@ -187,7 +196,7 @@ def send_webhook(arguments: argparse.Namespace, lines: Lines) -> str | None:
     elif arguments.channel == WOO_CHANNEL:
         headers, body = woo_delivery(woo_order("processing", lines))
     else:
-        order = sample_order(arguments.channel_order_id, arguments.sku, arguments.quantity)
+        order = sample_order(arguments.channel_order_id, lines=lines)
         body, headers = signed_delivery(order, arguments.secret)
     url = f"{arguments.url}/webhooks/{arguments.channel}"
     print(f"POST {url}")
@@ -254,7 +263,8 @@ def next_steps(url: str, order_id: str) -> str:
             "The warehouse ships it, then the carrier delivers it:",
             f"  curl {key} -d '{shipped}' {events}",
             f'  curl {key} -d \'{{"type": "DELIVERED"}}\' {events}',
-            "Or cancel it before it ships:",
+            "An order that ships in parts has one fulfillment per warehouse (-F1, -F2, ...: see the order).",
+            "Or cancel what has not shipped yet:",
             f"  curl {key} -X POST {url}/orders/{order_id}/cancel",
         ]
     )

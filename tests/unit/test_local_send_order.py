@@ -149,3 +149,17 @@ def test_the_sandbox_refuses_an_order_it_cannot_serve() -> None:
 
     assert answer.status_code == 400
     assert "orderItems" in answer.json()["errors"][0]["message"]
+
+
+def test_repeating_sku_gives_an_order_of_several_lines() -> None:
+    from local.demo import sample_order
+    from local.send_order import parse_arguments
+
+    arguments = parse_arguments(["--sku", "MUG-WHT-11OZ", "--sku", "HOODIE-GRY-L", "--quantity", "2"])
+    order = sample_order(lines=[(sku, arguments.quantity) for sku in arguments.skus])
+
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [
+        ("MUG-WHT-11OZ", 2),
+        ("HOODIE-GRY-L", 2),
+    ]
+    assert parse_arguments([]).skus == ["TSHIRT-BLK-M"]
