@@ -26,7 +26,7 @@ test: lint unit integration infra e2e ## Every test layer, offline.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy blueprint shared functions infra local app.py
+	$(BIN)/mypy blueprint shared functions infra local cli app.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

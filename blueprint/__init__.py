@@ -146,7 +146,7 @@ INVENTORY = Table(
     env="INVENTORY_TABLE",
     partition_key="pk",
     sort_key="sk",
-    description="Stock per SKU and warehouse, warehouses, and the reservations each order holds.",
+    description="Stock per SKU and warehouse with its ledger, warehouses, and what each fulfillment holds.",
 )
 CHANNELS = Table(
     name="Channels",
@@ -174,7 +174,7 @@ IDEMPOTENCY = Table(
     env="IDEMPOTENCY_TABLE",
     partition_key="id",
     ttl_attribute="expiration",
-    description="Powertools idempotency records for webhook deliveries.",
+    description="Powertools idempotency records for webhook deliveries and stock adjustments.",
     retain_on_delete=False,
 )
 
@@ -219,8 +219,9 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="InventoryApi",
             handler="functions.inventory_api.handler.lambda_handler",
-            description="Warehouses and stock levels.",
-            tables={"Inventory": "write"},
+            description="Warehouses, stock levels, adjustments and the stock ledger; wakes backorders.",
+            tables={"Inventory": "write", "Orders": "write", "Idempotency": "write"},
+            workflows={"OrderWorkflow": ("callback",)},
         ),
         Function(
             name="Intake",
@@ -273,6 +274,7 @@ FUNCTIONS: dict[str, Function] = {
             handler="functions.reserve_inventory.handler.lambda_handler",
             description="Workflow step: plans the order's shipments and reserves their stock atomically.",
             tables={"Orders": "write", "Inventory": "write", "Channels": "read"},
+            settings={"BACKORDER_DAY_SECONDS": "86400"},
             timeout_seconds=30,
         ),
         Function(
@@ -280,6 +282,13 @@ FUNCTIONS: dict[str, Function] = {
             handler="functions.await_event.handler.lambda_handler",
             description="Workflow step: parks the task token until the warehouse or carrier reports.",
             tables={"Orders": "write"},
+            workflows={"OrderWorkflow": ("callback",)},
+        ),
+        Function(
+            name="AwaitRestock",
+            handler="functions.await_restock.handler.lambda_handler",
+            description="Workflow step: a backordered order waits, its token listed under each short SKU.",
+            tables={"Orders": "write", "Inventory": "write"},
             workflows={"OrderWorkflow": ("callback",)},
         ),
         Function(
@@ -292,7 +301,8 @@ FUNCTIONS: dict[str, Function] = {
             name="Compensate",
             handler="functions.compensate.handler.lambda_handler",
             description="Workflow step: releases what an order or one fulfillment holds, records why.",
-            tables={"Orders": "write", "Inventory": "write"},
+            tables={"Orders": "write", "Inventory": "write", "Channels": "read"},
+            workflows={"OrderWorkflow": ("callback",)},
             timeout_seconds=30,
         ),
     )
@@ -321,6 +331,10 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/inventory/{sku}/locations/{warehouseId}", "InventoryApi"),
     Route("GET", "/inventory", "InventoryApi"),
     Route("GET", "/inventory/{sku}", "InventoryApi"),
+    Route("POST", "/inventory/{sku}/locations/{warehouseId}/adjustments", "InventoryApi"),
+    Route("POST", "/stock-counts", "InventoryApi"),
+    Route("PUT", "/inventory/{sku}/settings", "InventoryApi"),
+    Route("GET", "/inventory/{sku}/ledger", "InventoryApi"),
 )
 
 ORDER_WORKFLOW = Workflow(
@@ -333,6 +347,7 @@ ORDER_WORKFLOW = Workflow(
         "AwaitEventArn": "AwaitEvent",
         "CompensateArn": "Compensate",
         "ConcludeOrderArn": "ConcludeOrder",
+        "AwaitRestockArn": "AwaitRestock",
     },
 )
 

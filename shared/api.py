@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel
 
-from shared.errors import InvalidRequest, OmsError, PayloadTooLarge, validation_message
+from shared.errors import InvalidRequest, OmsError, PayloadTooLarge, TransientError, validation_message
 from shared.models.steps import StepInput, StepResult
 from shared.observability import correlate_with_order, lambda_entry, logger
 
@@ -94,15 +94,7 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
     def oms_error(error: OmsError) -> Response:
         return error_response(error.status_code, error.code, error.message, error.details)
 
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def in_progress(_: Exception) -> Response:
-        return error_response(409, "IN_PROGRESS", "the same delivery is being processed; retry shortly")
-
-    @app.exception_handler(IdempotencyValidationError)
-    def reused_id(_: Exception) -> Response:
-        return error_response(
-            409, "DELIVERY_ID_REUSED", "this delivery id was already used for a different body"
-        )
+    _register_retry_handlers(app)
 
     @app.exception_handler(UnicodeDecodeError)
     def not_utf8(_: Exception) -> Response:
@@ -116,6 +108,27 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
     def unexpected(error: Exception) -> Response:
         logger.exception("unhandled error")
         return error_response(500, "INTERNAL_ERROR", "the OMS failed to handle the request; it was logged")
+
+
+def _register_retry_handlers(app: APIGatewayRestResolver) -> None:
+    """Answers that tell the client to retry (the same request, shortly) or not to."""
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def in_progress(_: Exception) -> Response:
+        return error_response(409, "IN_PROGRESS", "the same delivery is being processed; retry shortly")
+
+    @app.exception_handler(IdempotencyValidationError)
+    def reused_id(_: Exception) -> Response:
+        return error_response(
+            409, "DELIVERY_ID_REUSED", "this delivery id was already used for a different body"
+        )
+
+    @app.exception_handler(TransientError)
+    def busy(error: TransientError) -> Response:
+        logger.warning("busy", extra={"reason": str(error)})
+        response = error_response(503, "BUSY", f"{error}; retry shortly")
+        response.headers["Retry-After"] = "1"
+        return response
 
 
 def normalized(event: dict[str, Any]) -> dict[str, Any]:

@@ -44,5 +44,10 @@ def workflow_timings() -> dict[str, int]:
     }
 
 
+def backorder_day_seconds() -> int:
+    """How long a day of a channel's `backorders.maxWaitDays` lasts: 86400, shorter in tests."""
+    return int(os.environ.get("BACKORDER_DAY_SECONDS") or 86400)
+
+
 def deliveries_table() -> str:
     return required("DELIVERIES_TABLE")

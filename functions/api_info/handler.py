@@ -61,6 +61,9 @@ def openapi_document() -> dict[str, Any]:
 OTHER_SUCCESSES = {
     ("put", "/channels/{channelId}"): {"201": "The channel was registered (200: updated)."},
     ("put", "/warehouses/{warehouseId}"): {"201": "The warehouse was created (200: updated)."},
+    ("post", "/inventory/{sku}/locations/{warehouseId}/adjustments"): {
+        "201": "Applied (200 with `Idempotent-Replayed: true`: applied before with this key)."
+    },
     ("post", "/webhooks/{channelId}"): {
         "202": "The order is new; its workflow has started (200: already received, same orderId)."
     },
@@ -89,7 +92,10 @@ def with_documented_outcomes(document: dict[str, Any]) -> dict[str, Any]:
                 "description": "The request cannot be served as sent; see error.code",
                 **error,
             }
-            responses["5XX"] = {"description": "The OMS failed; nothing was half-written", **error}
+            responses["5XX"] = {
+                "description": "The OMS failed, or is busy (503: retry); nothing was half-written",
+                **error,
+            }
     _document_webhook(document["paths"]["/webhooks/{channelId}"]["post"], schemas)
     return document
 

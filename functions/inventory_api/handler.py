@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from shared.api import (
@@ -18,7 +19,8 @@ from shared.api import (
     create_resolver,
 )
 from shared.dal import inventory
-from shared.errors import NotFound
+from shared.errors import InvalidRequest, NotFound
+from shared.logic import inventory as stock_logic
 from shared.logic import warehouses as finder
 from shared.models.catalog import (
     Identifier,
@@ -30,9 +32,26 @@ from shared.models.catalog import (
     WarehouseIn,
     WarehouseList,
 )
+from shared.models.inventory import (
+    IDEMPOTENCY_KEY_PATTERN,
+    MAX_BUCKETS,
+    MAX_COUNTS_PER_REQUEST,
+    AdjustmentIn,
+    AdjustmentResult,
+    CountsIn,
+    CountsResult,
+    InventoryBySku,
+    LedgerPage,
+    SkuSettings,
+    SkuSettingsIn,
+)
 from shared.models.order import Sku
 
+MAX_SKUS_PER_READ = stock_logic.MAX_SKUS_PER_READ
+SKU_PATTERN = re.compile(r"[^#\s]{1,64}")
 router = APIGatewayRouter()
+API_ACTOR = "api"
+IMPORT_ACTOR = "api:counts"
 
 WarehouseId = Annotated[Identifier, Path(description="The warehouse's id, chosen by the retailer")]
 SkuPath = Annotated[Sku, Path(description="Stock keeping unit")]
@@ -131,18 +150,129 @@ def list_warehouses(
     security=API_KEY_REQUIRED,
 )
 def put_stock(sku: SkuPath, warehouseId: WarehouseId, stock: StockIn) -> StockLevel:
-    return inventory.set_on_hand(sku, warehouseId, stock.onHand)
+    return stock_logic.count_stock(sku, warehouseId, stock.onHand, stock.safetyStock, API_ACTOR)
+
+
+@router.put(
+    "/inventory/<sku>/settings",
+    summary="Settings of a SKU: how many items its stock is spread over (hot SKUs)",
+    description=f"`buckets` (1 to {MAX_BUCKETS}): each location's stock is spread over that many "
+    "DynamoDB items, each taking its own share of reservations, so a flash-sale SKU goes past one "
+    "item's write limit. Every location is rebalanced now; reads and the ledger stay exact.",
+    tags=["Inventory"],
+    security=API_KEY_REQUIRED,
+)
+def put_settings(sku: SkuPath, settings: SkuSettingsIn) -> SkuSettings:
+    return stock_logic.set_buckets(sku, settings.buckets, API_ACTOR)
+
+
+@router.post(
+    "/stock-counts",
+    summary="Set the counted stock of many locations at once (an import)",
+    description=f"Up to {MAX_COUNTS_PER_REQUEST} absolute counts, each applied in its own transaction "
+    "with a ledger entry (kind IMPORT, reason CYCLE_COUNT, your `reference`). A row the OMS refuses "
+    "(an unknown warehouse, onHand below what is reserved) is REFUSED with its error and the others "
+    "are applied; a row that changes nothing is UNCHANGED, so a repeated request is harmless. "
+    "`python -m cli import-stock FILE.csv` sends a CSV file through this.",
+    tags=["Inventory"],
+    security=API_KEY_REQUIRED,
+)
+def post_counts(counts: CountsIn) -> CountsResult:
+    return stock_logic.count_many(counts, IMPORT_ACTOR)
+
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Your unique id for this adjustment (e.g. a UUID): a retry with the same key is "
+        "applied once and answered with the first answer; the same key with another body is 409",
+    ),
+]
+
+
+@router.post(
+    "/inventory/<sku>/locations/<warehouseId>/adjustments",
+    summary="Add or remove stock of a SKU in a warehouse, with a reason",
+    description="Received goods, a count's difference, damage or a correction. Applied once per "
+    "`Idempotency-Key` (kept 7 days): 201 when applied, 200 with `Idempotent-Replayed: true` for a "
+    "repeat. Taking onHand below what is reserved is 409. The ledger entries written are returned.",
+    tags=["Inventory"],
+    security=API_KEY_REQUIRED,
+)
+def adjust_stock(
+    sku: SkuPath, warehouseId: WarehouseId, adjustment: AdjustmentIn, idempotency_key: IdempotencyKey
+) -> Response[AdjustmentResult]:
+    result, applied = stock_logic.adjust_once(
+        sku, warehouseId, idempotency_key, adjustment, actor=API_ACTOR, lambda_context=router.lambda_context
+    )
+    return Response(
+        status_code=201 if applied else 200,
+        content_type=content_types.APPLICATION_JSON,
+        body=result,
+        headers={} if applied else {"Idempotent-Replayed": "true"},
+    )
+
+
+SkusQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=MAX_SKUS_PER_READ * 65,
+        description=f"Comma-separated SKUs (at most {MAX_SKUS_PER_READ}): their stock per warehouse and "
+        "available to promise, instead of the list",
+    ),
+]
+
+
+def _skus_of(text: str) -> list[str]:
+    skus = list(dict.fromkeys(part.strip() for part in text.split(",")))
+    if len(skus) > MAX_SKUS_PER_READ:
+        raise InvalidRequest(f"at most {MAX_SKUS_PER_READ} SKUs at once", {"field": "skus"})
+    for sku in skus:
+        if not SKU_PATTERN.fullmatch(sku):
+            raise InvalidRequest(f"{sku!r} is not a SKU (1-64 characters, no spaces or #)", {"field": "skus"})
+    return skus
+
+
+LedgerWarehouse = Annotated[
+    Identifier | None, Query(description="Only this warehouse's entries; all warehouses' if omitted")
+]
+
+
+@router.get(
+    "/inventory/<sku>/ledger",
+    summary="Every change of a SKU's stock, newest first",
+    description="One entry per change of a stock bucket (a location has one bucket unless its SKU is "
+    "hot): who or what, why, the order or reference, the deltas and the figures after. Summing a "
+    "location's `onHandDelta` and `reservedDelta` gives its onHand and reserved.",
+    tags=["Inventory"],
+    security=API_KEY_REQUIRED,
+)
+def get_ledger(
+    sku: SkuPath,
+    warehouseId: LedgerWarehouse = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
+) -> LedgerPage:
+    return stock_logic.ledger_page(sku, warehouseId, limit, cursor)
 
 
 @router.get(
     "/inventory",
-    summary="Stock per SKU and warehouse",
-    description="In no particular order; every page but the last is full, and `nextCursor` is null "
-    "on the last.",
+    summary="Stock per SKU and warehouse, or of the SKUs asked for",
+    description="Without `skus`: every location, in no particular order; every page but the last is "
+    "full, and `nextCursor` is null on the last. With `skus`: those SKUs' stock (as `GET "
+    "/inventory/{sku}`), in the order asked, and the ones stocked nowhere under `unknown`.",
     tags=["Inventory"],
     security=API_KEY_REQUIRED,
 )
-def list_stock(limit: PageLimit = DEFAULT_PAGE_SIZE, cursor: PageCursor = None) -> InventoryList:
+def list_stock(
+    skus: SkusQuery = None, limit: PageLimit = DEFAULT_PAGE_SIZE, cursor: PageCursor = None
+) -> InventoryList | InventoryBySku:
+    if skus is not None:
+        return stock_logic.views_of(_skus_of(skus))
     levels, next_cursor = inventory.list_stock(limit, cursor)
     return InventoryList(inventory=levels, nextCursor=next_cursor)
 
@@ -151,16 +281,10 @@ def list_stock(limit: PageLimit = DEFAULT_PAGE_SIZE, cursor: PageCursor = None) 
     "/inventory/<sku>", summary="Stock of a SKU per warehouse", tags=["Inventory"], security=API_KEY_REQUIRED
 )
 def get_stock(sku: SkuPath) -> InventoryView:
-    levels = sorted(inventory.stock_of(sku), key=lambda level: level.warehouseId)
-    if not levels:
+    view = stock_logic.view_of(sku)
+    if view is None:
         raise NotFound(f"SKU {sku} is not stocked anywhere")
-    return InventoryView(
-        sku=sku,
-        onHand=sum(level.onHand for level in levels),
-        reserved=sum(level.reserved for level in levels),
-        available=sum(level.available for level in levels),
-        locations=levels,
-    )
+    return view
 
 
 app = create_resolver(router)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -65,6 +67,12 @@ class TransactionConflict(Exception):
 
     def failed(self, index: int) -> bool:
         return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+
+def pause_before_retry(attempt: int) -> None:
+    """A short random wait before attempt `attempt + 1` of a transaction a concurrent writer
+    cancelled (full jitter, 10 ms doubling), so writers of the same items drift apart."""
+    time.sleep(random.uniform(0, 0.01 * 2**attempt))
 
 
 def transact(actions: list[dict[str, Any]]) -> None:

@@ -284,6 +284,37 @@ def transition(
         raise
 
 
+def restock_token(order_id: str) -> str | None:
+    """The task token a backordered order's workflow waits for a restock with, if it waits."""
+    item = (
+        table(table_name())
+        .get_item(Key=order_key(order_id), ProjectionExpression="restockToken", ConsistentRead=True)
+        .get("Item")
+    )
+    return str(item["restockToken"]) if item and "restockToken" in item else None
+
+
+def update_while(
+    order_id: str, status: OrderStatus, sets: Mapping[str, BaseModel | Sequence[BaseModel]]
+) -> None:
+    """Store `sets` on the order while it is in `status` (InvalidTransition otherwise)."""
+    assignments = [f"{name} = :{name}" for name in sets] + ["updatedAt = :at"]
+    values = {f":{name}": to_value(value) for name, value in sets.items()}
+    values |= {":at": now_iso(), ":expected": status.value}
+    try:
+        table(table_name()).update_item(
+            Key=order_key(order_id),
+            UpdateExpression="SET " + ", ".join(assignments),
+            ConditionExpression="#status = :expected",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        raise invalid_transition(order_id, status) from error
+
+
 def invalid_transition(order_id: str, target: OrderStatus) -> InvalidTransition:
     current = require(order_id).status
     return InvalidTransition(

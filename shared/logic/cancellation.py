@@ -10,7 +10,7 @@ from typing import Any
 
 from shared import workflow
 from shared.clock import now_iso
-from shared.dal import fulfillments, orders
+from shared.dal import backorders, fulfillments, orders
 from shared.dal.dynamo import TransactionConflict, transact
 from shared.errors import Conflict
 from shared.logic.fulfillment import statuses_after, timeline_label
@@ -42,6 +42,7 @@ def cancel(order_id: str, reason: str | None = None) -> OrderView:
             continue  # a fulfillment or the order moved on meanwhile (e.g. one just shipped): read again
         count("OrderCancelled" if len(unshipped) == len(read.fulfillments) else "OrderPartiallyCancelled")
         _stop_waiting_workflow(order_id, {item["fulfillmentId"] for item in unshipped})
+        _stop_waiting_for_stock(read)
         return orders.view(order_id)
     raise Conflict(f"order {order_id} kept changing while cancelling; retry")
 
@@ -90,12 +91,25 @@ def _cancel_actions(read: orders.Snapshot, unshipped: list[Item], reason: str) -
     return [
         *orders.advance_actions(read, target, label, reason, at),
         *(fulfillments.cancel_action(item, at) for item in unshipped),
+        *backorders.forget_actions(
+            read.order.orderId, read.order.backorder if not read.fulfillments else None
+        ),
     ]
 
 
 def _describe(item: Item) -> str:
     lines = ", ".join(f"{line['sku']} x{line['quantity']}" for line in item["lines"])
     return f"fulfillment {item['fulfillmentId']} from {item['warehouseId']} cancelled ({lines})"
+
+
+def _stop_waiting_for_stock(read: orders.Snapshot) -> None:
+    """A backordered order's workflow waits for a restock: fail that task, so it ends CANCELLED.
+    (Its registrations went in the cancellation's transaction, so no restock can wake it now.)"""
+    if read.order.status is not OrderStatus.BACKORDERED:
+        return
+    token = orders.restock_token(read.order.orderId)
+    if token:
+        workflow.fail(token, "OrderCancelled", f"order {read.order.orderId} was cancelled while backordered")
 
 
 def _stop_waiting_workflow(order_id: str, cancelled: set[str]) -> None:

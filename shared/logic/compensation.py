@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from shared.clock import now_iso
+from shared.dal import backorders as backorder_waits_dal
 from shared.dal import fulfillments, inventory, orders
-from shared.dal.dynamo import TransactionConflict, transact
+from shared.dal.dynamo import TransactionConflict, pause_before_retry, transact
 from shared.errors import InvalidTransition, TransientError
+from shared.logic import backorders
 from shared.logic.fulfillment import change_actions
 from shared.models.order import (
     ENDED_FULFILLMENT,
@@ -27,7 +29,8 @@ from shared.models.steps import CompensationResult, ConclusionResult, StepOutcom
 from shared.observability import count, logger
 
 MAX_CAUSE_LENGTH = 1000
-ATTEMPTS = 4
+ATTEMPTS = 8
+ACTOR = "workflow:Compensate"
 
 
 def describe(error: dict[str, Any] | None) -> str:
@@ -40,14 +43,16 @@ def describe(error: dict[str, Any] | None) -> str:
 def release_reservations(order_id: str, fulfillment_id: str | None = None) -> int:
     """Release what the order (or one of its fulfillments) holds; safe to repeat, since each
     reservation is deleted as it is released."""
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         held = inventory.reservations_of(order_id, fulfillment_id)
         if not held:
             return 0
         try:
-            transact(inventory.release_actions(held))
+            transact(inventory.release_actions(held, ACTOR))
         except TransactionConflict:
-            continue  # someone released or committed part of it meanwhile: read again
+            pause_before_retry(attempt)  # someone changed that stock or this reservation: read again
+            continue
+        backorders.wake(r.sku for r in held)
         return sum(r.quantity for r in held)
     raise TransientError(f"reservations of {order_id} kept changing")
 
@@ -55,6 +60,8 @@ def release_reservations(order_id: str, fulfillment_id: str | None = None) -> in
 def compensate(
     order_id: str, outcome: StepOutcome, error: dict[str, Any] | None, fulfillment_id: str | None = None
 ) -> CompensationResult:
+    if outcome is StepOutcome.EXPIRED:
+        return _expire_backorder(order_id)
     if fulfillment_id is not None:
         return _compensate_fulfillment(order_id, fulfillment_id, outcome, error)
     released = release_reservations(order_id)
@@ -66,7 +73,7 @@ def compensate(
 
 def _mark_failed(order_id: str, cause: str) -> None:
     """The order FAILED, with every fulfillment it had not shipped, in one transaction."""
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         read = orders.snapshot(order_id)
         at = now_iso()
         unshipped = [f for f in read.fulfillments if FulfillmentStatus(f["status"]) in UNSHIPPED_FULFILLMENT]
@@ -80,6 +87,7 @@ def _mark_failed(order_id: str, cause: str) -> None:
         try:
             transact(actions)
         except TransactionConflict:
+            pause_before_retry(attempt)
             continue
         count("OrderFailed")
         return
@@ -104,7 +112,7 @@ def _fail_fulfillment(order_id: str, fulfillment_id: str, cause: str) -> int:
     """Mark one fulfillment FAILED (unless it already ended), the order's status following, and give
     back what it holds, in one transaction: the order never shows the failure with the stock held.
     Returns the units released."""
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         read = orders.snapshot(order_id)
         item = next(f for f in read.fulfillments if f["fulfillmentId"] == fulfillment_id)
         if FulfillmentStatus(item["status"]) in ENDED_FULFILLMENT:
@@ -113,12 +121,31 @@ def _fail_fulfillment(order_id: str, fulfillment_id: str, cause: str) -> int:
         held = inventory.reservations_of(order_id, fulfillment_id)
         actions = change_actions(read, item, FulfillmentStatus.FAILED, reason, now_iso())
         try:
-            transact(actions + inventory.release_actions(held))
+            transact(actions + inventory.release_actions(held, ACTOR))
         except TransactionConflict:
+            pause_before_retry(attempt)
             continue
         count("FulfillmentFailed")
+        backorders.wake(r.sku for r in held)
         return sum(r.quantity for r in held)
     raise TransientError(f"fulfillment {fulfillment_id} kept changing while marking it FAILED")
+
+
+def _expire_backorder(order_id: str) -> CompensationResult:
+    """The order waited its channel's limit: CANCELLED (BACKORDER_EXPIRED), off every waiting list.
+    It holds nothing. An order that stopped waiting meanwhile (cancelled) is left as it is."""
+    order = orders.require(order_id)
+    if order.status is OrderStatus.BACKORDERED and order.backorder is not None:
+        reason = backorders.expiry_reason(order.backorder)
+        try:
+            transact(
+                orders.transition_actions(order_id, OrderStatus.CANCELLED, reason)
+                + backorder_waits_dal.forget_actions(order_id, order.backorder)
+            )
+            count("BackorderExpired")
+        except TransactionConflict:
+            logger.info("backorder stopped waiting before it expired", extra={"order_id": order_id})
+    return CompensationResult(outcome=StepOutcome.CANCELLED, releasedUnits=0)
 
 
 CONCLUSIONS = {

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from shared import workflow
 from shared.clock import now_iso
 from shared.dal import fulfillments, inventory, orders
-from shared.dal.dynamo import TransactionConflict, transact
+from shared.dal.dynamo import TransactionConflict, pause_before_retry, transact
 from shared.errors import InvalidTransition, NotFound, OrderCancelled, TransientError
 from shared.ids import order_id_of_fulfillment
 from shared.models.order import (
@@ -37,7 +37,7 @@ from shared.observability import count, logger
 # Another fulfillment of the order, or the workflow's token, may change between our read and our
 # write (e.g. DELIVERED reported right after SHIPPED, while the workflow moves to AwaitDelivery):
 # read again and retry.
-EVENT_ATTEMPTS = 5
+EVENT_ATTEMPTS = 8
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Item = dict[str, Any]
@@ -120,7 +120,7 @@ def _read(fulfillment_id: str) -> tuple[orders.Snapshot, Item]:
 
 def apply_event(fulfillment_id: str, event: FulfillmentEventIn) -> Fulfillment:
     """Record a warehouse/carrier event; a repeat of the current status is accepted as a retry."""
-    for _ in range(EVENT_ATTEMPTS):
+    for attempt in range(EVENT_ATTEMPTS):
         read, item = _read(fulfillment_id)
         current, target = FulfillmentStatus(item["status"]), FulfillmentStatus(event.type)
         if current is target:
@@ -135,6 +135,7 @@ def apply_event(fulfillment_id: str, event: FulfillmentEventIn) -> Fulfillment:
         try:
             at = _commit_event(read, item, target, event)
         except TransactionConflict:
+            pause_before_retry(attempt)
             continue
         _resume_workflow(item, target, event)
         count(f"Fulfillment{target.value.title()}")
@@ -161,7 +162,7 @@ def _commit_event(
     actions = change_actions(read, item, target, _reason(item, event), at, sets=sets, removes=removes)
     if target is FulfillmentStatus.SHIPPED:
         held = inventory.reservations_of(item["orderId"], item["fulfillmentId"])
-        actions += inventory.commit_actions(held)
+        actions += inventory.commit_actions(held, f"warehouse:{item['warehouseId']}")
     transact(actions)
     return at
 

@@ -3,31 +3,45 @@ with the status: every line in every warehouse of the plan, or nothing."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from shared.clock import now_iso
-from shared.dal import channels, fulfillments, inventory, orders
-from shared.dal.dynamo import TransactionConflict, transact
+from shared import config
+from shared.clock import now_iso, seconds_until
+from shared.dal import channels, fulfillments, inventory, orders, stock
+from shared.dal.dynamo import TransactionConflict, pause_before_retry, transact
 from shared.errors import InvalidTransition, TransientError
 from shared.ids import fulfillment_id
-from shared.logic import geocoding
+from shared.logic import backorders, geocoding
 from shared.logic.sourcing import plan_shipments
-from shared.models.catalog import SourcingRules, StockLevel, Warehouse
+from shared.models.catalog import BackorderMode, BackorderPolicy, SourcingRules, StockLevel, Warehouse
 from shared.models.geo import Location
 from shared.models.order import Address, Fulfillment, FulfillmentStatus, Order, OrderStatus
-from shared.models.sourcing import Destination, PlannedShipment, SourcingPlan, Unplannable, WarehouseLoad
+from shared.models.sourcing import (
+    Destination,
+    PlannedShipment,
+    SourcingPlan,
+    Unplannable,
+    UnplannableCode,
+    WarehouseLoad,
+)
 from shared.models.steps import ReservationResult, StepOutcome
 from shared.observability import count, logger
 
-ATTEMPTS = 3  # concurrent orders for the same stock may invalidate a sourcing decision
+# Concurrent orders for the same stock invalidate a sourcing decision (every stock write is
+# conditioned on the bucket as read); after these attempts the workflow's Retry takes over.
+ATTEMPTS = 6
 
 
 # What a retried step answers from the order's status: it already held the stock, or the order ended.
 OUTCOME_OF_STATUS = {
     OrderStatus.RESERVED: StepOutcome.RESERVED,
     OrderStatus.BACKORDERED: StepOutcome.BACKORDERED,
+    OrderStatus.REJECTED: StepOutcome.REJECTED,
     OrderStatus.CANCELLED: StepOutcome.CANCELLED,
 }
+# Orders sourced by this step: new ones, and backordered ones a restock woke.
+SOURCEABLE = (OrderStatus.RECEIVED, OrderStatus.BACKORDERED)
 
 
 def _answer(order_id: str, reasons: list[dict[str, Any]] | None = None) -> ReservationResult:
@@ -37,40 +51,45 @@ def _answer(order_id: str, reasons: list[dict[str, Any]] | None = None) -> Reser
     if outcome is None:
         raise InvalidTransition(f"order {order_id} is {read.order.status.value}; nothing to reserve")
     ids = sorted(item["fulfillmentId"] for item in read.fulfillments)
-    return ReservationResult(outcome=outcome, reasons=reasons or [], fulfillmentIds=ids)
+    wait = read.order.backorder
+    seconds = _wait_seconds(wait.until) if wait and outcome is StepOutcome.BACKORDERED else 0
+    return ReservationResult(outcome=outcome, reasons=reasons or [], fulfillmentIds=ids, waitSeconds=seconds)
+
+
+def _wait_seconds(until: str) -> int:
+    return max(1, math.ceil(seconds_until(until)))
 
 
 def reserve(order_id: str) -> ReservationResult:
     order = orders.require(order_id)
-    if order.status is not OrderStatus.RECEIVED:
+    if order.status not in SOURCEABLE:
         # Cancelled meanwhile, or a retry of a step that already succeeded.
         return _answer(order_id)
     if order.shippingAddress is None:
         # Only orders rejected at intake lack an address, and they never reach a workflow.
         raise ValueError(f"order {order_id} has no shipping address")
-    rules = _rules_of(order.channelId)
-    for _ in range(ATTEMPTS):
+    channel = channels.get(order.channelId)
+    rules = channel.sourcing if channel else SourcingRules()
+    policy = channel.backorders if channel else BackorderPolicy()
+    for attempt in range(ATTEMPTS):
         units = order.units_by_sku()
-        stock = {sku: inventory.stock_of(sku) for sku in units}
-        plan = plan_for(order, stock, inventory.list_warehouses(), rules)
+        read = {sku: stock.locations(sku) for sku in units}
+        levels = {sku: [inventory.level_of(found) for found in read[sku]] for sku in units}
+        plan = plan_for(order, levels, inventory.list_warehouses(), rules)
         if isinstance(plan, Unplannable):
-            return _backorder(order, plan)
+            return _backorder(order, plan, policy)
         try:
-            ids = _reserve_plan(order, plan)
+            ids = _reserve_plan(order, plan, read)
         except TransactionConflict as conflict:
             if conflict.failed(0):
                 return _answer(order_id)
             logger.info("stock changed while reserving; sourcing again", extra={"reasons": conflict.reasons})
+            pause_before_retry(attempt)
             continue
         count("OrderReserved")
         count("ShipmentsPlanned", len(ids))
         return ReservationResult(outcome=StepOutcome.RESERVED, fulfillmentIds=ids)
     raise TransientError(f"stock for order {order_id} kept changing during {ATTEMPTS} attempts")
-
-
-def _rules_of(channel_id: str) -> SourcingRules:
-    channel = channels.get(channel_id)
-    return channel.sourcing if channel else SourcingRules()
 
 
 def destination_for(address: Address, known: Location | None) -> tuple[Destination, Location | None]:
@@ -110,7 +129,7 @@ def plan_for(
     )
 
 
-def _reserve_plan(order: Order, plan: SourcingPlan) -> list[str]:
+def _reserve_plan(order: Order, plan: SourcingPlan, read: dict[str, list[stock.Location]]) -> list[str]:
     """One transaction: the status change (action 0), the plan, then per shipment its fulfillment,
     its warehouse's count of orders today and its stock."""
     at = now_iso()
@@ -124,12 +143,12 @@ def _reserve_plan(order: Order, plan: SourcingPlan) -> list[str]:
         actions.append(fulfillments.put_action(fulfillment))
         actions.append(inventory.count_order_action(shipment.warehouseId, at[:10]))
         actions += inventory.reserve_actions(
-            [
-                inventory.Reservation(
-                    order.orderId, line.sku, shipment.warehouseId, line.quantity, fulfillment.fulfillmentId
-                )
-                for line in shipment.lines
-            ]
+            order.orderId,
+            fulfillment.fulfillmentId,
+            shipment.warehouseId,
+            lines=[(line.sku, line.quantity) for line in shipment.lines],
+            read=read,
+            at=at,
         )
     transact(actions)
     return ids
@@ -147,16 +166,50 @@ def _fulfillment(order_id: str, sequence: int, shipment: PlannedShipment, at: st
     )
 
 
-def _backorder(order: Order, unplannable: Unplannable) -> ReservationResult:
+def _backorder(order: Order, unplannable: Unplannable, policy: BackorderPolicy) -> ReservationResult:
+    """No plan now: per the channel's policy, reject the order or let it wait for stock (until its
+    limit, counted from when it was first backordered)."""
     reason = "; ".join(problem.message for problem in unplannable.reasons)
+    problems = {"sourcingProblems": unplannable.reasons}
+    reasons = [problem.model_dump(mode="json") for problem in unplannable.reasons]
+    if policy.mode is BackorderMode.REJECT and order.status is OrderStatus.RECEIVED:
+        return _settle(order, OrderStatus.REJECTED, f"cannot be shipped now: {reason}", problems, reasons)
+    wait = backorders.wait_for(
+        order, _short_skus(unplannable), policy.maxWaitDays, config.backorder_day_seconds()
+    )
+    if seconds_until(wait.until) <= 0:
+        return _settle(order, OrderStatus.CANCELLED, backorders.expiry_reason(wait), problems, reasons)
     try:
-        orders.transition(
-            order.orderId, OrderStatus.BACKORDERED, reason, sets={"sourcingProblems": unplannable.reasons}
-        )
+        if order.status is OrderStatus.RECEIVED:
+            orders.transition(
+                order.orderId, OrderStatus.BACKORDERED, reason, sets={**problems, "backorder": wait}
+            )
+            count("OrderBackordered")
+        else:
+            orders.update_while(order.orderId, OrderStatus.BACKORDERED, {**problems, "backorder": wait})
     except InvalidTransition:
         return _answer(order.orderId)
-    count("OrderBackordered")
     return ReservationResult(
-        outcome=StepOutcome.BACKORDERED,
-        reasons=[problem.model_dump(mode="json") for problem in unplannable.reasons],
+        outcome=StepOutcome.BACKORDERED, reasons=reasons, waitSeconds=_wait_seconds(wait.until)
+    )
+
+
+def _settle(
+    order: Order, target: OrderStatus, reason: str, sets: dict[str, Any], reasons: list[dict[str, Any]]
+) -> ReservationResult:
+    try:
+        orders.transition(order.orderId, target, reason, sets=sets)
+    except InvalidTransition:
+        return _answer(order.orderId)
+    count(f"Order{target.value.title()}")
+    return _answer(order.orderId, reasons)
+
+
+def _short_skus(unplannable: Unplannable) -> list[str]:
+    """The SKUs whose restock could fill the order: those short everywhere allowed; none named (too
+    many shipments, say) means any of the order's."""
+    return sorted(
+        str(problem.details["sku"])
+        for problem in unplannable.reasons
+        if problem.code is UnplannableCode.SHORTAGE and "sku" in problem.details
     )

@@ -124,9 +124,12 @@ def simulate(request: SimulationRequest) -> SimulationResponse:
 
 
 def _shelves(skus: Iterable[str]) -> dict[str, list[StockLevel]]:
-    """Stock on hand now, as if none of it were held."""
+    """Stock on hand now beyond its safety stock, as if none of it were held."""
     return {
-        sku: [level.model_copy(update={"available": level.onHand}) for level in inventory.stock_of(sku)]
+        sku: [
+            level.model_copy(update={"available": max(0, level.onHand - level.safetyStock)})
+            for level in inventory.stock_of(sku)
+        ]
         for sku in sorted(skus)
     }
 

@@ -68,6 +68,30 @@ class SourcingRules(BaseModel):
         return ids
 
 
+class BackorderMode(StrEnum):
+    WAIT = "WAIT"  # keep the order until stock arrives (or maxWaitDays pass)
+    REJECT = "REJECT"  # refuse what cannot be shipped now
+
+
+MAX_BACKORDER_WAIT_DAYS = 365  # a Step Functions Standard execution lasts at most a year
+
+
+class BackorderPolicy(BaseModel):
+    """What happens to this channel's orders that no warehouse can ship now."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    mode: BackorderMode = BackorderMode.WAIT
+    maxWaitDays: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=MAX_BACKORDER_WAIT_DAYS - 1,
+            description="A waiting order still short after this many days is CANCELLED (BACKORDER_EXPIRED)",
+        ),
+        NotBoolean,
+    ] = 14
+
+
 class ChannelType(StrEnum):
     API = "api"
     SHOPIFY = "shopify"
@@ -113,6 +137,10 @@ class _ChannelIn(BaseModel):
     name: Annotated[str, StringConstraints(max_length=256)] | None = None
     sourcing: SourcingRules = Field(
         default_factory=SourcingRules, description="How this channel's orders are routed to warehouses"
+    )
+    backorders: BackorderPolicy = Field(
+        default_factory=BackorderPolicy,
+        description="Whether orders no warehouse can ship now wait for stock, and how long",
     )
 
 
@@ -176,6 +204,7 @@ class ChannelView(BaseModel):
     shopDomain: str | None = None
     amazon: AmazonSettingsView | None = None
     sourcing: SourcingRules = Field(default_factory=SourcingRules)
+    backorders: BackorderPolicy = Field(default_factory=BackorderPolicy)
     previousSecretValidUntil: str | None = Field(
         default=None, description="Until then, deliveries signed with the previous secret are accepted"
     )
@@ -199,6 +228,7 @@ class Channel(BaseModel):
     shopDomain: str | None = None
     amazon: AmazonSettings | None = None
     sourcing: SourcingRules = Field(default_factory=SourcingRules)
+    backorders: BackorderPolicy = Field(default_factory=BackorderPolicy)
     createdAt: str
     updatedAt: str
 
@@ -285,27 +315,42 @@ class WarehouseList(BaseModel):
     )
 
 
+MAX_UNITS = 10_000_000
+Units = Annotated[int, Field(ge=0, le=MAX_UNITS), NotBoolean]
+
+
 class StockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    onHand: Annotated[int, Field(ge=0, le=10_000_000), NotBoolean]
+    onHand: Units
+    safetyStock: Units | None = Field(
+        default=None,
+        description="Units never promised to orders (kept for walk-ins, damage, miscounts); "
+        "unchanged if not given, 0 for a new location",
+    )
 
 
 class StockLevel(BaseModel):
-    """Stock of one SKU in one warehouse. available = onHand - reserved, kept as its own attribute
-    so a reservation can be one conditional decrement."""
+    """Stock of one SKU in one warehouse."""
 
     sku: str
     warehouseId: str
-    onHand: int
-    reserved: int
-    available: int
+    onHand: int = Field(description="Units counted in the warehouse (shipped units have left)")
+    reserved: int = Field(description="Units held for orders not shipped yet")
+    safetyStock: int = Field(default=0, description="Units never promised")
+    available: int = Field(
+        description="What can be promised: onHand - reserved - safetyStock, and never below 0"
+    )
+    buckets: int = Field(
+        default=1, description="Items the location's stock is spread over (more for a hot SKU)"
+    )
 
 
 class InventoryView(BaseModel):
     sku: str
     onHand: int
     reserved: int
-    available: int
+    safetyStock: int = 0
+    available: int = Field(description="Available to promise: the sum over its locations")
     locations: list[StockLevel]
 
 

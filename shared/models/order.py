@@ -86,7 +86,10 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
         {OrderStatus.PARTIALLY_DELIVERED, OrderStatus.DELIVERED, OrderStatus.FAILED}
     ),
     OrderStatus.PARTIALLY_DELIVERED: frozenset({OrderStatus.DELIVERED, OrderStatus.FAILED}),
-    OrderStatus.BACKORDERED: frozenset({OrderStatus.CANCELLED}),
+    # Woken by a restock: sourced again, it is reserved (or rejected, or fails); it may also expire.
+    OrderStatus.BACKORDERED: frozenset(
+        {OrderStatus.RESERVED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.FAILED}
+    ),
     OrderStatus.DELIVERED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REJECTED: frozenset(),
@@ -368,6 +371,14 @@ class FieldProblem(BaseModel):
     message: str
 
 
+class BackorderWait(BaseModel):
+    """How long a BACKORDERED order waits for stock, and for which SKUs."""
+
+    since: str = Field(description="When it was first backordered")
+    until: str = Field(description="When it is cancelled (BACKORDER_EXPIRED) if still short")
+    skus: list[str] = Field(description="The SKUs whose restock wakes it")
+
+
 class Order(CanonicalOrder):
     """A stored order: the canonical order plus identity, status and history.
 
@@ -397,6 +408,9 @@ class Order(CanonicalOrder):
     )
     sourcingProblems: list[UnplannableReason] | None = Field(
         default=None, description="Why no shipments could be planned (the order is BACKORDERED)"
+    )
+    backorder: BackorderWait | None = Field(
+        default=None, description="While BACKORDERED (and after): how long it waits, for what"
     )
     createdAt: str
     updatedAt: str

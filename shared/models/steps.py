@@ -23,6 +23,7 @@ class StepOutcome(StrEnum):
     PARKED = "PARKED"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
+    EXPIRED = "EXPIRED"  # a backorder waited past its channel's limit
 
 
 class StepInput(BaseModel):
@@ -39,8 +40,12 @@ class AwaitInput(FulfillmentStepInput):
     taskToken: str
 
 
+class AwaitRestockInput(StepInput):
+    taskToken: str
+
+
 class CompensateInput(StepInput):
-    outcome: Literal[StepOutcome.CANCELLED, StepOutcome.FAILED]
+    outcome: Literal[StepOutcome.CANCELLED, StepOutcome.FAILED, StepOutcome.EXPIRED]
     # The States error caught by the Catch that led here: {"Error": ..., "Cause": ...}.
     error: dict[str, Any] | None = None
     # Given: compensate only this fulfillment (its branch of the Map state ended early).
@@ -60,9 +65,13 @@ class ValidationResult(StepResult):
 
 
 class ReservationResult(StepResult):
-    outcome: Literal[StepOutcome.RESERVED, StepOutcome.BACKORDERED, StepOutcome.CANCELLED]
+    outcome: Literal[
+        StepOutcome.RESERVED, StepOutcome.BACKORDERED, StepOutcome.REJECTED, StepOutcome.CANCELLED
+    ]
     # One per shipment of the plan; the workflow waits on each (a Map state over them).
     fulfillmentIds: list[str] = []
+    # BACKORDERED: how long the workflow waits for stock before the order expires (at least 1).
+    waitSeconds: int = 0
 
 
 class ParkedResult(StepResult):
@@ -89,6 +98,12 @@ class FulfillmentReport(BaseModel):
     trackingNumber: str | None = None
 
 
+# What a backordered order's waiting task is resumed with when a restock wakes it.
+class RestockReport(BaseModel):
+    orderId: str
+    restocked: str
+
+
 # Task state -> (input model, result model). A waitForTaskToken state's result is what it is
 # resumed with; the step's own return value is discarded by Step Functions.
 STATES: dict[str, tuple[type[StepInput], type[BaseModel]]] = {
@@ -99,5 +114,7 @@ STATES: dict[str, tuple[type[StepInput], type[BaseModel]]] = {
     "ReleaseCancelledFulfillment": (CompensateInput, CompensationResult),
     "ReleaseFailedFulfillment": (CompensateInput, CompensationResult),
     "ConcludeOrder": (StepInput, ConclusionResult),
+    "AwaitRestock": (AwaitRestockInput, RestockReport),
+    "ExpireBackorder": (CompensateInput, CompensationResult),
     "Compensate": (CompensateInput, CompensationResult),
 }

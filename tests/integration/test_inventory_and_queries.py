@@ -63,7 +63,15 @@ def test_stock_is_listed_page_by_page_per_sku_and_warehouse(client: Client) -> N
     assert {(level["sku"], level["warehouseId"]): level["onHand"] for level in listed} == STOCK
     assert len(listed) == len(STOCK)
     tee = next(level for level in listed if level["sku"] == "TEE-M")
-    assert tee == {"sku": "TEE-M", "warehouseId": "wh-west", "onHand": 3, "reserved": 2, "available": 1}
+    assert tee == {
+        "sku": "TEE-M",
+        "warehouseId": "wh-west",
+        "onHand": 3,
+        "reserved": 2,
+        "safetyStock": 0,
+        "available": 1,
+        "buckets": 1,
+    }
 
 
 def test_a_stock_list_cursor_must_come_from_the_stock_list(client: Client) -> None:

@@ -38,7 +38,7 @@ class Tasks:
 
     def reservation(self, event: dict[str, Any]) -> dict[str, Any]:
         ids = [f"{event['orderId']}-F{n}" for n in range(1, self.shipments + 1)]
-        return {"outcome": "RESERVED", "reasons": [], "fulfillmentIds": ids}
+        return {"outcome": "RESERVED", "reasons": [], "fulfillmentIds": ids, "waitSeconds": 0}
 
     def compensation(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"outcome": event["outcome"], "fulfillmentId": event.get("fulfillmentId"), "releasedUnits": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from local.runtime import LocalOMS
+from tests.support.backorders import wait_for_state, waiting_for
 from tests.support.orders import Client, canonical_order
 
 
@@ -22,7 +23,9 @@ def test_an_order_goes_from_webhook_to_delivered(oms: LocalOMS, client: Client) 
         "warehouseId": "wh-east",
         "onHand": 10,
         "reserved": 2,
+        "safetyStock": 0,
         "available": 8,
+        "buckets": 1,
     }
 
     delivered = client.ship_and_deliver(order_id)
@@ -72,9 +75,10 @@ def test_an_order_no_warehouse_can_fill_is_backordered_and_holds_nothing(
     assert "TEE-M: 3 available of 5 requested" in backordered["statusReason"]
     (shortage,) = backordered["sourcingProblems"]
     assert (shortage["code"], shortage["details"]["sku"]) == ("SHORTAGE", "TEE-M")
-    assert oms.wait_for_execution(order_id)["status"] == "SUCCEEDED"
-    assert oms.last_state(order_id) == "Backordered"
+    assert oms.execution_status(order_id) == "RUNNING"  # waiting for a restock
+    assert wait_for_state(oms, order_id, "AwaitRestock")
     assert client.stock("TEE-M")["wh-west"]["available"] == 3
+    assert backordered["backorder"]["skus"] == ["TEE-M"]
 
 
 def test_the_farther_warehouse_ships_when_only_it_holds_every_line(client: Client) -> None:
@@ -116,13 +120,17 @@ def test_cancel_after_shipment_is_refused_and_points_to_a_return(client: Client)
     assert client.order(order_id)["status"] == "SHIPPED"
 
 
-def test_a_backordered_order_can_be_cancelled(client: Client) -> None:
+def test_a_backordered_order_can_be_cancelled(oms: LocalOMS, client: Client) -> None:
     order_id = client.place(canonical_order([("TEE-M", 50)]))
     client.wait_for_status(order_id, "BACKORDERED")
+    assert wait_for_state(oms, order_id, "AwaitRestock")
 
     status, body = client.call("POST", f"/orders/{order_id}/cancel")
 
     assert (status, body["status"]) == (200, "CANCELLED")
+    assert oms.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+    assert oms.last_state(order_id) == "Cancelled"
+    assert waiting_for(oms, "TEE-M") == []  # a restock wakes nobody
 
 
 def test_fulfillment_events_must_follow_the_warehouse_flow(client: Client) -> None:

@@ -136,6 +136,11 @@ def test_cancelling_after_a_partial_shipment_cancels_only_the_rest(
         0,
     )
     assert oms.describe_execution(order_id)["status"] == "RUNNING"
+    client.assert_ledger_explains_stock("CAP-RED", "TEE-M")
+    west_ledger = client.ledger("TEE-M", "wh-west")
+    assert [e["kind"] for e in west_ledger[:2]] == ["RELEASE", "RESERVE"]
+    assert west_ledger[0]["fulfillmentId"] == west["fulfillmentId"]
+    assert [e["kind"] for e in client.ledger("CAP-RED")[:2]] == ["COMMIT", "RESERVE"]
 
     refused, body = client.call("POST", f"/orders/{order_id}/cancel")
     assert refused == 409

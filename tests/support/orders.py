@@ -117,6 +117,34 @@ class Client:
         assert status == 200, body
         return {level["warehouseId"]: level for level in body["locations"]}
 
+    def ledger(self, sku: str, warehouse_id: str | None = None) -> list[dict[str, Any]]:
+        """The SKU's whole ledger, newest first, read page by page."""
+        entries: list[dict[str, Any]] = []
+        cursor: str | None = ""
+        where = f"&warehouseId={warehouse_id}" if warehouse_id else ""
+        while cursor is not None:
+            after = f"&cursor={cursor}" if cursor else ""
+            status, page = self.call("GET", f"/inventory/{sku}/ledger?limit=100{where}{after}")
+            assert status == 200, page
+            entries += page["entries"]
+            cursor = page["nextCursor"]
+        return entries
+
+    def assert_ledger_explains_stock(self, *skus: str) -> None:
+        """Summing each location's ledger gives its onHand, reserved and safety stock exactly."""
+        for sku in skus:
+            sums: dict[str, list[int]] = {}
+            for entry in self.ledger(sku):
+                figures = sums.setdefault(entry["warehouseId"], [0, 0, 0])
+                figures[0] += entry["onHandDelta"]
+                figures[1] += entry["reservedDelta"]
+                figures[2] += entry["safetyStockDelta"]
+            stocked = {
+                wh: [level["onHand"], level["reserved"], level["safetyStock"]]
+                for wh, level in self.stock(sku).items()
+            }
+            assert sums == stocked, (sku, sums, stocked)
+
     def ship_and_deliver(self, order_id: str) -> dict[str, Any]:
         order = self.wait_for_status(order_id, "FULFILLING")
         fulfillment_id = order["fulfillments"][0]["fulfillmentId"]

@@ -1,0 +1,1 @@
+"""Operator commands for a running OMS, local or deployed: `python -m cli --help`."""
