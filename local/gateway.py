@@ -223,6 +223,14 @@ def http_response(proxy: dict[str, Any]) -> GatewayResponse:
     return GatewayResponse(status, headers, payload)
 
 
+# Codes and messages for what http.server refuses before a request reaches the gateway.
+HTTP_REFUSALS = {
+    400: ("BAD_REQUEST", "the request could not be read"),
+    414: ("URI_TOO_LONG", "the request line is too long"),
+    431: ("HEADERS_TOO_LARGE", "the request headers are too large"),
+}
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "oms-local-gateway"
@@ -251,6 +259,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a request line over 64 KiB, headers it cannot parse) in the
+        API's JSON error envelope, as every other error; API Gateway refuses such requests too."""
+        del explain
+        self.close_connection = True
+        text = message or HTTP_REFUSALS.get(code, ("", "the request could not be read"))[1]
+        self._write(gateway_error(code, HTTP_REFUSALS.get(code, ("BAD_REQUEST", ""))[0], text))
 
     def __getattr__(self, name: str) -> Any:
         # Any other method (TRACE, QUERY...) gets the gateway's JSON 404/405, not http.server's HTML 501.

@@ -31,8 +31,9 @@ def available_of(sku: str) -> int:
 
 def park(order_id: str, task_token: str) -> ParkedResult:
     """Workflow step AwaitRestock: register the token under the SKUs the order waits for. Stock
-    that arrived between sourcing and now would wake nobody, so the step checks it and wakes the
-    order itself when it can be filled."""
+    that arrived between sourcing and now would wake nobody, so the step wakes the order itself if
+    any of its SKUs has more available than sourcing saw (only more: equal stock would source the
+    same way, and wake it forever)."""
     order = orders.require(order_id)
     if order.status is OrderStatus.CANCELLED:
         raise OrderCancelled(f"order {order_id} was cancelled while backordered")
@@ -44,7 +45,7 @@ def park(order_id: str, task_token: str) -> ParkedResult:
         transact(backorders.register_actions(order_id, wait, units, task_token, previous=wait))
     except TransactionConflict as conflict:
         raise OrderCancelled(f"order {order_id} stopped waiting while registering") from conflict
-    if all(available_of(sku) >= units[sku] for sku in wait.skus):
+    if any(available_of(sku) > wait.seenAvailable.get(sku, 0) for sku in wait.skus):
         first = wait.skus[0]
         _wake(backorders.Waiting(order_id, first, units[first], wait.since, task_token, tuple(wait.skus)))
     return ParkedResult(outcome=StepOutcome.PARKED)
@@ -84,8 +85,11 @@ def expiry_reason(wait: BackorderWait) -> str:
     return f"{EXPIRED}: no stock of {', '.join(wait.skus)} since {wait.since}"
 
 
-def wait_for(order: Order, short: list[str], max_wait_days: int, day_seconds: int) -> BackorderWait:
+def wait_for(
+    order: Order, short: list[str], max_wait_days: int, day_seconds: int, seen: dict[str, int]
+) -> BackorderWait:
     """The order's wait: since it was first backordered, until the channel's limit after that."""
     since = order.backorder.since if order.backorder else now_iso()
     until = iso_after(since, max_wait_days * day_seconds)
-    return BackorderWait(since=since, until=until, skus=short or sorted(order.units_by_sku()))
+    skus = short or sorted(order.units_by_sku())
+    return BackorderWait(since=since, until=until, skus=skus, seenAvailable={s: seen.get(s, 0) for s in skus})

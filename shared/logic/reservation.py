@@ -77,7 +77,8 @@ def reserve(order_id: str) -> ReservationResult:
         levels = {sku: [inventory.level_of(found) for found in read[sku]] for sku in units}
         plan = plan_for(order, levels, inventory.list_warehouses(), rules)
         if isinstance(plan, Unplannable):
-            return _backorder(order, plan, policy)
+            seen = {sku: sum(found.available for found in read[sku]) for sku in units}
+            return _backorder(order, plan, policy, seen)
         try:
             ids = _reserve_plan(order, plan, read)
         except TransactionConflict as conflict:
@@ -166,7 +167,9 @@ def _fulfillment(order_id: str, sequence: int, shipment: PlannedShipment, at: st
     )
 
 
-def _backorder(order: Order, unplannable: Unplannable, policy: BackorderPolicy) -> ReservationResult:
+def _backorder(
+    order: Order, unplannable: Unplannable, policy: BackorderPolicy, seen: dict[str, int]
+) -> ReservationResult:
     """No plan now: per the channel's policy, reject the order or let it wait for stock (until its
     limit, counted from when it was first backordered)."""
     reason = "; ".join(problem.message for problem in unplannable.reasons)
@@ -175,7 +178,7 @@ def _backorder(order: Order, unplannable: Unplannable, policy: BackorderPolicy) 
     if policy.mode is BackorderMode.REJECT and order.status is OrderStatus.RECEIVED:
         return _settle(order, OrderStatus.REJECTED, f"cannot be shipped now: {reason}", problems, reasons)
     wait = backorders.wait_for(
-        order, _short_skus(unplannable), policy.maxWaitDays, config.backorder_day_seconds()
+        order, _short_skus(unplannable), policy.maxWaitDays, config.backorder_day_seconds(), seen
     )
     if seconds_until(wait.until) <= 0:
         return _settle(order, OrderStatus.CANCELLED, backorders.expiry_reason(wait), problems, reasons)

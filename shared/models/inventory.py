@@ -25,9 +25,9 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 
 class AdjustmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    delta: Annotated[int, Field(ge=-MAX_UNITS, le=MAX_UNITS), NotBoolean] = Field(
-        description="Units to add to onHand (negative: to remove); not 0"
-    )
+    delta: Annotated[
+        int, Field(ge=-MAX_UNITS, le=MAX_UNITS, json_schema_extra={"not": {"const": 0}}), NotBoolean
+    ] = Field(description="Units to add to onHand (negative: to remove); not 0")
     reason: AdjustmentReason
     reference: Reference | None = Field(
         default=None, description="Your document: a receipt, count or case number"

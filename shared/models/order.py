@@ -377,6 +377,10 @@ class BackorderWait(BaseModel):
     since: str = Field(description="When it was first backordered")
     until: str = Field(description="When it is cancelled (BACKORDER_EXPIRED) if still short")
     skus: list[str] = Field(description="The SKUs whose restock wakes it")
+    seenAvailable: dict[str, int] = Field(
+        default_factory=dict,
+        description="Each of those SKUs' available stock (all warehouses) when it was last sourced",
+    )
 
 
 class Order(CanonicalOrder):

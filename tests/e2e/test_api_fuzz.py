@@ -284,6 +284,9 @@ def test_webhook_deliveries_get_a_clear_answer_never_a_5xx(
     assert response.status_code in expected, f"expected one of {sorted(expected)}\n{describe(response)}"
 
 
+URI_TOO_LONG = 414
+
+
 def check(
     case: schemathesis.Case,
     oms: FuzzedOMS,
@@ -299,6 +302,10 @@ def check(
     response = case.call(base_url=oms.api_url, headers=headers, **extra)
     oms.record(case, response.status_code, series)
     assert_clear_error(response, oms.output, mark)
+    if response.status_code == URI_TOO_LONG:
+        # Refused for its length before any route sees it (API Gateway does too), whatever the
+        # document says of its parts: still the JSON error, checked above.
+        excluded = [*(excluded or []), positive_data_acceptance, negative_data_rejection]
     case.validate_response(
         response,
         headers=headers,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from local.runtime import LocalOMS
+from tests.support.backorders import wait_for_state
 from tests.support.orders import CHANNEL_ID, CHANNEL_SECRET, Client, canonical_order
 
 # Seeded: wh-east (Newark) holds MUG-BLUE; wh-west (Reno) holds MUG-BLUE and TEE-M. CAP-RED is
@@ -189,7 +190,9 @@ def channel_with(client: Client, **sourcing: Any) -> None:
     assert body["sourcing"] == {"maxShipments": 3, "allowedWarehouses": None} | sourcing
 
 
-def test_a_channel_allowing_one_shipment_backorders_what_would_need_two(split_client: Client) -> None:
+def test_a_channel_allowing_one_shipment_backorders_what_would_need_two(
+    oms: LocalOMS, split_client: Client
+) -> None:
     channel_with(split_client, maxShipments=1)
     order_id = split_client.place(canonical_order(SPLIT_ORDER))
 
@@ -198,6 +201,16 @@ def test_a_channel_allowing_one_shipment_backorders_what_would_need_two(split_cl
     assert [p["code"] for p in backordered["sourcingProblems"]] == ["TOO_MANY_SHIPMENTS"]
     assert "the channel allows 1" in backordered["statusReason"]
     assert split_client.stock("CAP-RED")["wh-east"]["reserved"] == 0
+    # No single SKU is short: any of them restocked wakes it; meanwhile it waits, sourced once.
+    assert backordered["backorder"]["skus"] == ["CAP-RED", "TEE-M"]
+    assert wait_for_state(oms, order_id, "AwaitRestock")
+    time.sleep(0.5)
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in oms.execution_history(order_id)
+        if "stateEnteredEventDetails" in e
+    ]
+    assert entered.count("ReserveInventory") == 1 and entered[-1] == "AwaitRestock"
 
 
 def test_a_channel_ships_only_from_its_allowed_warehouses(split_client: Client) -> None:

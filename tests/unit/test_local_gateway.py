@@ -219,3 +219,16 @@ def test_the_http_server_serves_the_gateway(fakes: dict[str, Recorder]) -> None:
         assert fakes["Intake"].events[-1]["body"] == '{"a": 1}'
     finally:
         server.stop()
+
+
+def test_a_request_line_http_server_refuses_still_gets_the_json_error() -> None:
+    server = GatewayServer("127.0.0.1", 0).start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{server.url}/inventory?skus={'A' * 70_000}", timeout=5)
+        assert refused.value.code == 414
+        assert refused.value.headers["Content-Type"] == "application/json"
+        error = json.loads(refused.value.read())["error"]
+        assert (error["code"], error["details"]) == ("URI_TOO_LONG", None)
+    finally:
+        server.stop()
