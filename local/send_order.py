@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if order_id is None:
         return 1
-    print(next_steps(arguments.url, order_id))
+    print(next_steps(arguments.url, order_id, arguments.skus[0]))
     return 0
 
 
@@ -251,10 +251,11 @@ def wait_for_amazon_order(api_url: str, amazon_order_id: str) -> str | None:
     return None
 
 
-def next_steps(url: str, order_id: str) -> str:
+def next_steps(url: str, order_id: str, sku: str) -> str:
     key = f"-H {shlex.quote(f'x-api-key: {API_KEY.value()}')}"
     events = f"{url}/fulfillments/{order_id}-F1/events"
     shipped = '{"type": "SHIPPED", "carrier": "UPS", "trackingNumber": "1Z999AA10123456784"}'
+    restock = '{"delta": 100, "reason": "RECEIPT"}'
     return "\n".join(
         [
             "",
@@ -266,6 +267,9 @@ def next_steps(url: str, order_id: str) -> str:
             "An order that ships in parts has one fulfillment per warehouse (-F1, -F2, ...: see the order).",
             "Or cancel what has not shipped yet:",
             f"  curl {key} -X POST {url}/orders/{order_id}/cancel",
+            "If it is BACKORDERED (not enough stock), a receipt wakes it:",
+            f"  curl {key} -H 'Idempotency-Key: {order_id}-restock' -d '{restock}' "
+            f"{url}/inventory/{sku}/locations/wh-west/adjustments",
         ]
     )
 
