@@ -26,6 +26,7 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.path import result_path
@@ -46,6 +47,7 @@ SFN_CLIENT_CACHE = "stepfunctions-client-cache"
 SFN_JSONPATH_CACHE = "stepfunctions-jsonpath-cache"
 SFN_EARLY_CALLBACK = "stepfunctions-early-task-token-callback"
 SFN_EXECUTION_START = "stepfunctions-execution-start-races"
+DYNAMODB_QUERY_PARTITION = "dynamodb-query-reads-one-partition"
 
 # Held for the whole of every DynamoDB request; see _patch_dynamodb_atomicity.
 DYNAMODB_LOCK = threading.RLock()
@@ -392,6 +394,61 @@ def _patch_stepfunctions_execution_start() -> None:
     Execution.status = property(status_once_started)  # type: ignore[assignment,method-assign]
 
 
+_query_scope = threading.local()
+
+
+def _patch_dynamodb_query_partition() -> None:
+    """moto's Query of a table (not an index) walks every item of the table to find the partition's,
+    so each Query costs the table's size: with 20,000 stock and ledger items, a stock import slowed
+    to a few rows per second. DynamoDB reads the one partition. While such a Query runs, this
+    thread's `all_items` of that table is the partition, read from moto's own per-partition dict;
+    everything after (sorting, key conditions, filters, paging) is moto's, unchanged."""
+    original_query, original_all_items = Table.query, Table.all_items
+    if _is_patched(original_query):
+        return
+    _require_signature(
+        original_query,
+        [
+            "self",
+            "hash_key",
+            "range_comparison",
+            "range_objs",
+            "limit",
+            "exclusive_start_key",
+            "scan_index_forward",
+            "projection_expressions",
+            "index_name",
+            "consistent_read",
+            "filter_expression",
+            "hash_key_conditions",
+            "range_key_conditions",
+            "filter_kwargs",
+        ],
+    )
+    _require_signature(original_all_items, ["self"])
+
+    @functools.wraps(original_query)
+    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None or not self.range_key_attr:
+            return original_query(self, hash_key, *args, **kwargs)
+        _query_scope.partition = (self, list(self.items.get(hash_key, {}).values()))
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _query_scope.partition = None
+
+    @functools.wraps(original_all_items)
+    def all_items(self: Table) -> list[Any]:
+        scoped = getattr(_query_scope, "partition", None)
+        if scoped is not None and scoped[0] is self:
+            return list(scoped[1])
+        return original_all_items(self)
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = _mark(query)  # type: ignore[method-assign]
+
+
 PATCHES: dict[str, Callable[[], None]] = {
     LAMBDA_INVOKE: _patch_lambda_invoke,
     DYNAMODB_ATOMIC: _patch_dynamodb_atomicity,
@@ -401,6 +458,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     SFN_JSONPATH_CACHE: _patch_stepfunctions_jsonpath_cache,
     SFN_EARLY_CALLBACK: _patch_stepfunctions_early_callback,
     SFN_EXECUTION_START: _patch_stepfunctions_execution_start,
+    DYNAMODB_QUERY_PARTITION: _patch_dynamodb_query_partition,
 }
 
 

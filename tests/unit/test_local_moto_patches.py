@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
@@ -42,6 +43,7 @@ def patched_targets() -> dict[str, object]:
         moto_patches.SFN_JSONPATH_CACHE: json_path.parse,
         moto_patches.SFN_EARLY_CALLBACK: StateTaskServiceCallback._wait_for_task_token_heartbeat,
         moto_patches.SFN_EXECUTION_START: StepFunctionsParserBackend.start_execution,
+        moto_patches.DYNAMODB_QUERY_PARTITION: Table.query,
     }
 
 
@@ -316,3 +318,45 @@ def test_two_actions_on_one_item_are_refused(aws: None) -> None:
         dynamodb.transact_write_items(TransactItems=[decrement("a", 1), decrement("a", 1)])
 
     assert units(dynamodb, "a") == "5"
+
+
+def test_a_table_query_reads_only_its_partition_and_answers_as_before(aws: None) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for pk in ("a", "b"):
+        for n in range(5):
+            dynamodb.put_item(
+                TableName="items", Item={"pk": {"S": pk}, "sk": {"S": f"{n:02d}"}, "n": {"N": str(n)}}
+            )
+    walked: list[int] = []
+    original = moto_patches.Table.all_items
+
+    def counting(self: Table) -> list[Any]:
+        items = original(self)
+        walked.append(len(items))
+        return items
+
+    moto_patches.Table.all_items = counting  # type: ignore[method-assign]
+    try:
+        page = dynamodb.query(
+            TableName="items",
+            KeyConditionExpression="pk = :pk AND sk > :from",
+            ExpressionAttributeValues={":pk": {"S": "b"}, ":from": {"S": "01"}},
+            ScanIndexForward=False,
+            Limit=2,
+        )
+    finally:
+        moto_patches.Table.all_items = original  # type: ignore[method-assign]
+
+    assert [item["sk"]["S"] for item in page["Items"]] == ["04", "03"]
+    assert page["LastEvaluatedKey"] == {"pk": {"S": "b"}, "sk": {"S": "03"}}
+    assert walked == [5]  # the partition's items, not the table's 10
+    assert len(dynamodb.scan(TableName="items")["Items"]) == 10  # outside a Query: the whole table
