@@ -1,7 +1,10 @@
 """`python -m benchmarks [--orders N] [--split-orders S] [--concurrency C]`: run, check, count, price, report.
 
-Two scenarios, one after the other, each on a fresh local OMS: N orders that each ship from one
-warehouse, then S orders that each ship in two parts, from two warehouses (none if S is 0)."""
+Order scenarios, one after the other, each on a fresh local OMS: N orders that each ship from one
+warehouse, then S orders that each ship in two parts, from two warehouses (none if S is 0). Then
+the inventory scenarios, each skipped by giving it 0: flash sales over HTTP (`--flash-sale-runs`),
+a CSV import through the CLI (`--import-rows`) and the hot-SKU write spread, a simulation
+(`--hot-sku-rate`)."""
 
 from __future__ import annotations
 
@@ -16,9 +19,13 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from benchmarks import flash_sale, hot_sku, stock_import
+from benchmarks.flash_sale import FlashSaleSettings
+from benchmarks.inventory_report import InventoryRuns
 from benchmarks.local_run import SINGLE_SHIPMENT, SPLIT_SHIPMENT, Settings, run
 from benchmarks.report import Environment, Run, render
 from benchmarks.usage import per_order
+from shared.models.inventory import MAX_BUCKETS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
@@ -40,11 +47,89 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--warmup", type=_positive, default=4, help="sequential warm-up orders per scenario (default 4)"
     )
+    _inventory_arguments(parser)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the report is written")
     parser.add_argument(
         "--verbose", action="store_true", help="show the handlers' own logs on stderr (default: discarded)"
     )
     return parser.parse_args(argv)
+
+
+def _inventory_arguments(parser: argparse.ArgumentParser) -> None:
+    sale = FlashSaleSettings()
+    flash = parser.add_argument_group("flash sale (local, over HTTP)")
+    flash.add_argument(
+        "--flash-sale-runs",
+        type=_not_negative,
+        default=sale.runs,
+        help=f"runs, one bucket (default {sale.runs}; 0: none)",
+    )
+    flash.add_argument(
+        "--flash-sale-orders",
+        type=_positive,
+        default=sale.orders,
+        help=f"orders per run (default {sale.orders})",
+    )
+    flash.add_argument(
+        "--flash-sale-units", type=_positive, default=sale.units, help=f"units stocked (default {sale.units})"
+    )
+    flash.add_argument(
+        "--flash-sale-concurrency",
+        type=_positive,
+        default=sale.concurrency,
+        help=f"clients (default {sale.concurrency})",
+    )
+    flash.add_argument(
+        "--flash-sale-buckets",
+        type=_not_negative,
+        default=sale.bucketed,
+        help=f"one more run with the SKU over this many buckets (default {sale.bucketed}; 0: none)",
+    )
+    other = parser.add_argument_group("import and hot SKU")
+    other.add_argument(
+        "--import-rows",
+        type=_not_negative,
+        default=stock_import.ROWS,
+        help=f"CSV rows imported by the CLI (default {stock_import.ROWS}; 0: none)",
+    )
+    other.add_argument(
+        "--hot-sku-rate",
+        type=_not_negative,
+        default=hot_sku.RESERVATIONS_PER_SECOND,
+        help=f"reservations/s simulated on one SKU (default {hot_sku.RESERVATIONS_PER_SECOND}; 0: none)",
+    )
+    other.add_argument(
+        "--hot-sku-buckets",
+        type=_bucket_counts,
+        default=hot_sku.BUCKET_COUNTS,
+        help="bucket counts simulated, comma-separated (default "
+        + ",".join(map(str, hot_sku.BUCKET_COUNTS))
+        + ")",
+    )
+
+
+def _bucket_counts(text: str) -> tuple[int, ...]:
+    counts = tuple(_positive(part) for part in text.split(","))
+    if max(counts) > MAX_BUCKETS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_BUCKETS} buckets")
+    return counts
+
+
+def _inventory(arguments: argparse.Namespace) -> InventoryRuns:
+    sale = FlashSaleSettings(
+        runs=arguments.flash_sale_runs,
+        orders=arguments.flash_sale_orders,
+        units=arguments.flash_sale_units,
+        concurrency=arguments.flash_sale_concurrency,
+        bucketed=arguments.flash_sale_buckets,
+    )
+    return InventoryRuns(
+        flash_sale=flash_sale.run(sale) if sale.buckets_per_run() else None,
+        stock_import=stock_import.run(arguments.import_rows) if arguments.import_rows else None,
+        hot_sku=hot_sku.run(arguments.hot_sku_rate, arguments.hot_sku_buckets)
+        if arguments.hot_sku_rate
+        else None,
+    )
 
 
 def _positive(text: str) -> int:
@@ -88,13 +173,15 @@ def main(argv: list[str] | None = None) -> int:
                 settings = Settings(orders, arguments.concurrency, arguments.warmup, scenario=scenario)
                 result = run(settings)
                 runs.append(Run(result, per_order(result)))
+        inventory = _inventory(arguments)
     single, split = runs[0], runs[1] if len(runs) > 1 else None
-    report = render(single, split, environment(argv, time.perf_counter() - started, load_before))
+    report = render(single, split, environment(argv, time.perf_counter() - started, load_before), inventory)
     print(report)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(report, encoding="utf-8")
     print(f"written to {arguments.output}", file=sys.stderr)
-    return 0 if all(check.passed for r in runs for check in r.result.checks) else 1
+    checks = [check for r in runs for check in r.result.checks] + inventory.checks()
+    return 0 if all(check.passed for check in checks) else 1
 
 
 if __name__ == "__main__":

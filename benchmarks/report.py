@@ -1,4 +1,5 @@
-"""The markdown report: local throughput and latency, checks, usage per order, $ per 1,000 orders."""
+"""The markdown report: local throughput and latency, checks, usage per order, $ per 1,000 orders;
+then the inventory scenarios (`benchmarks.inventory_report`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from benchmarks import pricing
 from benchmarks.dynamodb_units import WRITE_UNIT_BYTES
+from benchmarks.inventory_report import InventoryRuns, sections
 from benchmarks.local_run import STOCK_PER_ORDER, RunResult, Scenario
 from benchmarks.usage import PerOrder
 from blueprint import ORDERS
@@ -26,7 +28,10 @@ HEADER = """Two different things are measured, and they must not be mixed up:
    re-checked.
 
 Sections 1 and 2 run orders that each ship from one warehouse; section 3 runs orders that ship in
-two parts, from two warehouses, and compares the two per order."""
+two parts, from two warehouses, and compares the two per order. Sections 4 to 6 are about stock:
+a flash sale (many orders, few units) and a CSV import, both run locally over HTTP like section 1's
+figures (local, not AWS), and a hot SKU's writes spread over buckets, which is a **simulation**
+of DynamoDB's per-item limits, not a measurement."""
 
 PHASES = """Three phases, each ending when every order is where the next one starts: **intake** places
 every order and waits until all are FULFILLING (their workflows have parked the AwaitShipment
@@ -138,10 +143,13 @@ class Environment:
     load_average: float  # 1-minute load average when the run started
 
 
-def render(single: Run, split: Run | None, environment: Environment) -> str:
-    """The report: sections 1 and 2 for single-shipment orders, section 3 for split ones (if run)."""
+def render(
+    single: Run, split: Run | None, environment: Environment, inventory: InventoryRuns | None = None
+) -> str:
+    """The report: sections 1 and 2 for single-shipment orders, section 3 for split ones (if run),
+    4 to 6 for the inventory scenarios (those run)."""
     result, usage = single.result, single.usage
-    sections = [
+    parts = [
         _header(environment),
         _local_section(result),
         _checks_section(result),
@@ -151,9 +159,10 @@ def render(single: Run, split: Run | None, environment: Environment) -> str:
         _cost_section(usage),
     ]
     if split is not None:
-        sections.append(_split_section(single, split))
-    sections += [NOT_MEASURED.format(partitions=_partitions(usage)), NOTES]
-    return "\n\n".join(sections) + "\n"
+        parts.append(_split_section(single, split))
+    parts += sections(inventory or InventoryRuns())
+    parts += [NOT_MEASURED.format(partitions=_partitions(usage)), NOTES]
+    return "\n\n".join(parts) + "\n"
 
 
 # -- formatting ------------------------------------------------------------------------------------
@@ -210,7 +219,7 @@ def _header(env: Environment) -> str:
 Generated {env.generated_at} by `{env.command}` in {env.wall_seconds:.0f} s
 (`make bench` runs `python -m benchmarks` with the defaults).
 Machine: {env.cpus} CPUs (`nproc`), {env.platform}, Python {env.python}, {versions}; load
-average {env.load_average:.2f} when the run started (other work on the machine slows sections 1 and 3).
+average {env.load_average:.2f} when the run started (other work on the machine slows sections 1, 3, 4 and 5).
 
 {HEADER}"""
 
