@@ -105,8 +105,7 @@ def simulate(buckets: int, reservations: int = RESERVATIONS_PER_SECOND, seed: in
                 key = stock.bucket_key(SKU, WAREHOUSE, index)
                 items[key["pk"], key["sk"]] += 1
                 partitions[stock.ledger_pk(SKU, WAREHOUSE, index)] += 1
-            load = inventory.load_key(WAREHOUSE, DAY)
-            items[load["pk"], load["sk"]] += 1
+            # No LOAD#<warehouse>/<day> write: the simulated warehouse has no daily capacity.
     if found.reserved != reservations:
         raise AssertionError(f"{found.reserved} units reserved by {reservations} reservations")
     return _spread(buckets, reservations, items, partitions)

@@ -143,7 +143,7 @@ def change_stock(
     safety_stock: int | None = None,
 ) -> StockChange:
     def write() -> StockChange:
-        found = stock.location(sku, warehouse_id)
+        found, buckets = stock.location_and_buckets(sku, warehouse_id)
         on_hand = on_hand_of(found)
         if on_hand < found.reserved:
             raise Conflict(
@@ -156,7 +156,7 @@ def change_stock(
                 },
             )
         safety = found.safety_stock if safety_stock is None else safety_stock
-        after = stock.balanced(found, on_hand, safety, max(1, stock.bucket_count(sku)))
+        after = stock.balanced(found, on_hand, safety, buckets)
         writes = stock.write_actions(found, after, why, now_iso())
         if not writes:
             return StockChange(found, [])  # already so (its warehouse existed when it was stocked)

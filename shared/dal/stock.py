@@ -181,6 +181,20 @@ def locations(sku: str) -> list[Location]:
     return locations_of_items([plain(item) for item in page["Items"]])
 
 
+def location_and_buckets(sku: str, warehouse_id: str) -> tuple[Location, int]:
+    """One location as read now (empty buckets if it was never stocked) and the SKU's bucket
+    count, from one Query of the SKU's partition (its buckets and its settings)."""
+    page = table(_name()).query(KeyConditionExpression=Key("pk").eq(f"SKU#{sku}"), ConsistentRead=True)
+    items = [plain(item) for item in page["Items"]]
+    settings = [item for item in items if item["sk"] == SETTINGS_SK]
+    count = int(settings[0]["buckets"]) if settings else 1
+    stocked = [item for item in items if item["sk"].startswith(LOCATION_PREFIX)]
+    for found in locations_of_items(stocked):
+        if found.warehouse_id == warehouse_id:
+            return found, count
+    return Location(sku, warehouse_id, tuple(Bucket(sku, warehouse_id, i) for i in range(count))), count
+
+
 def location(sku: str, warehouse_id: str, buckets: int | None = None) -> Location:
     """One location as read now; one that was never stocked has `buckets` empty buckets."""
     for found in locations(sku):

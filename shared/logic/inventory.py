@@ -4,6 +4,7 @@ stock and its ledger."""
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -43,6 +44,7 @@ from shared.observability import count
 # An adjustment's key is remembered this long: a client retrying a day later still applies it once.
 ADJUSTMENT_MEMORY_SECONDS = 7 * 24 * 3600
 MAX_SKUS_PER_READ = 100
+COUNT_WORKERS = 4
 
 
 def count_stock(
@@ -70,9 +72,16 @@ def count_many(request: CountsIn, actor: str) -> CountsResult:
     """Apply absolute counts row by row, each in its own transaction with its ledger entry (kind
     IMPORT, reason CYCLE_COUNT): a row the OMS refuses (an unknown warehouse, a count below what
     is reserved) is reported and the others are applied regardless. Repeating a request is safe:
-    a row already applied is UNCHANGED."""
-    results = [_count_row(index, row, request.reference, actor) for index, row in enumerate(request.counts)]
-    backorders.wake(r.sku for r in results if r.outcome is CountOutcome.APPLIED)
+    a row already applied is UNCHANGED. Rows are applied a few at a time (each waits on DynamoDB)."""
+    with ThreadPoolExecutor(max_workers=COUNT_WORKERS) as pool:
+        results = list(
+            pool.map(
+                lambda n: _count_row(n, request.counts[n], request.reference, actor),
+                range(len(request.counts)),
+            )
+        )
+        restocked = sorted({r.sku for r in results if r.outcome is CountOutcome.APPLIED})
+        list(pool.map(lambda sku: backorders.wake([sku]), restocked))
     tally = Counter(r.outcome for r in results)
     return CountsResult(
         results=results,
