@@ -211,7 +211,10 @@ this benchmark was written the rate fell as the table filled (19 rows/s at about
 2,000, 4 at 5,000). The local runtime now patches it to read the one partition, as DynamoDB does
 (`local/moto_patches.py`); the probes above time one Query of one SKU's stock before and after
 each import, and stay flat. A row also costs fewer calls than then (4.5): its location and the
-SKU's settings come from one Query.
+SKU's settings come from one Query. The import runs after the flash-sale runs, in the same process, whose
+backordered workflows still wait and keep moto's threads alive (about a thousand by then), which
+slows everything here: in a fresh process 2,000 rows imported at 37 rows/s (measured once while
+reducing a row's calls, not by this run).
 
 {shows}: every row applied exactly once with its ledger entry, the figures as counted, a
 repeated import harmless (no entry, nothing changed), and what a row costs the OMS in DynamoDB
