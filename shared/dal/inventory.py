@@ -171,11 +171,6 @@ def change_stock(
     return retrying(write, f"stock of {sku} at {warehouse_id}")
 
 
-def stock_at(sku: str, warehouse_id: str) -> StockLevel | None:
-    found = [loc for loc in stock.locations(sku) if loc.warehouse_id == warehouse_id]
-    return level_of(found[0]) if found else None
-
-
 def stock_of(sku: str) -> list[StockLevel]:
     return [level_of(found) for found in stock.locations(sku)]
 

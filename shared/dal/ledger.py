@@ -100,18 +100,3 @@ def _newest(found: dict[str, list[dict[str, Any]]], limit: int) -> list[dict[str
 
 def _time_order(entry: dict[str, Any]) -> float:
     return datetime.fromisoformat(entry["at"]).timestamp()
-
-
-def entries_of(sku: str, warehouse_id: str, index: int) -> list[dict[str, Any]]:
-    """A bucket's whole ledger, oldest first (reconciliation)."""
-    request: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(stock.ledger_pk(sku, warehouse_id, index)),
-        "ConsistentRead": True,
-    }
-    entries: list[dict[str, Any]] = []
-    while True:
-        reply = table(config.inventory_table()).query(**request)
-        entries += [plain(item) for item in reply["Items"]]
-        if "LastEvaluatedKey" not in reply:
-            return entries
-        request["ExclusiveStartKey"] = reply["LastEvaluatedKey"]

@@ -195,13 +195,9 @@ def location_and_buckets(sku: str, warehouse_id: str) -> tuple[Location, int]:
     return Location(sku, warehouse_id, tuple(Bucket(sku, warehouse_id, i) for i in range(count))), count
 
 
-def location(sku: str, warehouse_id: str, buckets: int | None = None) -> Location:
-    """One location as read now; one that was never stocked has `buckets` empty buckets."""
-    for found in locations(sku):
-        if found.warehouse_id == warehouse_id:
-            return found
-    count = buckets if buckets is not None else bucket_count(sku)
-    return Location(sku, warehouse_id, tuple(Bucket(sku, warehouse_id, i) for i in range(count)))
+def location(sku: str, warehouse_id: str) -> Location:
+    """One location as read now (empty buckets if it was never stocked)."""
+    return location_and_buckets(sku, warehouse_id)[0]
 
 
 # -- settings --------------------------------------------------------------------------------------
@@ -210,13 +206,6 @@ def location(sku: str, warehouse_id: str, buckets: int | None = None) -> Locatio
 def put_bucket_count(sku: str, buckets: int, at: str) -> None:
     item = {"pk": f"SKU#{sku}", "sk": SETTINGS_SK, "sku": sku, "buckets": buckets, "updatedAt": at}
     table(_name()).put_item(Item=item)
-
-
-def bucket_count(sku: str) -> int:
-    item = (
-        table(_name()).get_item(Key={"pk": f"SKU#{sku}", "sk": SETTINGS_SK}, ConsistentRead=True).get("Item")
-    )
-    return int(item["buckets"]) if item else 1
 
 
 # -- figures after a change --------------------------------------------------------------------------
