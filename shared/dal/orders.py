@@ -14,15 +14,14 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from shared import aws, config
+from shared import config
 from shared.clock import now_iso
 from shared.dal.dynamo import (
     TransactionConflict,
-    decode_cursor,
-    encode_cursor,
+    batch_get,
     in_list_condition,
+    indexed_page,
     plain,
-    read_page,
     status_update,
     table,
     to_item,
@@ -335,32 +334,18 @@ def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[str,
 def list_orders(
     status: OrderStatus | None, channel_id: str | None, limit: int, cursor: str | None
 ) -> OrderPage:
-    """Newest first: keys from a keys-only GSI (never a scan), then the orders by BatchGetItem.
-
-    The status is checked on the orders themselves, so an index entry that lags behind a status
-    change never lists an order under its old status. The cursor is the last returned index key.
-    """
+    """Newest first, from a keys-only GSI (never a scan) and BatchGetItem; the status is checked on
+    the orders themselves (see `indexed_page`)."""
     index, value = _index_for(status, channel_id)
-    partition = _partition_attribute(index)
-    query: dict[str, Any] = {
-        "IndexName": index,
-        "KeyConditionExpression": Key(partition).eq(value),
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if cursor:
-        query["ExclusiveStartKey"] = decode_cursor(cursor, _index_key_attributes(index), {partition: value})
-    found: list[tuple[dict[str, Any], Order]] = []
-    more = True
-    while more and len(found) < limit:
-        page = read_page(table(table_name()).query, query)
-        orders = _orders_by_key(page["Items"])
-        found += [(key, orders[key["pk"]]) for key in page["Items"] if _listed(orders.get(key["pk"]), status)]
-        more = "LastEvaluatedKey" in page
-        query["ExclusiveStartKey"] = page.get("LastEvaluatedKey")
-    returned = found[:limit]
-    next_cursor = encode_cursor(returned[-1][0]) if returned and (more or len(found) > limit) else None
-    return OrderPage([order for _, order in returned], next_cursor)
+    page = indexed_page(
+        table_name(),
+        index,
+        (_partition_attribute(index), value),
+        limit=limit,
+        cursor=cursor,
+        keep=lambda item: status is None or item.get("status") == status.value,
+    )
+    return OrderPage([Order.model_validate(item) for item in page.items], page.cursor)
 
 
 def created_in(channel_id: str, created_from: str, created_before: str, most: int) -> list[Order] | None:
@@ -383,36 +368,13 @@ def created_in(channel_id: str, created_from: str, created_before: str, most: in
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     if len(keys) > most:
         return None
-    found: dict[str, Order] = {}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for start in range(0, len(keys), 100):
-        found |= _orders_by_key(keys[start : start + 100])
-    return [found[key["pk"]] for key in keys if key["pk"] in found]
-
-
-def _listed(order: Order | None, status: OrderStatus | None) -> bool:
-    return order is not None and (status is None or order.status is status)
-
-
-def _orders_by_key(index_keys: list[dict[str, Any]]) -> dict[str, Order]:
-    """The orders named by index entries (at most 100, one BatchGetItem plus retries of leftovers)."""
-    pending: dict[str, Any] = {
-        table_name(): {"Keys": [{"pk": key["pk"], "sk": key["sk"]} for key in index_keys]}
-    }
-    orders: dict[str, Order] = {}
-    while pending[table_name()]["Keys"] if table_name() in pending else False:
-        response = aws.dynamodb().batch_get_item(RequestItems=pending)
-        for item in response["Responses"].get(table_name(), []):
-            orders[item["pk"]] = Order.model_validate(plain(item))
-        pending = response.get("UnprocessedKeys") or {}
-    return orders
+        found |= batch_get(table_name(), keys[start : start + 100])
+    return [Order.model_validate(found[(k["pk"], k["sk"])]) for k in keys if (k["pk"], k["sk"]) in found]
 
 
 def _partition_attribute(index: str) -> str:
     return {INDEX_BY_STATUS: "status", INDEX_BY_CHANNEL: "channelId", INDEX_BY_CREATION: "listPartition"}[
         index
     ]
-
-
-def _index_key_attributes(index: str) -> set[str]:
-    """What an index's LastEvaluatedKey holds: the table's key and the index's key."""
-    return {"pk", "sk", "createdKey", _partition_attribute(index)}
