@@ -1,4 +1,4 @@
-"""The OMS described once: tables, functions, routes and the order workflow.
+"""The OMS described once: tables, functions, routes and the workflows (one per order, one per return).
 
 Both renderings read this module and nothing else to learn what exists:
 - `infra/` turns it into the CDK stack (API Gateway, Lambda, Step Functions, DynamoDB);
@@ -169,6 +169,18 @@ DELIVERIES = Table(
     ),
     description="Every authenticated channel delivery, headers and raw body, with what became of it.",
 )
+RETURNS = Table(
+    name="Returns",
+    env="RETURNS_TABLE",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(
+        Index("byStatus", partition_key="status", sort_key="createdKey"),
+        Index("byChannel", partition_key="channelId", sort_key="createdKey"),
+        Index("byCreation", partition_key="listPartition", sort_key="createdKey"),
+    ),
+    description="Returns (authorization, receipt, restock, refund or exchange, timeline), by order.",
+)
 IDEMPOTENCY = Table(
     name="Idempotency",
     env="IDEMPOTENCY_TABLE",
@@ -178,7 +190,9 @@ IDEMPOTENCY = Table(
     retain_on_delete=False,
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, INVENTORY, CHANNELS, DELIVERIES, IDEMPOTENCY)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (ORDERS, INVENTORY, CHANNELS, DELIVERIES, RETURNS, IDEMPOTENCY)
+}
 
 # Selling Partner API notifications are sent to SQS by this Amazon account
 # (SP-API Notifications API guide, "Grant Selling Partner API permission to write to your SQS queue").
@@ -201,6 +215,14 @@ WORKFLOW_TIMINGS = {
     "FULFILLMENT_HEARTBEAT_SECONDS": str(3 * 24 * 3600),
     "DELIVERY_TIMEOUT_SECONDS": str(30 * 24 * 3600),
 }
+
+RETURN_TIMINGS = {
+    # Seconds. Goods not received within the timeout: the return EXPIRED. The poll: how often the
+    # return workflow looks whether its exchange order's own workflow has reserved it.
+    "RETURN_RECEIPT_TIMEOUT_SECONDS": str(30 * 24 * 3600),
+    "EXCHANGE_POLL_SECONDS": "2",
+}
+REFUND_RETRIES = {"REFUND_ATTEMPTS": "4", "REFUND_RETRY_BASE_SECONDS": "1"}
 
 FUNCTIONS: dict[str, Function] = {
     f.name: f
@@ -245,8 +267,22 @@ FUNCTIONS: dict[str, Function] = {
             name="OrdersApi",
             handler="functions.orders_api.handler.lambda_handler",
             description="Order queries and cancellation.",
-            tables={"Orders": "write"},
+            tables={"Orders": "write", "Returns": "read"},
             workflows={"OrderWorkflow": ("callback",)},
+        ),
+        Function(
+            name="ReturnsApi",
+            handler="functions.returns_api.handler.lambda_handler",
+            description="Return authorization under the channel's policy, receipts, return queries.",
+            tables={
+                "Orders": "write",
+                "Returns": "write",
+                "Channels": "read",
+                "Inventory": "read",
+                "Idempotency": "write",
+            },
+            workflows={"ReturnWorkflow": ("start", "callback")},
+            settings=RETURN_TIMINGS,
         ),
         Function(
             name="SourcingApi",
@@ -305,6 +341,49 @@ FUNCTIONS: dict[str, Function] = {
             workflows={"OrderWorkflow": ("callback",)},
             timeout_seconds=30,
         ),
+        Function(
+            name="AwaitReturn",
+            handler="functions.await_return.handler.lambda_handler",
+            description="Return workflow step: parks the task token on the return until its goods arrive.",
+            tables={"Returns": "write"},
+            workflows={"ReturnWorkflow": ("callback",)},
+        ),
+        Function(
+            name="RestockReturn",
+            handler="functions.restock_return.handler.lambda_handler",
+            description="Return workflow step: resellable units back on hand, damaged ones recorded.",
+            tables={"Returns": "write", "Inventory": "write", "Orders": "write"},
+            workflows={"OrderWorkflow": ("callback",)},
+            timeout_seconds=30,
+        ),
+        Function(
+            name="PlaceExchange",
+            handler="functions.place_exchange.handler.lambda_handler",
+            description="Return workflow step: creates the exchange order and starts its order workflow.",
+            tables={"Returns": "write", "Orders": "write"},
+            workflows={"OrderWorkflow": ("start",)},
+            settings=WORKFLOW_TIMINGS,
+        ),
+        Function(
+            name="CheckExchange",
+            handler="functions.check_exchange.handler.lambda_handler",
+            description="Return workflow step: whether the exchange order was reserved, or cannot be.",
+            tables={"Returns": "write", "Orders": "read"},
+        ),
+        Function(
+            name="RefundReturn",
+            handler="functions.refund_return.handler.lambda_handler",
+            description="Return workflow step: records the refund and sends it through the channel's port.",
+            tables={"Returns": "write", "Orders": "write", "Channels": "read"},
+            settings=REFUND_RETRIES,
+            timeout_seconds=120,
+        ),
+        Function(
+            name="ConcludeReturn",
+            handler="functions.conclude_return.handler.lambda_handler",
+            description="Return workflow step: closes, expires or fails the return, undoing what it held.",
+            tables={"Returns": "write", "Orders": "write"},
+        ),
     )
 }
 
@@ -335,6 +414,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/stock-counts", "InventoryApi"),
     Route("PUT", "/inventory/{sku}/settings", "InventoryApi"),
     Route("GET", "/inventory/{sku}/ledger", "InventoryApi"),
+    Route("POST", "/orders/{orderId}/returns", "ReturnsApi"),
+    Route("GET", "/returns", "ReturnsApi"),
+    Route("GET", "/returns/{returnId}", "ReturnsApi"),
+    Route("POST", "/returns/{returnId}/events", "ReturnsApi"),
 )
 
 ORDER_WORKFLOW = Workflow(
@@ -351,7 +434,21 @@ ORDER_WORKFLOW = Workflow(
     },
 )
 
-WORKFLOWS: dict[str, Workflow] = {ORDER_WORKFLOW.name: ORDER_WORKFLOW}
+RETURN_WORKFLOW = Workflow(
+    name="ReturnWorkflow",
+    env="RETURN_WORKFLOW_ARN",
+    definition_file=WORKFLOWS_DIR / "return.asl.json",
+    function_arns={
+        "AwaitReturnArn": "AwaitReturn",
+        "RestockReturnArn": "RestockReturn",
+        "PlaceExchangeArn": "PlaceExchange",
+        "CheckExchangeArn": "CheckExchange",
+        "RefundReturnArn": "RefundReturn",
+        "ConcludeReturnArn": "ConcludeReturn",
+    },
+)
+
+WORKFLOWS: dict[str, Workflow] = {w.name: w for w in (ORDER_WORKFLOW, RETURN_WORKFLOW)}
 
 # Values every function gets, in the cloud and locally alike.
 COMMON_ENVIRONMENT = {

@@ -31,7 +31,8 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
-from blueprint import FUNCTIONS, api_functions
+from blueprint import FUNCTIONS, ORDER_WORKFLOW, RETURN_WORKFLOW, api_functions
+from shared.ids import order_id_of_return
 from local import gateway, moto_patches
 from local.gateway import GatewayResponse, GatewayServer
 from local.invoker import REGISTRY, Handler, RegisteredFunction
@@ -382,10 +383,13 @@ class LocalOMS:
         payload = body.encode() if isinstance(body, str) else body
         return gateway.handle(method, path, sent, payload)
 
-    # -- order workflow executions (named by order id) -------------------------------------
+    # -- workflow executions (named by order id, or by return id) ----------------------------
 
     def execution_arn(self, order_id: str) -> str:
-        return self.deployment.order_workflow_arn.replace(":stateMachine:", ":execution:") + f":{order_id}"
+        """The execution of an order, or of a return when given a return id (`<order>-R<n>`)."""
+        workflow = RETURN_WORKFLOW if order_id_of_return(order_id) else ORDER_WORKFLOW
+        arn = self.deployment.state_machine_arns[workflow.name]
+        return arn.replace(":stateMachine:", ":execution:") + f":{order_id}"
 
     def describe_execution(self, order_id: str) -> dict[str, Any] | None:
         sfn = self.client("stepfunctions")

@@ -51,3 +51,20 @@ def backorder_day_seconds() -> int:
 
 def deliveries_table() -> str:
     return required("DELIVERIES_TABLE")
+
+
+def returns_table() -> str:
+    return required("RETURNS_TABLE")
+
+
+def return_workflow_arn() -> str:
+    return required("RETURN_WORKFLOW_ARN")
+
+
+def return_timings() -> dict[str, int]:
+    """The return workflow's execution input: how long it waits for the goods, and how often it
+    looks whether its exchange order was reserved."""
+    return {
+        "receiptTimeoutSeconds": int(required("RETURN_RECEIPT_TIMEOUT_SECONDS")),
+        "exchangePollSeconds": int(required("EXCHANGE_POLL_SECONDS")),
+    }

@@ -40,6 +40,14 @@ class InvalidTransition(Conflict):
     code = "INVALID_TRANSITION"
 
 
+class NotAllowed(OmsError):
+    """Well-formed, but a business rule refuses it (e.g. a return outside the channel's policy);
+    `details.reasons` lists each rule broken with a stable code."""
+
+    status_code = 422
+    code = "NOT_ALLOWED"
+
+
 class PayloadTooLarge(OmsError):
     status_code = 413
     code = "PAYLOAD_TOO_LARGE"

@@ -38,3 +38,15 @@ def order_id_of_fulfillment(fulfillment_id_: str) -> str | None:
     if not separator or not order_id.startswith("ord_") or not suffix.isdigit():
         return None
     return order_id
+
+
+def return_id(order_id: str, sequence: int) -> str:
+    """Return ids embed their order id, as fulfillment ids do."""
+    return f"{order_id}-R{sequence}"
+
+
+def order_id_of_return(return_id_: str) -> str | None:
+    order_id, separator, suffix = return_id_.rpartition("-R")
+    if not separator or not order_id.startswith("ord_") or not suffix.isdigit():
+        return None
+    return order_id

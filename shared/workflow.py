@@ -1,4 +1,4 @@
-"""The order workflow as seen from the handlers: start it, resume it, fail it."""
+"""The workflows as seen from the handlers: start one (per order, per return), resume it, fail it."""
 
 from __future__ import annotations
 
@@ -17,15 +17,23 @@ def start(order_id: str) -> None:
     The input is derived from the order id and configuration alone, so a repeated start sends the
     same input, which Step Functions accepts idempotently.
     """
-    payload = json.dumps({"orderId": order_id, "timings": config.workflow_timings()}, sort_keys=True)
+    _start(config.order_workflow_arn(), order_id, {"orderId": order_id, "timings": config.workflow_timings()})
+
+
+def start_return(return_id: str, fields: dict[str, Any]) -> None:
+    """Start the return's execution, named by the return id; `fields` must be derived from the
+    stored return only, so a repeated start is accepted idempotently as for orders."""
+    _start(config.return_workflow_arn(), return_id, {**fields, "timings": config.return_timings()})
+
+
+def _start(state_machine_arn: str, name: str, fields: dict[str, Any]) -> None:
+    payload = json.dumps(fields, sort_keys=True)
     try:
-        aws.stepfunctions().start_execution(
-            stateMachineArn=config.order_workflow_arn(), name=order_id, input=payload
-        )
+        aws.stepfunctions().start_execution(stateMachineArn=state_machine_arn, name=name, input=payload)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
             raise
-        logger.info("workflow already started", extra={"order_id": order_id})
+        logger.info("workflow already started", extra={"execution": name})
 
 
 _STALE_TOKEN_ERRORS = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}

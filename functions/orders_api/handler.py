@@ -16,8 +16,9 @@ from shared.api import (
     create_resolver,
 )
 from shared.dal import orders
-from shared.logic import cancellation
+from shared.logic import cancellation, order_detail
 from shared.models.order import OrderList, OrderStatus, OrderView
+from shared.models.returns import OrderDetail
 from shared.observability import correlate_with_order
 
 router = APIGatewayRouter()
@@ -38,13 +39,13 @@ def list_orders(
 
 @router.get(
     "/orders/<orderId>",
-    summary="An order with its fulfillments and timeline",
+    summary="An order with its fulfillments, returns, refunds and timeline",
     tags=["Orders"],
     security=API_KEY_REQUIRED,
 )
-def get_order(orderId: OrderId) -> OrderView:
+def get_order(orderId: OrderId) -> OrderDetail:
     correlate_with_order(orderId)
-    return orders.view(orderId)
+    return order_detail.detail(orderId)
 
 
 @router.post(

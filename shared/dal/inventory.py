@@ -171,6 +171,45 @@ def change_stock(
     return retrying(write, f"stock of {sku} at {warehouse_id}")
 
 
+class AlreadyApplied(Exception):
+    """The change was made before (its marker, written in the same transaction, exists)."""
+
+
+def receive_returned(
+    sku: str, warehouse_id: str, units: int, *, resellable: bool, why: Why, marker: dict[str, Any]
+) -> StockChange:
+    """Units a customer sent back: resellable ones on hand again (rebalanced over the buckets),
+    damaged ones recorded by a ledger entry with no deltas. `marker` is written in the same
+    transaction and fails it when the change was applied before (AlreadyApplied)."""
+
+    def write() -> StockChange:
+        found, buckets = stock.location_and_buckets(sku, warehouse_id)
+        at = now_iso()
+        if resellable:
+            after = stock.balanced(found, found.on_hand + units, found.safety_stock, buckets)
+            writes = stock.write_actions(found, after, why, at)
+        else:
+            after = found
+            first = found.buckets[0] if found.buckets else stock.Bucket(sku, warehouse_id, 0)
+            writes = stock.bucket_actions(first, first, why, at)
+        try:
+            transact([_warehouse_exists(warehouse_id), marker, *writes])
+        except TransactionConflict as conflict:
+            if conflict.failed(0):
+                raise NotFound(f"warehouse {warehouse_id} does not exist") from conflict
+            if conflict.failed(1):
+                raise AlreadyApplied(f"{sku} at {warehouse_id}") from conflict
+            raise
+        return StockChange(after, stock.ledger_items(writes))
+
+    return retrying(write, f"stock of {sku} at {warehouse_id}")
+
+
+def warehouse_exists(warehouse_id: str) -> bool:
+    item = table(_name()).get_item(Key={"pk": WAREHOUSE_PK, "sk": warehouse_id}, ConsistentRead=True)
+    return "Item" in item
+
+
 def stock_of(sku: str) -> list[StockLevel]:
     return [level_of(found) for found in stock.locations(sku)]
 

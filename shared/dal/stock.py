@@ -47,6 +47,8 @@ class ChangeKind(StrEnum):
     COMMIT = "COMMIT"  # shipped: the units left the building
     REBALANCE = "REBALANCE"  # units moved between a location's buckets (settings changed)
     RECONCILE = "RECONCILE"
+    RETURN = "RETURN"  # resellable units a customer sent back, on hand again
+    RETURN_DAMAGED = "RETURN_DAMAGED"  # units sent back damaged: recorded, not restocked (no deltas)
 
 
 @dataclass(frozen=True)

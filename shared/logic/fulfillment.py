@@ -11,12 +11,13 @@ PARTIALLY_SHIPPED.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared import workflow
-from shared.clock import now_iso
+from shared.clock import iso, now_iso
 from shared.dal import fulfillments, inventory, orders
 from shared.dal.dynamo import TransactionConflict, pause_before_retry, transact
 from shared.errors import InvalidTransition, NotFound, OrderCancelled, TransientError
@@ -43,11 +44,34 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Item = dict[str, Any]
 
 
+MAX_REPORT_AGE = timedelta(days=366)
+
+
 class FulfillmentEventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["PICKED", "PACKED", "SHIPPED", "DELIVERED"]
     carrier: ShortText | None = None
     trackingNumber: ShortText | None = None
+    occurredAt: AwareDatetime | None = Field(
+        default=None,
+        description="When it happened, as the carrier or warehouse saw it (with its UTC offset); "
+        "omitted: now. A DELIVERED event's time starts the return window of what it carried",
+    )
+
+    @field_validator("occurredAt")
+    @classmethod
+    def _not_in_the_future(cls, moment: datetime | None) -> datetime | None:
+        if moment is None:
+            return None
+        now = datetime.now(UTC)
+        if moment > now + timedelta(minutes=5):
+            raise ValueError("is in the future")
+        if moment < now - MAX_REPORT_AGE:
+            raise ValueError("is more than a year ago")
+        return moment
+
+    def occurred(self, default: str) -> str:
+        return iso(self.occurredAt.astimezone(UTC)) if self.occurredAt else default
 
 
 def public(item: Item) -> Fulfillment:
@@ -148,8 +172,10 @@ def _after_event(item: Item, target: FulfillmentStatus, event: FulfillmentEventI
     changes = {
         "status": target.value,
         "updatedAt": at,
-        **event.model_dump(exclude_none=True, exclude={"type"}),
+        **event.model_dump(exclude_none=True, exclude={"type", "occurredAt"}),
     }
+    if target is FulfillmentStatus.DELIVERED:
+        changes["deliveredAt"] = event.occurred(at)
     return public({**item, **changes})
 
 
@@ -157,7 +183,11 @@ def _commit_event(
     read: orders.Snapshot, item: Item, target: FulfillmentStatus, event: FulfillmentEventIn
 ) -> str:
     at = now_iso()
-    sets = {k: v for k, v in (("carrier", event.carrier), ("trackingNumber", event.trackingNumber)) if v}
+    sets: dict[str, Any] = {
+        k: v for k, v in (("carrier", event.carrier), ("trackingNumber", event.trackingNumber)) if v
+    }
+    if target is FulfillmentStatus.DELIVERED:
+        sets["deliveredAt"] = event.occurred(at)
     removes = ["waitToken", "awaiting"] if item.get("awaiting") == target.value else []
     actions = change_actions(read, item, target, _reason(item, event), at, sets=sets, removes=removes)
     if target is FulfillmentStatus.SHIPPED:

@@ -71,6 +71,9 @@ def reserve(order_id: str) -> ReservationResult:
     channel = channels.get(order.channelId)
     rules = channel.sourcing if channel else SourcingRules()
     policy = channel.backorders if channel else BackorderPolicy()
+    if order.exchangeOf is not None:
+        # A replacement that cannot ship now is not waited for: its return falls back to a refund.
+        policy = BackorderPolicy(mode=BackorderMode.REJECT)
     for attempt in range(ATTEMPTS):
         units = order.units_by_sku()
         read = {sku: stock.locations(sku) for sku in units}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,10 @@ Latitude = Annotated[float, Field(ge=-90, le=90), NotBoolean, AfterValidator(_to
 Longitude = Annotated[float, Field(ge=-180, le=180), NotBoolean, AfterValidator(_to_centimetres)]
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+# As order lines spell SKUs (shared/models/order.py).
+ReturnableSku = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^#\s]+$")
+]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
@@ -92,6 +97,68 @@ class BackorderPolicy(BaseModel):
     ] = 14
 
 
+MAX_WINDOW_DAYS = 365
+MAX_NON_RETURNABLE_SKUS = 500
+
+
+class RefundShipping(StrEnum):
+    NEVER = "NEVER"
+    IF_DAMAGED = "IF_DAMAGED"  # when any unit came back damaged (the retailer's fault, not the buyer's)
+    ALWAYS = "ALWAYS"
+
+
+class ExchangeShips(StrEnum):
+    ON_RECEIPT = "ON_RECEIPT"  # the replacement is placed once the returned goods arrive
+    IMMEDIATELY = "IMMEDIATELY"  # placed when the return is authorized
+
+
+def _fee_percent(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, (str, Decimal)):
+        raise ValueError("must be a decimal string such as '10' or '12.5'")
+    return value
+
+
+FeePercent = Annotated[
+    Decimal,
+    Field(ge=0, le=100, max_digits=6, decimal_places=2, description="Percent of the refund kept, e.g. '10'"),
+]
+
+
+class ReturnPolicy(BaseModel):
+    """How a channel takes goods back. A channel registered without one gets these defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    windowDays: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=MAX_WINDOW_DAYS,
+            description="Days after a line's delivery (UTC calendar days) it may be returned; 0: the day "
+            "of delivery only",
+        ),
+        NotBoolean,
+    ] = 30
+    nonReturnableSkus: Annotated[
+        list[ReturnableSku],
+        Field(max_length=MAX_NON_RETURNABLE_SKUS, json_schema_extra={"uniqueItems": True}),
+    ] = []
+    restockingFeePercent: FeePercent = Decimal("0")
+    refundShipping: RefundShipping = RefundShipping.NEVER
+    exchangeShips: ExchangeShips = ExchangeShips.ON_RECEIPT
+
+    @field_validator("restockingFeePercent", mode="before")
+    @classmethod
+    def _decimal_string(cls, value: object) -> object:
+        return _fee_percent(value)
+
+    @field_validator("nonReturnableSkus")
+    @classmethod
+    def _no_repeats(cls, skus: list[str]) -> list[str]:
+        if len(set(skus)) != len(skus):
+            raise ValueError("lists a SKU twice")
+        return skus
+
+
 class ChannelType(StrEnum):
     API = "api"
     SHOPIFY = "shopify"
@@ -141,6 +208,9 @@ class _ChannelIn(BaseModel):
     backorders: BackorderPolicy = Field(
         default_factory=BackorderPolicy,
         description="Whether orders no warehouse can ship now wait for stock, and how long",
+    )
+    returns: ReturnPolicy = Field(
+        default_factory=ReturnPolicy, description="How this channel's customers may return what they got"
     )
 
 
@@ -205,6 +275,8 @@ class ChannelView(BaseModel):
     amazon: AmazonSettingsView | None = None
     sourcing: SourcingRules = Field(default_factory=SourcingRules)
     backorders: BackorderPolicy = Field(default_factory=BackorderPolicy)
+    returns: ReturnPolicy = Field(default_factory=ReturnPolicy)
+    refundUrl: str | None = None
     previousSecretValidUntil: str | None = Field(
         default=None, description="Until then, deliveries signed with the previous secret are accepted"
     )
@@ -229,6 +301,8 @@ class Channel(BaseModel):
     amazon: AmazonSettings | None = None
     sourcing: SourcingRules = Field(default_factory=SourcingRules)
     backorders: BackorderPolicy = Field(default_factory=BackorderPolicy)
+    returns: ReturnPolicy = Field(default_factory=ReturnPolicy)
+    refundUrl: str | None = None
     createdAt: str
     updatedAt: str
 

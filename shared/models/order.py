@@ -362,6 +362,10 @@ class Fulfillment(BaseModel):
     statusReason: str | None = Field(default=None, description="Why the fulfillment FAILED")
     carrier: str | None = None
     trackingNumber: str | None = None
+    deliveredAt: str | None = Field(
+        default=None,
+        description="When it was delivered, as the carrier or warehouse reported; starts the return window",
+    )
     createdAt: str
     updatedAt: str
 
@@ -381,6 +385,13 @@ class BackorderWait(BaseModel):
         default_factory=dict,
         description="Each of those SKUs' available stock (all warehouses) when it was last sourced",
     )
+
+
+class ExchangeLink(BaseModel):
+    """An exchange order's origin: the order whose return it replaces."""
+
+    orderId: str
+    returnId: str
 
 
 class Order(CanonicalOrder):
@@ -415,6 +426,9 @@ class Order(CanonicalOrder):
     )
     backorder: BackorderWait | None = Field(
         default=None, description="While BACKORDERED (and after): how long it waits, for what"
+    )
+    exchangeOf: ExchangeLink | None = Field(
+        default=None, description="Set on an exchange order: the return it replaces the goods of"
     )
     createdAt: str
     updatedAt: str

@@ -1,0 +1,10 @@
+"""Return workflow steps CloseReturn, ExpireReturn, RecordRefundFailure and RecordReturnFailure."""
+
+from shared.api import workflow_handler
+from shared.logic.return_steps import conclude
+from shared.models.return_steps import ConcludeReturnInput, ConclusionResult
+
+lambda_handler = workflow_handler(
+    ConcludeReturnInput,
+    lambda step: ConclusionResult.model_validate(conclude(step.returnId, step.outcome, step.error)),
+)

@@ -1,0 +1,9 @@
+"""Return workflow steps PlaceExchange and PlaceExchangeAtOnce."""
+
+from shared.api import workflow_handler
+from shared.logic.return_steps import place_exchange
+from shared.models.return_steps import ExchangeResult, ReturnStepInput
+
+lambda_handler = workflow_handler(
+    ReturnStepInput, lambda step: ExchangeResult.model_validate(place_exchange(step.returnId))
+)
