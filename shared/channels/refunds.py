@@ -70,24 +70,42 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Final, NoReturn
+from typing import Any, Final, NoReturn
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import ValidationError
 
 from shared.errors import TransientError, validation_message
-from shared.models.refunds import RefundReceipt, RefundRequest, RefundRequestLine
+
+# The port settings live with the refund models (channel settings embed them); re-exported here.
+from shared.models.refunds import (
+    RefundReceipt,
+    RefundRequest,
+    RefundRequestLine,
+    RefundTarget,
+    ShopifyRefundApi,
+    SignedRefundUrl,
+    WooCommerceRefundApi,
+)
 from shared.observability import logger
-from shared.signatures import standard_webhook_key, standard_webhook_signature
+from shared.signatures import standard_webhook_signature
+
+__all__ = [
+    "RefundRefused",
+    "RefundTarget",
+    "RefundUnavailable",
+    "ShopifyRefundApi",
+    "SignedRefundUrl",
+    "WooCommerceRefundApi",
+    "send_refund",
+]
 
 TIMEOUT_SECONDS: Final = 10.0
 MAX_RETRY_DELAY_SECONDS: Final = 10.0
 DEFAULT_ATTEMPTS: Final = 4
 DEFAULT_RETRY_BASE_SECONDS: Final = 1.0
-SHOPIFY_API_VERSION: Final = "2026-07"
 SIGNED_EVENT_TYPE: Final = "refund.requested"
 USER_AGENT: Final = "oms/0.1 (refund port)"
 MIN_SCRUBBED_LENGTH: Final = 8
-LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 _NOTE_PREFIX = re.compile(r"^OMS refund (\S+):")
 _FAILED_TRANSACTION_STATUSES = frozenset({"failure", "error"})
 
@@ -109,82 +127,6 @@ class RefundUnavailable(TransientError):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-# --- settings ---------------------------------------------------------------------------------------
-
-
-def _checked_url(value: str, *, query_allowed: bool) -> str:
-    if any(character.isspace() for character in value):
-        raise ValueError("must not contain spaces")
-    parts = urllib.parse.urlsplit(value)
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError as exc:
-        raise ValueError("has an invalid port") from exc
-    local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
-    if not parts.hostname or not (parts.scheme == "https" or local):
-        raise ValueError("must be an https:// URL (http:// only for 127.0.0.1 or localhost)")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("must not carry credentials")
-    if parts.fragment or (parts.query and not query_allowed):
-        raise ValueError("must not have a query or a fragment")
-    return value
-
-
-def _base_url(value: str) -> str:
-    return _checked_url(value, query_allowed=False).rstrip("/")
-
-
-def _endpoint_url(value: str) -> str:
-    return _checked_url(value, query_allowed=True)
-
-
-def _usable_as_key(secret: str) -> str:
-    try:
-        standard_webhook_key(secret)
-    except ValueError as exc:
-        raise ValueError("a whsec_ secret must be followed by valid base64") from exc
-    return secret
-
-
-BaseUrl = Annotated[str, StringConstraints(max_length=512), AfterValidator(_base_url)]
-EndpointUrl = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_endpoint_url)]
-Credential = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-SigningSecret = Annotated[
-    str, StringConstraints(min_length=16, max_length=512), AfterValidator(_usable_as_key)
-]
-
-
-class ShopifyRefundApi(BaseModel):
-    """A shop's REST Admin API, e.g. adminUrl https://shop.myshopify.com, with an Admin API access
-    token allowed to write orders."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    adminUrl: BaseUrl
-    accessToken: Credential = Field(repr=False)
-    apiVersion: Annotated[str, StringConstraints(pattern=r"^(\d{4}-\d{2}|unstable)$")] = SHOPIFY_API_VERSION
-
-
-class WooCommerceRefundApi(BaseModel):
-    """A store's REST API (pretty permalinks: /wp-json/ must be reachable), with a read/write key."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    storeUrl: BaseUrl
-    consumerKey: Credential = Field(repr=False)
-    consumerSecret: Credential = Field(repr=False)
-
-
-class SignedRefundUrl(BaseModel):
-    """Where an `api` channel takes refund requests, signed per Standard Webhooks with `secret`
-    (`whsec_` + base64, or any string used as raw bytes)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    url: EndpointUrl
-    secret: SigningSecret = Field(repr=False)
-
-
-RefundTarget = ShopifyRefundApi | WooCommerceRefundApi | SignedRefundUrl
 
 
 # --- the ports ----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from shared.models.limits import DEFAULT_MAX_SHIPMENTS, MAX_SHIPMENTS_LIMIT
+from shared.models.refunds import EndpointUrl, ShopifyRefundApi, WooCommerceRefundApi
 from shared.signatures import standard_webhook_key
 
 
@@ -220,6 +221,11 @@ class ApiChannelIn(_ChannelIn):
 
     type: Literal["api"]
     webhookSecret: Secret
+    refundUrl: EndpointUrl | None = Field(
+        default=None,
+        description="Where the OMS sends refunds, signed per Standard Webhooks with `webhookSecret` "
+        "(webhook-id = the refund id); omitted: refunds are recorded as MANUAL",
+    )
 
     @field_validator("webhookSecret")
     @classmethod
@@ -240,6 +246,10 @@ class ShopifyChannelIn(_ChannelIn):
     shopDomain: Annotated[str, StringConstraints(max_length=255, pattern=r"^[a-z0-9][a-z0-9.-]*$")] | None = (
         None
     )
+    refundApi: ShopifyRefundApi | None = Field(
+        default=None,
+        description="The shop's Admin API, to refund returns through; omitted: refunds are MANUAL",
+    )
 
 
 class WooCommerceChannelIn(_ChannelIn):
@@ -247,6 +257,10 @@ class WooCommerceChannelIn(_ChannelIn):
 
     type: Literal["woocommerce"]
     webhookSecret: Secret
+    refundApi: WooCommerceRefundApi | None = Field(
+        default=None,
+        description="The store's REST API, to refund returns through; omitted: refunds are MANUAL",
+    )
 
 
 class AmazonChannelIn(_ChannelIn):
@@ -277,6 +291,9 @@ class ChannelView(BaseModel):
     backorders: BackorderPolicy = Field(default_factory=BackorderPolicy)
     returns: ReturnPolicy = Field(default_factory=ReturnPolicy)
     refundUrl: str | None = None
+    refundApiUrl: str | None = Field(
+        default=None, description="Where refunds are sent (the shop's admin or the store's URL)"
+    )
     previousSecretValidUntil: str | None = Field(
         default=None, description="Until then, deliveries signed with the previous secret are accepted"
     )
@@ -303,6 +320,7 @@ class Channel(BaseModel):
     backorders: BackorderPolicy = Field(default_factory=BackorderPolicy)
     returns: ReturnPolicy = Field(default_factory=ReturnPolicy)
     refundUrl: str | None = None
+    refundApi: ShopifyRefundApi | WooCommerceRefundApi | None = None
     createdAt: str
     updatedAt: str
 
@@ -320,7 +338,12 @@ class Channel(BaseModel):
         )
 
     def public_view(self) -> ChannelView:
-        return ChannelView.model_validate(self.model_dump(exclude={"webhookSecret", "previousWebhookSecret"}))
+        view = self.model_dump(exclude={"webhookSecret", "previousWebhookSecret", "refundApi"})
+        if isinstance(self.refundApi, ShopifyRefundApi):
+            view["refundApiUrl"] = self.refundApi.adminUrl
+        elif isinstance(self.refundApi, WooCommerceRefundApi):
+            view["refundApiUrl"] = self.refundApi.storeUrl
+        return ChannelView.model_validate(view)
 
 
 MAX_DAILY_ORDER_CAPACITY = 1_000_000

@@ -6,12 +6,17 @@ tax included, and `tax` is the part of it that is tax.
 
 from __future__ import annotations
 
+import urllib.parse
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.models.money import Amount
+from shared.signatures import standard_webhook_key
+
+SHOPIFY_API_VERSION: Final = "2026-07"
+LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ChannelRefundLine(BaseModel):
@@ -75,3 +80,79 @@ class RefundReceipt(BaseModel):
     channelRefundId: str | None = None
     # The amount the channel says it refunded, when it says.
     amount: Amount | None = None
+
+
+# --- where a channel takes refunds: the settings of its refund port ---
+
+
+def _checked_url(value: str, *, query_allowed: bool) -> str:
+    if any(character.isspace() for character in value):
+        raise ValueError("must not contain spaces")
+    parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ValueError("has an invalid port") from exc
+    local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
+    if not parts.hostname or not (parts.scheme == "https" or local):
+        raise ValueError("must be an https:// URL (http:// only for 127.0.0.1 or localhost)")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry credentials")
+    if parts.fragment or (parts.query and not query_allowed):
+        raise ValueError("must not have a query or a fragment")
+    return value
+
+
+def _base_url(value: str) -> str:
+    return _checked_url(value, query_allowed=False).rstrip("/")
+
+
+def _endpoint_url(value: str) -> str:
+    return _checked_url(value, query_allowed=True)
+
+
+def _usable_as_key(secret: str) -> str:
+    try:
+        standard_webhook_key(secret)
+    except ValueError as exc:
+        raise ValueError("a whsec_ secret must be followed by valid base64") from exc
+    return secret
+
+
+BaseUrl = Annotated[str, StringConstraints(max_length=512), AfterValidator(_base_url)]
+EndpointUrl = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_endpoint_url)]
+Credential = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+SigningSecret = Annotated[
+    str, StringConstraints(min_length=16, max_length=512), AfterValidator(_usable_as_key)
+]
+
+
+class ShopifyRefundApi(BaseModel):
+    """A shop's REST Admin API, e.g. adminUrl https://shop.myshopify.com, with an Admin API access
+    token allowed to write orders."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    adminUrl: BaseUrl
+    accessToken: Credential = Field(repr=False)
+    apiVersion: Annotated[str, StringConstraints(pattern=r"^(\d{4}-\d{2}|unstable)$")] = SHOPIFY_API_VERSION
+
+
+class WooCommerceRefundApi(BaseModel):
+    """A store's REST API (pretty permalinks: /wp-json/ must be reachable), with a read/write key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    storeUrl: BaseUrl
+    consumerKey: Credential = Field(repr=False)
+    consumerSecret: Credential = Field(repr=False)
+
+
+class SignedRefundUrl(BaseModel):
+    """Where an `api` channel takes refund requests, signed per Standard Webhooks with `secret`
+    (`whsec_` + base64, or any string used as raw bytes)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: EndpointUrl
+    secret: SigningSecret = Field(repr=False)
+
+
+RefundTarget = ShopifyRefundApi | WooCommerceRefundApi | SignedRefundUrl
