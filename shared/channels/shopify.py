@@ -7,6 +7,8 @@ accepted too. `X-Shopify-Hmac-Sha256` is base64(HMAC-SHA256(app client secret, r
 Mapping decisions (Shopify field -> canonical field):
 - `id` -> channelOrderId, kept as a string of digits: real ids exceed 2**53, so they never pass
   through float (the body is parsed with `parse_float=Decimal`; JSON integers are exact ints).
+  Likewise `line_items[].id` -> the line's channelLineId (what refunds name the line by; null when
+  a payload has none). Shopify has no tax rate id: channelTaxRateId stays null.
 - All the plain amount fields (`price`, `total_price`, ...) are in shop money, so the currency is
   the shop `currency`, not `presentment_currency`; the `*_set` objects are not read.
 - Money is a decimal string; a JSON number is accepted only as an int or a Decimal (what
@@ -155,6 +157,7 @@ class _TaxLine(_Model):
 
 
 class _LineItem(_Model):
+    id: ShopifyId | None = None
     sku: Annotated[Sku, BeforeValidator(_required_sku)]
     title: Text | None = None
     variant_title: Text | None = None
@@ -281,6 +284,7 @@ _ORDER_SOURCES: dict[str, str] = {
     "declaredTotal": "total_price",
 }
 _LINE_SOURCES: dict[str, str] = {
+    "channelLineId": "id",
     "sku": "sku",
     "title": "title",
     "quantity": "quantity",
@@ -413,6 +417,7 @@ def _line(line: _LineItem) -> dict[str, Any]:
     else:
         discount = line.total_discount or Decimal("0")
     return {
+        "channelLineId": line.id,
         "sku": line.sku,
         "title": _title(line.title, line.variant_title),
         "quantity": line.quantity,

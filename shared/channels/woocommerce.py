@@ -6,6 +6,8 @@ raw body)). When a webhook is created WooCommerce sends an unsigned ping, the fo
 `webhook_id=N`. Money amounts are decimal strings (only `line_items[].price` is a JSON number, and
 it is never used). Line `subtotal` (before coupons) and `total` (after coupons) EXCLUDE tax even
 when the store's prices include tax; the order `total` is what the buyer paid, tax included.
+A line item's `id` becomes its canonical lines' channelLineId and its first tax's rate id
+(`taxes[0].id`) their channelTaxRateId: WooCommerce's refund API names lines and their tax by those.
 """
 
 from __future__ import annotations
@@ -123,6 +125,18 @@ def _order_id(value: Any) -> Any:
     raise ValueError("must be the order's id (an integer or a non-empty string)")
 
 
+def _item_id(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError("must be an id (an integer or a non-empty string)")
+
+
+def _list(value: Any) -> Any:
+    return [] if value is None else value
+
+
 def _text(value: Any) -> Any:
     # WooCommerce sends "" (or null) for absent text and stores names with HTML entities ("&ndash;").
     if value is None:
@@ -166,6 +180,7 @@ def _signed_money(value: Any) -> Decimal:
 
 
 Text = Annotated[str, BeforeValidator(_text)]
+ItemId = Annotated[str, BeforeValidator(_item_id)]
 Plain = Annotated[str, BeforeValidator(_plain)]
 SignedMoney = Annotated[Decimal, BeforeValidator(_signed_money)]
 
@@ -179,7 +194,12 @@ class _WooOrderHead(_Woo):
     status: Annotated[str, Field(min_length=1)]
 
 
+class _WooTax(_Woo):
+    id: ItemId  # the tax rate's id
+
+
 class _WooLineItem(_Woo):
+    id: ItemId | None = None
     name: Text = ""
     sku: Annotated[Sku, BeforeValidator(_sku)]
     quantity: Annotated[int, Field(ge=1, le=10_000), NotBoolean]
@@ -187,6 +207,7 @@ class _WooLineItem(_Woo):
     subtotal_tax: Amount = ZERO
     total: Amount
     total_tax: Amount = ZERO
+    taxes: Annotated[list[_WooTax], BeforeValidator(_list)] = []
 
 
 class _WooShippingLine(_Woo):
@@ -262,7 +283,13 @@ _ORDER_FIELDS = {
     "orderDiscount": "fee_lines",
     "declaredTotal": "total",
 }
-_LINE_FIELDS = {"unitPrice": "subtotal", "discountAmount": "total", "taxAmount": "total_tax"}
+_LINE_FIELDS = {
+    "unitPrice": "subtotal",
+    "discountAmount": "total",
+    "taxAmount": "total_tax",
+    "channelLineId": "id",
+    "channelTaxRateId": "taxes.0.id",
+}
 
 Problems = list[dict[str, str]]
 M = TypeVar("M", bound=BaseModel)
@@ -451,8 +478,12 @@ def _lines(item: _WooLineItem, included: bool, step: Decimal) -> list[dict[str, 
     after = _gross(item.total, item.total_tax, included)  # what the buyer pays for the line
     # A line edited up in the admin can cost more than its subtotal: then there is no discount.
     price = max(before, after)
+    tax_rate = item.taxes[0].id if item.taxes else None
     return [
         {
+            # Both lines of a split item are the one WooCommerce line: a refund names it by its id.
+            "channelLineId": item.id,
+            "channelTaxRateId": tax_rate,
             "sku": item.sku,
             "title": item.name[:MAX_TITLE] or None,
             "quantity": units,

@@ -164,6 +164,7 @@ EXPECTED = CanonicalOrder(
     },
     lines=[
         {
+            "channelLineId": "7345112490018716500",
             "sku": "MUG-CAFE-12",
             "title": "Café Mug - Blue & White",
             "quantity": 2,
@@ -173,6 +174,7 @@ EXPECTED = CanonicalOrder(
             "requiresShipping": True,
         },
         {
+            "channelLineId": "7345112490018716501",
             "sku": "TEA-EB-100",
             "title": "English Breakfast Tea",
             "quantity": 1,
@@ -182,6 +184,7 @@ EXPECTED = CanonicalOrder(
             "requiresShipping": True,
         },
         {
+            "channelLineId": "7345112490018716502",
             "sku": "GIFT-25",
             "title": "Gift Card - €25",
             "quantity": 1,
@@ -339,6 +342,30 @@ def test_ids_above_2_to_the_53_stay_exact_strings():
     assert ORDER_ID > 2**53 and float(ORDER_ID) != ORDER_ID
     assert placed(ORDER).channelOrderId == "7345112490018716421"
     assert placed(order(id="7345112490018716421")).channelOrderId == "7345112490018716421"
+    # Line ids too: a float would turn 7345112490018716501 into 7345112490018716672.
+    assert float(7345112490018716501) != 7345112490018716501
+    assert [line.channelLineId for line in placed(ORDER).lines] == [
+        "7345112490018716500",
+        "7345112490018716501",
+        "7345112490018716502",
+    ]
+    assert placed(order(line_items=line(1, id="7345112490018716501"))).lines[1].channelLineId == (
+        "7345112490018716501"
+    )
+
+
+def test_a_line_without_an_id_has_no_channel_line_id_and_an_invalid_one_is_refused():
+    lines = line(0)
+    del lines[0]["id"]
+    mapped = placed(order(line_items=lines))
+    assert [line.channelLineId for line in mapped.lines] == [
+        None,
+        "7345112490018716501",
+        "7345112490018716502",
+    ]
+    assert all(line.channelTaxRateId is None for line in mapped.lines)
+    assert set(problems(order(line_items=line(1, id=12.5)))) == {"line_items.1.id"}
+    assert set(problems(order(line_items=line(1, id="gid://shopify/LineItem/1")))) == {"line_items.1.id"}
 
 
 def test_html_entities_are_unescaped_in_names_titles_and_address():

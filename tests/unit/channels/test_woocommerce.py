@@ -373,6 +373,8 @@ EXPECTED_US_ORDER = {
     },
     "lines": [
         {
+            "channelLineId": "1201",
+            "channelTaxRateId": "3",
             "sku": "TR-BLU-42",
             "title": "Trail Runner \u2013 Blue, 42",
             "quantity": 2,
@@ -383,7 +385,10 @@ EXPECTED_US_ORDER = {
         },
         # 25.00 for 3 is no price in cents: one at 8.34 and two at 8.33, the line's discount (2.50)
         # and tax (1.86) shared in proportion, so the lines still cost exactly what the buyer paid.
+        # Both are WooCommerce's line item 1202: each keeps its id and its tax rate's.
         {
+            "channelLineId": "1202",
+            "channelTaxRateId": "3",
             "sku": "SOCK-MER-3PK",
             "title": "Merino Socks (3 pack)",
             "quantity": 1,
@@ -393,6 +398,8 @@ EXPECTED_US_ORDER = {
             "requiresShipping": True,
         },
         {
+            "channelLineId": "1202",
+            "channelTaxRateId": "3",
             "sku": "SOCK-MER-3PK",
             "title": "Merino Socks (3 pack)",
             "quantity": 2,
@@ -444,6 +451,9 @@ def test_prices_including_tax_are_carried_with_their_tax_and_fees_kept_in_the_to
     assert order["taxesIncluded"] is True
     assert order["lines"] == [
         {
+            # These line items list no `taxes`: no tax rate id.
+            "channelLineId": "77",
+            "channelTaxRateId": None,
             "sku": "APRON-SAGE",
             "title": "Linen Apron \u2013 Sage",
             "quantity": 1,
@@ -453,6 +463,8 @@ def test_prices_including_tax_are_carried_with_their_tax_and_fees_kept_in_the_to
             "requiresShipping": True,
         },
         {
+            "channelLineId": "78",
+            "channelTaxRateId": None,
             "sku": "TOWEL-SET",
             "title": "Tea Towel Set",
             "quantity": 2,
@@ -580,6 +592,31 @@ def test_every_problem_of_an_order_is_reported_at_once_in_woocommerce_terms():
     assert "ISO 4217" in found["currency"]
     assert "SKU" in found["line_items.0.sku"]
     assert "greater than or equal to 1" in found["line_items.1.quantity"]
+
+
+def test_line_and_tax_rate_ids_are_read_as_strings_and_checked():
+    payload = us_order()
+    payload["line_items"][0].update(id="1201", taxes=None)
+    del payload["line_items"][1]["id"]
+    lines = wc.to_canonical(payload).lines
+    assert [(line.channelLineId, line.channelTaxRateId) for line in lines] == [
+        ("1201", None),
+        (None, "3"),
+        (None, "3"),
+    ]
+
+    payload = us_order()
+    payload["line_items"][0]["id"] = True
+    payload["line_items"][1]["taxes"] = [{"id": "", "total": "1.85625"}]
+    with pytest.raises(InvalidRequest) as raised:
+        wc.to_canonical(payload)
+    assert set(problems(raised)) == {"line_items.0.id", "line_items.1.taxes.0.id"}
+
+    payload = us_order()
+    payload["line_items"][1]["taxes"][0]["id"] = "7" * 65
+    with pytest.raises(InvalidRequest) as raised:
+        wc.to_canonical(payload)
+    assert set(problems(raised)) == {"line_items.1.taxes.0.id"}
 
 
 def test_a_deleted_product_has_a_null_sku():
