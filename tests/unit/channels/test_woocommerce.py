@@ -350,6 +350,7 @@ def test_interpret_acknowledges_the_ping():
         "fingerprint": hashlib.sha256(b"webhook_id=12").hexdigest(),
         "topic": "ping",
         "action": {"kind": "ignore", "reason": "webhook creation ping", "channelOrderId": None},
+        "refunds": [],
     }
 
 
