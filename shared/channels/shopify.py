@@ -86,7 +86,7 @@ from shared.channels import (
 )
 from shared.errors import InvalidRequest, validation_message
 from shared.models.catalog import NotBoolean
-from shared.models.money import Amount, Currency
+from shared.models.money import MAX_DECIMAL_PLACES, Amount, Currency
 from shared.models.order import CanonicalOrder, CountryCode, NonEmpty, Sku
 from shared.models.refunds import ChannelRefund, ChannelRefundLine
 from shared.signatures import base64_hmac_sha256, verify_base64_hmac
@@ -143,14 +143,18 @@ def _signed_amount(value: Any) -> Decimal:
     # Order adjustments are negative; otherwise like Money: a string, an int or a Decimal, never float.
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
+    amount = None
     if isinstance(value, str | Decimal):
         try:
             amount = Decimal(value.strip()) if isinstance(value, str) else value
-        except InvalidOperation as exc:
-            raise ValueError("must be a decimal string such as '-5.00'") from exc
-        if amount.is_finite():
-            return amount
-    raise ValueError("must be a decimal string such as '-5.00'")
+        except InvalidOperation:
+            amount = None
+    if amount is None or not amount.is_finite():
+        raise ValueError("must be a decimal string such as '-5.00'")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES:  # as Amount counts them
+        raise ValueError(f"has more than {MAX_DECIMAL_PLACES} decimal places")
+    return amount
 
 
 def _coordinate(value: Any) -> float | None:

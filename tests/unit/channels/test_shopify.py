@@ -999,3 +999,13 @@ def test_order_deliveries_report_no_refunds():
 )
 def test_the_oms_refund_id_is_read_from_the_start_of_a_note(note: str | None, expected: str | None):
     assert oms_refund_id(note) == expected
+
+
+def test_a_shipping_adjustment_finer_than_an_amount_is_refused_not_a_crash():
+    adjustments = [{"kind": "shipping_refund", "amount": "-5.95000", "tax_amount": "-0.48"}]
+    found = refund_problems(refund(refund_shipping_lines=[], order_adjustments=adjustments))
+    assert found == {"order_adjustments.0.amount": "has more than 4 decimal places"}
+    adjustments = [{"kind": "shipping_refund", "amount": "-5.95", "tax_amount": "lots"}]
+    assert set(refund_problems(refund(refund_shipping_lines=[], order_adjustments=adjustments))) == {
+        "order_adjustments.0.tax_amount"
+    }
