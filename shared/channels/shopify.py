@@ -586,7 +586,8 @@ def _money_returned(refund: _Refund, problems: list[dict[str, str]]) -> Decimal 
         amount = _shop(transaction.amount_set, transaction.amount)
         if amount is None:
             problems.append(_problem(f"transactions.{index}.amount", "is missing"))
-        returned = (returned or Decimal("0")) + (amount or Decimal("0"))
+            continue
+        returned = amount if returned is None else returned + amount
     return returned
 
 
@@ -596,12 +597,13 @@ def _refund_line(line: _RefundLineItem, index: int, problems: list[dict[str, str
         problems.append(
             _problem(f"refund_line_items.{index}.subtotal_set", "is missing (and so is subtotal)")
         )
-    tax = _shop(line.total_tax_set, line.total_tax) or Decimal("0")
+    tax = _shop(line.total_tax_set, line.total_tax)
+    tax = Decimal("0") if tax is None else tax
     return ChannelRefundLine(
         channelLineId=line.line_item_id,
         sku=_present(line.line_item.sku) if line.line_item else None,
         quantity=line.quantity,
-        amount=(subtotal or Decimal("0")) + tax,
+        amount=tax if subtotal is None else subtotal + tax,
         tax=tax,
     )
 
@@ -627,11 +629,11 @@ def _refunded_shipping(refund: _Refund, problems: list[dict[str, str]]) -> Decim
             problems.append(
                 _problem(f"order_adjustments.{index}.amount_set", "is missing (and so is amount)")
             )
-        elif amount + (tax or 0) > 0:
+        elif amount + (tax or Decimal("0")) > 0:
             message = "must not be positive: Shopify reports a shipping refund as a negative adjustment"
             problems.append(_problem(f"order_adjustments.{index}.amount", message))
         else:
-            shipping -= amount + (tax or 0)
+            shipping -= amount if tax is None else amount + tax
     return shipping
 
 

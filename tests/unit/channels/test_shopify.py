@@ -1009,3 +1009,30 @@ def test_a_shipping_adjustment_finer_than_an_amount_is_refused_not_a_crash():
     assert set(refund_problems(refund(refund_shipping_lines=[], order_adjustments=adjustments))) == {
         "order_adjustments.0.tax_amount"
     }
+
+
+def test_a_line_refunded_for_nothing_keeps_the_scale_of_its_zero_amounts():
+    # As in Shopify's published refund example: a line refunded (restocked) for "0.00", while a
+    # transaction returns money. Zero is still "0.00", never "0".
+    lines = [
+        {
+            **REFUND["refund_line_items"][0],
+            "subtotal": 0.0,
+            "total_tax": 0.0,
+            "subtotal_set": shop("0.00"),
+            "total_tax_set": shop("0.00"),
+        }
+    ]
+    found = refunded(refund(refund_line_items=lines))
+    assert found.model_dump(mode="json")["lines"] == [
+        {
+            "channelLineId": "7345112490018716500",
+            "sku": "MUG-CAFE-12",
+            "quantity": 1,
+            "amount": "0.00",
+            "tax": "0.00",
+        }
+    ]
+    del lines[0]["subtotal_set"], lines[0]["total_tax_set"]  # the numbers 0.0: read as Decimal("0.0")
+    assert found.lines[0].amount == refunded(refund(refund_line_items=lines)).lines[0].amount == 0
+    assert str(refunded(refund(refund_line_items=lines)).lines[0].amount) == "0.0"
