@@ -315,16 +315,21 @@ class _Transaction(_Model):
     amount_set: _MoneySet | None = None
 
 
+def _none_as_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
 class _Refund(_Model):
     id: ShopifyId
     order_id: ShopifyId
     note: str | None = None
     created_at: str | None = None
     processed_at: str | None = None
-    refund_line_items: list[_RefundLineItem] = []
-    refund_shipping_lines: list[_RefundShippingLine] = []
-    order_adjustments: list[_OrderAdjustment] = []
-    transactions: list[_Transaction] = []
+    # Lists a payload lacks (older API versions have fewer of them) or sends as null are empty.
+    refund_line_items: Annotated[list[_RefundLineItem], BeforeValidator(_none_as_empty)] = []
+    refund_shipping_lines: Annotated[list[_RefundShippingLine], BeforeValidator(_none_as_empty)] = []
+    order_adjustments: Annotated[list[_OrderAdjustment], BeforeValidator(_none_as_empty)] = []
+    transactions: Annotated[list[_Transaction], BeforeValidator(_none_as_empty)] = []
 
 
 # --- mapping -----------------------------------------------------------------------------------

@@ -910,6 +910,11 @@ def test_without_successful_transactions_the_total_is_lines_and_shipping():
 def test_a_refund_without_lines_or_shipping_still_records_the_money():
     found = refunded(refund(refund_line_items=[], refund_shipping_lines=[], order_adjustments=[]))
     assert (found.lines, found.shipping, found.total) == ([], Decimal("0"), Decimal("28.31"))
+    nulls = refunded(refund(refund_line_items=None, refund_shipping_lines=None, order_adjustments=None))
+    assert nulls == found
+    older = refund()
+    del older["refund_shipping_lines"], older["order_adjustments"]  # as an older API version may send it
+    assert refunded(older).shipping == Decimal("0")
     assert found.processedAt == "2026-03-20T09:12:45+00:00"
     assert refunded(refund(processed_at=None)).processedAt == "2026-03-20T09:12:44+00:00"
 
