@@ -2,13 +2,15 @@
 
 An adapter knows its channel's wire format and nothing about storage: it verifies a delivery,
 finds the channel's event id (the de-duplication key) and interprets the body as an `Inbound`:
-a new order in canonical form, a cancellation, or something to acknowledge and ignore.
+a new order in canonical form, a cancellation, or something to acknowledge and ignore, and the
+refunds made in the channel that the delivery reports.
 `shared.logic.intake` does the rest (archive, idempotency, claim, workflow) the same way for all.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -17,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from shared.errors import InvalidRequest
 from shared.models.order import CanonicalOrder
+from shared.models.refunds import ChannelRefund
 
 # Header names are case-insensitive; adapters receive them lower-cased.
 Headers = Mapping[str, str]
@@ -53,6 +56,20 @@ class Inbound(BaseModel):
     fingerprint: str
     topic: str
     action: Action
+    # Refunds made in the channel that the delivery reports (a Shopify refunds/create, the refunds a
+    # WooCommerce order lists), whatever the action: intake records them against the order.
+    refunds: list[ChannelRefund] = []
+
+
+# The note (Shopify) or reason (WooCommerce) the OMS gives the refunds it makes in a channel.
+_OMS_REFUND_NOTE = re.compile(r"\s*OMS refund ([^\s:]{1,128}):")
+
+
+def oms_refund_id(note: str | None) -> str | None:
+    """The OMS refund id a channel refund's note names (`OMS refund <id>: ...`), or None: a refund the
+    OMS made through a refund port comes back from the channel with that note."""
+    found = _OMS_REFUND_NOTE.match(note or "")
+    return found.group(1) if found else None
 
 
 def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:

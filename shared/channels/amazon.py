@@ -13,6 +13,7 @@ Mapping decisions (SP-API field -> canonical field):
 - Amounts are `Money` objects whose `Amount` is a decimal string; JSON numbers are refused (never
   float). Discount amounts may come with either sign (they are reductions); any other negative amount
   is refused.
+- `OrderItemId` -> channelLineId (both lines of a split item keep it); no tax rate id.
 - `SellerSKU` -> sku; `Title` (HTML-unescaped, cut to 256 characters: it is for pick lists, not worth
   refusing an order) -> title; `QuantityOrdered` -> quantity, which must be at least 1 (Amazon reports
   0 for a cancelled item, and cancelled orders are handled by `decide` before any fetch).
@@ -472,6 +473,7 @@ def _fields_in(prefix: str, names: Mapping[str, str]) -> Callable[[tuple[Any, ..
 
 
 _LINE_FIELDS: Final = {
+    "channelLineId": "OrderItemId",
     "sku": "SellerSKU",
     "title": "Title",
     "quantity": "QuantityOrdered",
@@ -540,7 +542,11 @@ def _item_lines(item: Mapping[str, Any], path: str, money: _MoneyReader) -> list
     if sku is None or quantity is None or problems.covers(path):
         return []
     title = _optional_text(item, "Title")
-    base = {"sku": sku, "title": html.unescape(title)[:TITLE_MAX].strip() if title else None}
+    base = {
+        "channelLineId": _optional_text(item, "OrderItemId"),
+        "sku": sku,
+        "title": html.unescape(title)[:TITLE_MAX].strip() if title else None,
+    }
     return [
         {
             **base,

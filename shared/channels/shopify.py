@@ -1,4 +1,5 @@
-"""Shopify: order webhooks (`orders/create`, `orders/cancelled`) verified and mapped to the canonical order.
+"""Shopify: order webhooks (`orders/create`, `orders/cancelled`) verified and mapped to the canonical order,
+and refunds made in Shopify (`refunds/create`) read as the refunds to record against their order.
 
 Wire format: the body is the bare Order object of the Admin API version the subscription uses; the
 REST-wrapped form `{"order": {...}}` (what the REST API returns, and what tooling often forwards) is
@@ -7,6 +8,8 @@ accepted too. `X-Shopify-Hmac-Sha256` is base64(HMAC-SHA256(app client secret, r
 Mapping decisions (Shopify field -> canonical field):
 - `id` -> channelOrderId, kept as a string of digits: real ids exceed 2**53, so they never pass
   through float (the body is parsed with `parse_float=Decimal`; JSON integers are exact ints).
+  Likewise `line_items[].id` -> the line's channelLineId (what refunds name the line by; null when
+  a payload has none). Shopify has no tax rate id: channelTaxRateId stays null.
 - All the plain amount fields (`price`, `total_price`, ...) are in shop money, so the currency is
   the shop `currency`, not `presentment_currency`; the `*_set` objects are not read.
 - Money is a decimal string; a JSON number is accepted only as an int or a Decimal (what
@@ -37,6 +40,25 @@ Mapping decisions (Shopify field -> canonical field):
   they count towards the total. An order where no line requires shipping is acknowledged, not
   placed. Every line still needs a SKU (the canonical order requires one).
 
+Refunds (`refunds/create`; the body is the bare Refund object, or REST-wrapped `{"refund": {...}}`):
+- `id` -> channelRefundId, `order_id` -> channelOrderId (strings of digits, like the order ids).
+- Each `refund_line_items[]` -> a line: `line_item_id` -> channelLineId, `line_item.sku`, `quantity`;
+  amount = subtotal + total tax, tax = total tax. Amounts are shop money: `subtotal_set.shop_money.amount`
+  and `total_tax_set.shop_money.amount` (strings) when present, else the plain `subtotal` and
+  `total_tax` (JSON numbers there, read as exact Decimals).
+- shipping = the `refund_shipping_lines[]` (`subtotal_amount_set` + `tax_amount_set`, shop money); a
+  refund without them may report its shipping as `order_adjustments[]` of kind `shipping_refund`, whose
+  `amount` and `tax_amount` are negative: shipping is then minus their sum. Shopify may report the
+  same shipping both ways (its published refund example does), so adjustments are read only when
+  there are no refund shipping lines. Other adjustments (`refund_discrepancy`) are not read.
+- total = the sum of the `transactions[]` of kind `refund` with status `success` (the money actually
+  returned; `amount_set.shop_money.amount` when present, else `amount`); when there are none, lines +
+  shipping.
+- `note` -> note; `processed_at` (else `created_at`) -> processedAt; a note that starts
+  `OMS refund <id>:` names the OMS refund that asked Shopify for it -> omsRefundId.
+The delivery is acknowledged (nothing to start), its refund listed in `Inbound.refunds`; its
+fingerprint is `refunds/create:<refund id>`.
+
 Errors name fields in Shopify's terms (`line_items.0.sku`). Problems in the Shopify fields are all
 reported at once; problems in values derived from several fields (email, names, a discount larger
 than its line) are found once the fields they come from are valid.
@@ -59,12 +81,14 @@ from shared.channels import (
     OrderCancelled,
     OrderPlaced,
     json_object,
+    oms_refund_id,
     required_header,
 )
 from shared.errors import InvalidRequest, validation_message
 from shared.models.catalog import NotBoolean
-from shared.models.money import Amount, Currency
+from shared.models.money import MAX_DECIMAL_PLACES, Amount, Currency
 from shared.models.order import CanonicalOrder, CountryCode, NonEmpty, Sku
+from shared.models.refunds import ChannelRefund, ChannelRefundLine
 from shared.signatures import base64_hmac_sha256, verify_base64_hmac
 
 HMAC_HEADER = "x-shopify-hmac-sha256"
@@ -77,6 +101,7 @@ ORDER_CREATED = "orders/create"
 # both place the order, and the (channel, order id) claim keeps it to one.
 ORDER_PAID = "orders/paid"
 ORDER_CANCELLED = "orders/cancelled"
+REFUND_CREATED = "refunds/create"
 
 TITLE_MAX = 256
 Path = tuple[str | int, ...]
@@ -114,6 +139,24 @@ def _int_as_decimal(value: Any) -> Any:
     return value
 
 
+def _signed_amount(value: Any) -> Decimal:
+    # Order adjustments are negative; otherwise like Money: a string, an int or a Decimal, never float.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    amount = None
+    if isinstance(value, str | Decimal):
+        try:
+            amount = Decimal(value.strip()) if isinstance(value, str) else value
+        except InvalidOperation:
+            amount = None
+    if amount is None or not amount.is_finite():
+        raise ValueError("must be a decimal string such as '-5.00'")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES:  # as Amount counts them
+        raise ValueError(f"has more than {MAX_DECIMAL_PLACES} decimal places")
+    return amount
+
+
 def _coordinate(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
@@ -139,6 +182,7 @@ Money = Annotated[Amount, BeforeValidator(_int_as_decimal)]
 Text = Annotated[str, AfterValidator(_unescape)]
 RequiredText = Annotated[NonEmpty, AfterValidator(_unescape)]
 Coordinate = Annotated[float | None, BeforeValidator(_coordinate)]
+SignedMoney = Annotated[Decimal, BeforeValidator(_signed_amount)]
 Quantity = Annotated[int, Field(ge=1, le=10_000), NotBoolean]
 
 
@@ -155,6 +199,7 @@ class _TaxLine(_Model):
 
 
 class _LineItem(_Model):
+    id: ShopifyId | None = None
     sku: Annotated[Sku, BeforeValidator(_required_sku)]
     title: Text | None = None
     variant_title: Text | None = None
@@ -215,6 +260,76 @@ class _Order(_Model):
 class _OrderRef(_Model):
     id: ShopifyId
     cancel_reason: Text | None = None
+
+
+# --- the Shopify refund ------------------------------------------------------------------------
+
+
+class _ShopMoney(_Model):
+    amount: Money
+
+
+class _MoneySet(_Model):
+    shop_money: _ShopMoney
+
+
+class _SignedShopMoney(_Model):
+    amount: SignedMoney
+
+
+class _SignedMoneySet(_Model):
+    shop_money: _SignedShopMoney
+
+
+class _RefundedItem(_Model):
+    sku: str | None = None
+
+
+class _RefundLineItem(_Model):
+    line_item_id: ShopifyId
+    quantity: Annotated[int, Field(ge=0), NotBoolean]
+    subtotal: Money | None = None
+    subtotal_set: _MoneySet | None = None
+    total_tax: Money | None = None
+    total_tax_set: _MoneySet | None = None
+    line_item: _RefundedItem | None = None
+
+
+class _RefundShippingLine(_Model):
+    subtotal_amount_set: _MoneySet
+    tax_amount_set: _MoneySet | None = None
+
+
+class _OrderAdjustment(_Model):
+    kind: str | None = None
+    amount: SignedMoney | None = None
+    amount_set: _SignedMoneySet | None = None
+    tax_amount: SignedMoney | None = None
+    tax_amount_set: _SignedMoneySet | None = None
+
+
+class _Transaction(_Model):
+    kind: str | None = None
+    status: str | None = None
+    amount: Money | None = None
+    amount_set: _MoneySet | None = None
+
+
+def _none_as_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+class _Refund(_Model):
+    id: ShopifyId
+    order_id: ShopifyId
+    note: str | None = None
+    created_at: str | None = None
+    processed_at: str | None = None
+    # Lists a payload lacks (older API versions have fewer of them) or sends as null are empty.
+    refund_line_items: Annotated[list[_RefundLineItem], BeforeValidator(_none_as_empty)] = []
+    refund_shipping_lines: Annotated[list[_RefundShippingLine], BeforeValidator(_none_as_empty)] = []
+    order_adjustments: Annotated[list[_OrderAdjustment], BeforeValidator(_none_as_empty)] = []
+    transactions: Annotated[list[_Transaction], BeforeValidator(_none_as_empty)] = []
 
 
 # --- mapping -----------------------------------------------------------------------------------
@@ -281,6 +396,7 @@ _ORDER_SOURCES: dict[str, str] = {
     "declaredTotal": "total_price",
 }
 _LINE_SOURCES: dict[str, str] = {
+    "channelLineId": "id",
     "sku": "sku",
     "title": "title",
     "quantity": "quantity",
@@ -413,6 +529,7 @@ def _line(line: _LineItem) -> dict[str, Any]:
     else:
         discount = line.total_discount or Decimal("0")
     return {
+        "channelLineId": line.id,
         "sku": line.sku,
         "title": _title(line.title, line.variant_title),
         "quantity": line.quantity,
@@ -428,17 +545,126 @@ def _title(title: str | None, variant: str | None) -> str | None:
     return full[:TITLE_MAX] or None
 
 
+def to_channel_refund(payload: Mapping[str, Any]) -> ChannelRefund:
+    """Map a Shopify refund (bare or REST-wrapped) to the refund the OMS records, or raise
+    InvalidRequest listing every problem, each named by its path in the Shopify payload."""
+    inner = payload.get("refund")
+    if "id" not in payload and isinstance(inner, Mapping):
+        payload = inner
+    try:
+        refund = _Refund.model_validate(payload)
+    except ValidationError as invalid:
+        found = [
+            _problem(_dotted(e["loc"]), validation_message(e)) for e in invalid.errors(include_url=False)
+        ]
+        raise InvalidRequest("refund is invalid", found) from invalid
+    problems: list[dict[str, str]] = []
+    lines = [_refund_line(line, index, problems) for index, line in enumerate(refund.refund_line_items)]
+    shipping = _refunded_shipping(refund, problems)
+    returned = _money_returned(refund, problems)
+    if problems:
+        raise InvalidRequest("refund is invalid", problems)
+    total = _total(line.amount for line in lines) + shipping if returned is None else returned
+    return ChannelRefund(
+        channelRefundId=refund.id,
+        channelOrderId=refund.order_id,
+        lines=lines,
+        shipping=shipping,
+        total=total,
+        note=_present(refund.note),
+        processedAt=_present(refund.processed_at) or _present(refund.created_at),
+        omsRefundId=oms_refund_id(refund.note),
+    )
+
+
+def _shop(money: _MoneySet | None, plain: Decimal | None) -> Decimal | None:
+    """Shop money: the `*_set` amount (a string) rather than the plain field (a number in refunds)."""
+    return money.shop_money.amount if money is not None else plain
+
+
+def _money_returned(refund: _Refund, problems: list[dict[str, str]]) -> Decimal | None:
+    """What the successful refund transactions returned, or None when there are none."""
+    returned: Decimal | None = None
+    for index, transaction in enumerate(refund.transactions):
+        if transaction.kind != "refund" or transaction.status != "success":
+            continue  # a pending or failed refund returned nothing (yet)
+        amount = _shop(transaction.amount_set, transaction.amount)
+        if amount is None:
+            problems.append(_problem(f"transactions.{index}.amount", "is missing"))
+            continue
+        returned = amount if returned is None else returned + amount
+    return returned
+
+
+def _refund_line(line: _RefundLineItem, index: int, problems: list[dict[str, str]]) -> ChannelRefundLine:
+    subtotal = _shop(line.subtotal_set, line.subtotal)
+    if subtotal is None:
+        problems.append(
+            _problem(f"refund_line_items.{index}.subtotal_set", "is missing (and so is subtotal)")
+        )
+    tax = _shop(line.total_tax_set, line.total_tax)
+    tax = Decimal("0") if tax is None else tax
+    return ChannelRefundLine(
+        channelLineId=line.line_item_id,
+        sku=_present(line.line_item.sku) if line.line_item else None,
+        quantity=line.quantity,
+        amount=tax if subtotal is None else subtotal + tax,
+        tax=tax,
+    )
+
+
+def _refunded_shipping(refund: _Refund, problems: list[dict[str, str]]) -> Decimal:
+    if refund.refund_shipping_lines:
+        return _total(
+            line.subtotal_amount_set.shop_money.amount
+            + (line.tax_amount_set.shop_money.amount if line.tax_amount_set else Decimal("0"))
+            for line in refund.refund_shipping_lines
+        )
+    shipping = Decimal("0")
+    for index, adjustment in enumerate(refund.order_adjustments):
+        if adjustment.kind != "shipping_refund":
+            continue
+        amount = adjustment.amount_set.shop_money.amount if adjustment.amount_set else adjustment.amount
+        tax = (
+            adjustment.tax_amount_set.shop_money.amount
+            if adjustment.tax_amount_set
+            else adjustment.tax_amount
+        )
+        if amount is None:
+            problems.append(
+                _problem(f"order_adjustments.{index}.amount_set", "is missing (and so is amount)")
+            )
+        elif amount + (tax or Decimal("0")) > 0:
+            message = "must not be positive: Shopify reports a shipping refund as a negative adjustment"
+            problems.append(_problem(f"order_adjustments.{index}.amount", message))
+        else:
+            shipping -= amount if tax is None else amount + tax
+    return shipping
+
+
 # --- deliveries --------------------------------------------------------------------------------
 
 
 def interpret(headers: Headers, body: bytes) -> Inbound:
-    """What a (verified) delivery means: a new order, a cancellation, or something to acknowledge."""
+    """What a (verified) delivery means: a new order, a cancellation, or something to acknowledge
+    (a refund made in Shopify is acknowledged, and listed in `refunds`)."""
     topic = required_header(headers, TOPIC_HEADER)
     event_id = headers.get(EVENT_ID_HEADER, "").strip() or headers.get(WEBHOOK_ID_HEADER, "").strip()
     if not event_id:
         raise InvalidRequest(
             f"missing {EVENT_ID_HEADER} (or {WEBHOOK_ID_HEADER}) header",
             [{"field": f"headers.{EVENT_ID_HEADER}", "message": f"is required (or {WEBHOOK_ID_HEADER})"}],
+        )
+    if topic == REFUND_CREATED:
+        refund = to_channel_refund(json_object(body, "a Shopify refund"))
+        return Inbound(
+            eventId=event_id,
+            fingerprint=f"{topic}:{refund.channelRefundId}",
+            topic=topic,
+            action=Acknowledged(
+                reason="refund recorded against the order", channelOrderId=refund.channelOrderId
+            ),
+            refunds=[refund],
         )
     payload = _unwrap(json_object(body, "a Shopify order"))
     order_id: str | None

@@ -6,6 +6,16 @@ raw body)). When a webhook is created WooCommerce sends an unsigned ping, the fo
 `webhook_id=N`. Money amounts are decimal strings (only `line_items[].price` is a JSON number, and
 it is never used). Line `subtotal` (before coupons) and `total` (after coupons) EXCLUDE tax even
 when the store's prices include tax; the order `total` is what the buyer paid, tax included.
+A line item's `id` becomes its canonical lines' channelLineId and its first tax's rate id
+(`taxes[0].id`) their channelTaxRateId: WooCommerce's refund API names lines and their tax by those.
+
+Refunds have no topic of their own: WooCommerce sends `order.updated` when one is made (or deleted),
+and every order payload lists the order's refunds as `refunds: [{"id", "reason", "total"}]`, the total
+a negative decimal string ("-10.00"). Whatever the delivery's action, each becomes a ChannelRefund in
+`Inbound.refunds`: channelRefundId = id, total = unallocated = the total without its sign (the order
+payload does not say which lines a refund covers), note = reason (a webhook set to the v1 API, and
+older v2, names it `refund`), omsRefundId from a reason that starts `OMS refund <id>:`. An absent,
+null or empty list means no refunds.
 """
 
 from __future__ import annotations
@@ -27,12 +37,14 @@ from shared.channels import (
     OrderCancelled,
     OrderPlaced,
     json_object,
+    oms_refund_id,
     required_header,
 )
 from shared.errors import InvalidRequest, validation_message
 from shared.models.catalog import NotBoolean
 from shared.models.money import Amount, Currency, round_half_up, smallest_unit, split_line_price
 from shared.models.order import MAX_LINES, Address, CanonicalOrder, Customer, Sku
+from shared.models.refunds import ChannelRefund
 from shared.signatures import base64_hmac_sha256, verify_base64_hmac
 
 SIGNATURE_HEADER = "x-wc-webhook-signature"
@@ -91,14 +103,40 @@ def interpret(headers: Headers, body: bytes) -> Inbound:
     # with two contents (refused 409, and WooCommerce never redelivers); byte-identical repeats
     # still share an id.
     event_id = f"{delivery_id}.{fingerprint[:16]}"
-    return Inbound(eventId=event_id, fingerprint=fingerprint, topic=topic, action=_action(topic, body))
+    action, refunds = _read(topic, body)
+    return Inbound(eventId=event_id, fingerprint=fingerprint, topic=topic, action=action, refunds=refunds)
 
 
-def _action(topic: str, body: bytes) -> Action:
+def _read(topic: str, body: bytes) -> tuple[Action, list[ChannelRefund]]:
     if topic not in ("order.created", "order.updated"):
-        return Acknowledged(reason=f"topic {topic} is not handled")
+        return Acknowledged(reason=f"topic {topic} is not handled"), []
     payload = json_object(body, "a WooCommerce order")
     head = _validated(_WooOrderHead, payload)
+    problems: Problems = []
+    listed = _try(_WooRefunds, payload, problems, lambda path: path)
+    try:
+        action = _action(head, payload)
+    except InvalidRequest as invalid:
+        raise InvalidRequest(invalid.message, [*invalid.details, *problems]) from invalid
+    if listed is None:
+        raise InvalidRequest("order is invalid", problems)
+    return action, [_channel_refund(head.id, refund) for refund in listed.refunds]
+
+
+def _channel_refund(order_id: str, refund: _WooRefund) -> ChannelRefund:
+    note = refund.reason or refund.refund or None
+    return ChannelRefund(
+        channelRefundId=refund.id,
+        channelOrderId=order_id,
+        lines=[],
+        unallocated=refund.total,
+        total=refund.total,
+        note=note,
+        omsRefundId=oms_refund_id(note),
+    )
+
+
+def _action(head: _WooOrderHead, payload: Mapping[str, Any]) -> Action:
     order_id, status = head.id, head.status
     if status == "processing":  # paid and waiting to be fulfilled
         return OrderPlaced(order=to_canonical(payload))
@@ -121,6 +159,18 @@ def _order_id(value: Any) -> Any:
     if isinstance(value, str) and value.strip():
         return value.strip()
     raise ValueError("must be the order's id (an integer or a non-empty string)")
+
+
+def _item_id(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError("must be an id (an integer or a non-empty string)")
+
+
+def _list(value: Any) -> Any:
+    return [] if value is None else value
 
 
 def _text(value: Any) -> Any:
@@ -165,9 +215,16 @@ def _signed_money(value: Any) -> Decimal:
     raise ValueError("must be a decimal string such as '-5.00'")
 
 
+def _unsigned_money(value: Any) -> Decimal:
+    # A refund's total is negative in the order payload ("-10.00"); the amount refunded is positive.
+    return abs(_signed_money(value))
+
+
 Text = Annotated[str, BeforeValidator(_text)]
+ItemId = Annotated[str, BeforeValidator(_item_id)]
 Plain = Annotated[str, BeforeValidator(_plain)]
 SignedMoney = Annotated[Decimal, BeforeValidator(_signed_money)]
+RefundTotal = Annotated[Amount, BeforeValidator(_unsigned_money)]
 
 
 class _Woo(BaseModel):
@@ -179,7 +236,12 @@ class _WooOrderHead(_Woo):
     status: Annotated[str, Field(min_length=1)]
 
 
+class _WooTax(_Woo):
+    id: ItemId  # the tax rate's id
+
+
 class _WooLineItem(_Woo):
+    id: ItemId | None = None
     name: Text = ""
     sku: Annotated[Sku, BeforeValidator(_sku)]
     quantity: Annotated[int, Field(ge=1, le=10_000), NotBoolean]
@@ -187,6 +249,7 @@ class _WooLineItem(_Woo):
     subtotal_tax: Amount = ZERO
     total: Amount
     total_tax: Amount = ZERO
+    taxes: Annotated[list[_WooTax], BeforeValidator(_list)] = []
 
 
 class _WooShippingLine(_Woo):
@@ -206,6 +269,17 @@ class _WooOrder(_WooOrderHead):
     line_items: Annotated[list[_WooLineItem], Field(min_length=1, max_length=MAX_LINES)]
     shipping_lines: list[_WooShippingLine] = []
     fee_lines: list[_WooFeeLine] = []
+
+
+class _WooRefund(_Woo):
+    id: ItemId
+    reason: Plain = ""
+    refund: Plain = ""  # the reason, as the v1 API (and older v2) names it
+    total: RefundTotal
+
+
+class _WooRefunds(_Woo):
+    refunds: Annotated[list[_WooRefund], BeforeValidator(_list)] = []
 
 
 class _WooAddress(_Woo):
@@ -262,7 +336,13 @@ _ORDER_FIELDS = {
     "orderDiscount": "fee_lines",
     "declaredTotal": "total",
 }
-_LINE_FIELDS = {"unitPrice": "subtotal", "discountAmount": "total", "taxAmount": "total_tax"}
+_LINE_FIELDS = {
+    "unitPrice": "subtotal",
+    "discountAmount": "total",
+    "taxAmount": "total_tax",
+    "channelLineId": "id",
+    "channelTaxRateId": "taxes.0.id",
+}
 
 Problems = list[dict[str, str]]
 M = TypeVar("M", bound=BaseModel)
@@ -451,8 +531,12 @@ def _lines(item: _WooLineItem, included: bool, step: Decimal) -> list[dict[str, 
     after = _gross(item.total, item.total_tax, included)  # what the buyer pays for the line
     # A line edited up in the admin can cost more than its subtotal: then there is no discount.
     price = max(before, after)
+    tax_rate = item.taxes[0].id if item.taxes else None
     return [
         {
+            # Both lines of a split item are the one WooCommerce line: a refund names it by its id.
+            "channelLineId": item.id,
+            "channelTaxRateId": tax_rate,
             "sku": item.sku,
             "title": item.name[:MAX_TITLE] or None,
             "quantity": units,

@@ -227,6 +227,12 @@ class OrderLine(BaseModel):
     taxAmount: Amount = Decimal("0")
     # False for gift cards, digital goods and services: priced and charged, but nothing to ship.
     requiresShipping: bool = True
+    channelLineId: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = Field(default=None, description="The channel's own id for the line (its refunds name it)")
+    channelTaxRateId: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = Field(default=None, description="WooCommerce: the id of the tax rate charged on the line")
 
     @field_validator("discountAmount")
     @classmethod

@@ -79,6 +79,8 @@ def test_a_shopify_order_is_mapped_archived_and_fulfilled(shop: Client) -> None:
             "discountAmount": "0",
             "taxAmount": "1.00",
             "requiresShipping": True,
+            "channelLineId": str(payload["line_items"][0]["id"]),
+            "channelTaxRateId": None,
         }
     ]
     assert order["total"] == payload["total_price"] == "31.00"

@@ -73,6 +73,26 @@ def test_a_sku_on_several_lines_is_shipped_as_their_sum():
     assert list(order.units_by_sku()) == ["A", "B"]
 
 
+def test_a_line_may_carry_the_channel_s_ids_for_it_and_its_tax_rate():
+    lines = [
+        {"sku": "A", "quantity": 1, "unitPrice": "10.00", "channelLineId": " 7345112490018716500 "},
+        {"sku": "B", "quantity": 1, "unitPrice": "3.00", "channelLineId": "1201", "channelTaxRateId": "3"},
+        {"sku": "C", "quantity": 1, "unitPrice": "1.00"},
+    ]
+    order = CanonicalOrder.model_validate(canonical(lines=lines))
+    assert [(line.channelLineId, line.channelTaxRateId) for line in order.lines] == [
+        ("7345112490018716500", None),
+        ("1201", "3"),
+        (None, None),
+    ]
+    too_long = [
+        {"sku": "A", "quantity": 1, "unitPrice": "1", "channelLineId": "9" * 65, "channelTaxRateId": ""}
+    ]
+    assert errors_of(canonical(lines=too_long)) == {"lines.0.channelLineId", "lines.0.channelTaxRateId"}
+    numeric = [{"sku": "A", "quantity": 1, "unitPrice": "1", "channelLineId": 1201}]
+    assert errors_of(canonical(lines=numeric)) == {"lines.0.channelLineId"}
+
+
 def test_fulfillment_ids_lead_back_to_their_order():
     order_id = new_order_id()
     assert order_id_of_fulfillment(fulfillment_id(order_id, 1)) == order_id

@@ -94,6 +94,64 @@ def test_woocommerce_orders(payload: Any) -> None:
     interpreted_or_refused(woocommerce.interpret, WOO_HEADERS, encoded(payload))
 
 
+def shopify_refund() -> dict[str, Any]:
+    """A refunds/create body for the sample order: a line, its shipping both ways, a transaction."""
+    order = shopify_order()
+    money = {"shop_money": {"amount": "13.50", "currency_code": "USD"}}
+    return {
+        "id": order["id"] + 1,
+        "order_id": order["id"],
+        "note": "OMS refund rfd_1: damaged",
+        "processed_at": "2026-11-27T10:00:00+00:00",
+        "refund_line_items": [
+            {
+                "line_item_id": order["line_items"][0]["id"],
+                "quantity": 1,
+                "subtotal": Decimal("12.50"),
+                "total_tax": Decimal("1.00"),
+                "subtotal_set": {"shop_money": {"amount": "12.50", "currency_code": "USD"}},
+                "total_tax_set": {"shop_money": {"amount": "1.00", "currency_code": "USD"}},
+                "line_item": {"id": order["line_items"][0]["id"], "sku": "MUG-BLUE"},
+            }
+        ],
+        "refund_shipping_lines": [{"subtotal_amount_set": money, "tax_amount_set": money}],
+        "order_adjustments": [
+            {"kind": "shipping_refund", "amount": "-5.00", "tax_amount": "0.00", "amount_set": money}
+        ],
+        "transactions": [{"kind": "refund", "status": "success", "amount": "18.50", "amount_set": money}],
+    }
+
+
+@ROBUSTNESS
+@given(mutated(shopify_refund()))
+def test_shopify_refunds(payload: Any) -> None:
+    interpreted_or_refused(
+        shopify.interpret, {**SHOPIFY_HEADERS, "x-shopify-topic": "refunds/create"}, encoded(payload)
+    )
+
+
+@ROBUSTNESS
+@given(mutated({**shopify_refund(), "refund_shipping_lines": []}))
+def test_shopify_refunds_with_shipping_as_adjustments(payload: Any) -> None:
+    interpreted_or_refused(
+        shopify.interpret, {**SHOPIFY_HEADERS, "x-shopify-topic": "refunds/create"}, encoded(payload)
+    )
+
+
+WOO_REFUNDS = [
+    {"id": 901, "reason": "OMS refund rfd_1: damaged", "total": "-5.00"},
+    {"id": 902, "total": "-1"},
+]
+
+
+@ROBUSTNESS
+@given(mutated({**woo_order("completed", [("MUG-BLUE", 1)]), "refunds": WOO_REFUNDS}))
+def test_woocommerce_orders_with_refunds(payload: Any) -> None:
+    interpreted_or_refused(
+        woocommerce.interpret, {**WOO_HEADERS, "x-wc-webhook-topic": "order.updated"}, encoded(payload)
+    )
+
+
 @ROBUSTNESS
 @given(mutated(json.loads(amazon_notification("111-0000000-0000001"))))
 def test_amazon_notifications(notification: Any) -> None:
@@ -124,6 +182,7 @@ def test_amazon_orders(fetched: Any) -> None:
 @given(st.binary(max_size=200))
 def test_any_bytes(body: bytes) -> None:
     interpreted_or_refused(shopify.interpret, SHOPIFY_HEADERS, body)
+    interpreted_or_refused(shopify.interpret, {**SHOPIFY_HEADERS, "x-shopify-topic": "refunds/create"}, body)
     interpreted_or_refused(woocommerce.interpret, WOO_HEADERS, body)
     try:
         amazon.parse_notification(body)

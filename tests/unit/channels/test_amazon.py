@@ -279,6 +279,8 @@ def test_a_complete_order_maps_every_canonical_field() -> None:
         },
         "lines": [
             {
+                "channelLineId": "51234567890123",
+                "channelTaxRateId": None,
                 "sku": "MUG-BLUE",
                 "title": "Blue Mug & Coaster Set",
                 "quantity": 3,
@@ -288,6 +290,8 @@ def test_a_complete_order_maps_every_canonical_field() -> None:
                 "requiresShipping": True,
             },
             {
+                "channelLineId": "51234567890124",
+                "channelTaxRateId": None,
                 "sku": "TEE-M",
                 "title": "T-shirt, size M",
                 "quantity": 1,
@@ -365,11 +369,12 @@ def test_an_item_price_that_does_not_divide_exactly_becomes_two_lines_that_add_u
     canonical = to_canonical(full_order(OrderTotal=usd("10.00")), items)
 
     assert [
-        (line.sku, line.quantity, line.unitPrice, line.discountAmount, line.taxAmount)
+        (line.channelLineId, line.sku, line.quantity, line.unitPrice, line.discountAmount, line.taxAmount)
         for line in canonical.lines
     ] == [
-        ("MUG-BLUE", 1, Decimal("3.34"), Decimal("0.33"), Decimal("0.33")),
-        ("MUG-BLUE", 2, Decimal("3.33"), Decimal("0.67"), Decimal("0.67")),
+        # Both lines are the one Amazon item: each keeps its OrderItemId.
+        ("9MUG-BLUE", "MUG-BLUE", 1, Decimal("3.34"), Decimal("0.33"), Decimal("0.33")),
+        ("9MUG-BLUE", "MUG-BLUE", 2, Decimal("3.33"), Decimal("0.67"), Decimal("0.67")),
     ]
     assert canonical.units_by_sku() == {"MUG-BLUE": 3}
     assert canonical.amount_due() == Decimal("10.00")
@@ -544,6 +549,20 @@ def test_values_the_canonical_order_refuses_are_named_in_sp_api_terms() -> None:
         "BuyerInfo.BuyerEmail",
         "ShippingAddress.CountryCode",
     }
+
+
+def test_an_item_without_an_order_item_id_has_no_channel_line_id_and_a_too_long_one_is_named() -> None:
+    items = full_items()
+    del items[0]["OrderItemId"]
+    assert [line.channelLineId for line in to_canonical(full_order(), items).lines] == [
+        None,
+        "51234567890124",
+    ]
+
+    items[1]["OrderItemId"] = "5" * 65
+    with pytest.raises(InvalidRequest) as error:
+        to_canonical(full_order(), items)
+    assert set(problems(error)) == {"OrderItems.1.OrderItemId"}
 
 
 def test_an_order_without_items_or_id_or_marketplace_is_invalid() -> None:

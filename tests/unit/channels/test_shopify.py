@@ -5,10 +5,11 @@ from typing import Any
 
 import pytest
 
-from shared.channels import Acknowledged, OrderCancelled, OrderPlaced
+from shared.channels import Acknowledged, OrderCancelled, OrderPlaced, oms_refund_id
 from shared.channels.shopify import authenticate, interpret, signature, to_canonical
 from shared.errors import InvalidRequest
 from shared.models.order import CanonicalOrder, TotalMismatch
+from shared.models.refunds import ChannelRefund
 from shared.signatures import SignatureError
 
 # An id above 2**53 (9007199254740992): a float would turn it into 7345112490018716672.
@@ -164,6 +165,7 @@ EXPECTED = CanonicalOrder(
     },
     lines=[
         {
+            "channelLineId": "7345112490018716500",
             "sku": "MUG-CAFE-12",
             "title": "Café Mug - Blue & White",
             "quantity": 2,
@@ -173,6 +175,7 @@ EXPECTED = CanonicalOrder(
             "requiresShipping": True,
         },
         {
+            "channelLineId": "7345112490018716501",
             "sku": "TEA-EB-100",
             "title": "English Breakfast Tea",
             "quantity": 1,
@@ -182,6 +185,7 @@ EXPECTED = CanonicalOrder(
             "requiresShipping": True,
         },
         {
+            "channelLineId": "7345112490018716502",
             "sku": "GIFT-25",
             "title": "Gift Card - €25",
             "quantity": 1,
@@ -339,6 +343,30 @@ def test_ids_above_2_to_the_53_stay_exact_strings():
     assert ORDER_ID > 2**53 and float(ORDER_ID) != ORDER_ID
     assert placed(ORDER).channelOrderId == "7345112490018716421"
     assert placed(order(id="7345112490018716421")).channelOrderId == "7345112490018716421"
+    # Line ids too: a float would turn 7345112490018716501 into 7345112490018716672.
+    assert float(7345112490018716501) != 7345112490018716501
+    assert [line.channelLineId for line in placed(ORDER).lines] == [
+        "7345112490018716500",
+        "7345112490018716501",
+        "7345112490018716502",
+    ]
+    assert placed(order(line_items=line(1, id="7345112490018716501"))).lines[1].channelLineId == (
+        "7345112490018716501"
+    )
+
+
+def test_a_line_without_an_id_has_no_channel_line_id_and_an_invalid_one_is_refused():
+    lines = line(0)
+    del lines[0]["id"]
+    mapped = placed(order(line_items=lines))
+    assert [line.channelLineId for line in mapped.lines] == [
+        None,
+        "7345112490018716501",
+        "7345112490018716502",
+    ]
+    assert all(line.channelTaxRateId is None for line in mapped.lines)
+    assert set(problems(order(line_items=line(1, id=12.5)))) == {"line_items.1.id"}
+    assert set(problems(order(line_items=line(1, id="gid://shopify/LineItem/1")))) == {"line_items.1.id"}
 
 
 def test_html_entities_are_unescaped_in_names_titles_and_address():
@@ -635,3 +663,381 @@ def test_a_price_finer_than_the_currency_is_refused_naming_the_shopify_field():
     [(field, message)] = found.items()
     assert field.startswith("line_items.0.")
     assert message.startswith(f"has more decimal places than {payload['currency']} has (")
+
+
+# --- refunds/create ----------------------------------------------------------------------------
+
+REFUND_ID = 7345112490018717001
+
+
+def shop(amount: str) -> dict[str, Any]:
+    return {
+        "shop_money": {"amount": amount, "currency_code": "EUR"},
+        "presentment_money": {"amount": amount, "currency_code": "EUR"},
+    }
+
+
+# A refunds/create body in the shape Shopify sends (the bare Refund object): one of the two mugs
+# and the tea of ORDER, with its shipping, refunded from the Shopify admin. `subtotal` and
+# `total_tax` are JSON numbers, their `*_set` amounts strings. Shopify reports the shipping twice,
+# as a refund shipping line and as a `shipping_refund` order adjustment (as its published example
+# does), and a failed transaction beside the successful one. 13.05 + 1.05 + 7.20 + 0.58 + 5.95 + 0.48.
+REFUND: dict[str, Any] = {
+    "id": REFUND_ID,
+    "order_id": ORDER_ID,
+    "created_at": "2026-03-20T09:12:44+00:00",
+    "processed_at": "2026-03-20T09:12:45+00:00",
+    "note": "Mug arrived chipped",
+    "user_id": 7345112490018716990,
+    "restock": False,
+    "admin_graphql_api_id": f"gid://shopify/Refund/{REFUND_ID}",
+    "duties": [],
+    "additional_fees": [],
+    "return": None,
+    "refund_line_items": [
+        {
+            "id": 7345112490018717101,
+            "line_item_id": 7345112490018716500,
+            "quantity": 1,
+            "restock_type": "no_restock",
+            "location_id": None,
+            "subtotal": 13.05,
+            "total_tax": 1.05,
+            "subtotal_set": shop("13.05"),
+            "total_tax_set": shop("1.05"),
+            "line_item": {
+                "id": 7345112490018716500,
+                "sku": "MUG-CAFE-12",
+                "title": "Caf&eacute; Mug",
+                "quantity": 2,
+                "price": "14.50",
+            },
+        },
+        {
+            "id": 7345112490018717102,
+            "line_item_id": 7345112490018716501,
+            "quantity": 1,
+            "restock_type": "return",
+            "location_id": 7345112490018716800,
+            "subtotal": 7.2,
+            "total_tax": 0.58,
+            "subtotal_set": shop("7.20"),
+            "total_tax_set": shop("0.58"),
+            "line_item": {"id": 7345112490018716501, "sku": "TEA-EB-100", "quantity": 1, "price": "8.00"},
+        },
+    ],
+    "refund_shipping_lines": [
+        {
+            "id": 7345112490018717201,
+            "shipping_line_id": 7345112490018716600,
+            "subtotal_amount_set": shop("5.95"),
+            "tax_amount_set": shop("0.48"),
+            "shipping_line": {"id": 7345112490018716600, "code": "Standard", "price": "6.95"},
+        }
+    ],
+    "order_adjustments": [
+        {
+            "id": 7345112490018717301,
+            "order_id": ORDER_ID,
+            "refund_id": REFUND_ID,
+            "amount": "-5.95",
+            "tax_amount": "-0.48",
+            "kind": "shipping_refund",
+            "reason": "Shipping refund",
+            "amount_set": shop("-5.95"),
+            "tax_amount_set": shop("-0.48"),
+        }
+    ],
+    "transactions": [
+        {
+            "id": 7345112490018717401,
+            "order_id": ORDER_ID,
+            "kind": "refund",
+            "gateway": "shopify_payments",
+            "status": "failure",
+            "amount": "28.31",
+            "currency": "EUR",
+            "parent_id": 7345112490018716700,
+        },
+        {
+            "id": 7345112490018717402,
+            "order_id": ORDER_ID,
+            "kind": "refund",
+            "gateway": "shopify_payments",
+            "status": "success",
+            "amount": "28.31",
+            "currency": "EUR",
+            "parent_id": 7345112490018716700,
+        },
+    ],
+}
+
+EXPECTED_REFUND = {
+    "channelRefundId": str(REFUND_ID),
+    "channelOrderId": str(ORDER_ID),
+    "lines": [
+        {
+            "channelLineId": "7345112490018716500",
+            "sku": "MUG-CAFE-12",
+            "quantity": 1,
+            "amount": "14.10",
+            "tax": "1.05",
+        },
+        {
+            "channelLineId": "7345112490018716501",
+            "sku": "TEA-EB-100",
+            "quantity": 1,
+            "amount": "7.78",
+            "tax": "0.58",
+        },
+    ],
+    "shipping": "6.43",
+    "unallocated": "0",
+    "total": "28.31",
+    "note": "Mug arrived chipped",
+    "processedAt": "2026-03-20T09:12:45+00:00",
+    "omsRefundId": None,
+}
+
+
+def refund(**changes: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(REFUND)
+    payload.update(changes)
+    return payload
+
+
+def refunded(payload: Any) -> ChannelRefund:
+    inbound = interpret(headers("refunds/create"), body(payload))
+    assert inbound.action == Acknowledged(
+        reason="refund recorded against the order", channelOrderId=str(ORDER_ID)
+    )
+    [found] = inbound.refunds
+    return found
+
+
+def refund_problems(payload: Any) -> dict[str, str]:
+    with pytest.raises(InvalidRequest) as refused:
+        interpret(headers("refunds/create"), body(payload))
+    assert refused.value.message == "refund is invalid"
+    return {detail["field"]: detail["message"] for detail in refused.value.details}
+
+
+def test_refunds_create_is_acknowledged_and_lists_the_refund():
+    inbound = interpret(headers("refunds/create"), body(REFUND))
+    assert inbound.eventId == "98880550-7158-44d4-b7cd-2c97c8a091b5"
+    assert inbound.topic == "refunds/create"
+    assert inbound.fingerprint == f"refunds/create:{REFUND_ID}"
+    assert inbound.action == Acknowledged(
+        reason="refund recorded against the order", channelOrderId=str(ORDER_ID)
+    )
+    assert [found.model_dump(mode="json") for found in inbound.refunds] == [EXPECTED_REFUND]
+
+
+def test_refund_money_is_exact_decimal_with_its_scale_never_float():
+    found = refunded(REFUND)
+    assert [line.amount for line in found.lines] == [Decimal("14.10"), Decimal("7.78")]
+    assert all(isinstance(line.amount, Decimal) and isinstance(line.tax, Decimal) for line in found.lines)
+    assert str(found.lines[0].amount) == "14.10"  # 13.05 + 1.05, the scale kept
+    assert (found.shipping, found.total) == (Decimal("6.43"), Decimal("28.31"))
+    assert sum((line.amount for line in found.lines), found.shipping) == found.total
+
+
+def test_refund_amounts_prefer_the_shop_money_sets_over_the_numbers():
+    lines = copy.deepcopy(REFUND["refund_line_items"])
+    lines[0]["subtotal"] = 99.99  # a number that disagrees: the *_set string wins
+    del lines[1]["subtotal_set"], lines[1]["total_tax_set"]  # only the numbers: read exactly
+    found = refunded(refund(refund_line_items=lines))
+    assert [(line.amount, line.tax) for line in found.lines] == [
+        (Decimal("14.10"), Decimal("1.05")),
+        (Decimal("7.78"), Decimal("0.58")),
+    ]
+    assert str(found.lines[1].amount) == "7.78"
+
+
+def test_shipping_given_only_as_a_shipping_refund_adjustment_is_its_negated_amount():
+    adjustments = [
+        *REFUND["order_adjustments"],
+        {"kind": "refund_discrepancy", "amount": "-1.50", "tax_amount": "0.00", "amount_set": shop("-1.50")},
+    ]
+    found = refunded(refund(refund_shipping_lines=[], order_adjustments=adjustments))
+    assert found.shipping == Decimal("6.43")  # 5.95 + 0.48; the discrepancy is no shipping
+    legacy = [{"kind": "shipping_refund", "amount": "-5.95", "tax_amount": "-0.48"}]  # no *_set
+    assert refunded(refund(refund_shipping_lines=[], order_adjustments=legacy)).shipping == Decimal("6.43")
+
+
+def test_shipping_reported_both_ways_is_counted_once():
+    assert refunded(REFUND).shipping == Decimal("6.43")
+    only_lines = refunded(refund(order_adjustments=[]))
+    assert only_lines.shipping == Decimal("6.43")
+    untaxed = [{**REFUND["refund_shipping_lines"][0], "tax_amount_set": None}]
+    assert refunded(refund(refund_shipping_lines=untaxed, order_adjustments=[])).shipping == Decimal("5.95")
+
+
+def test_a_refund_the_oms_made_is_recognised_by_its_note():
+    # The OMS's refund port asked Shopify for this one: its note names the OMS refund.
+    oms = refund(
+        note="OMS refund rfd_01JBW8Q1ZP4V6N2M3K5H7G9F0D: damaged in transit",
+        refund_line_items=REFUND["refund_line_items"][1:],
+        refund_shipping_lines=[],
+        order_adjustments=[],
+        transactions=[{**REFUND["transactions"][1], "amount": "7.78"}],
+    )
+    found = refunded(oms)
+    assert found.omsRefundId == "rfd_01JBW8Q1ZP4V6N2M3K5H7G9F0D"
+    assert found.note == "OMS refund rfd_01JBW8Q1ZP4V6N2M3K5H7G9F0D: damaged in transit"
+    assert (found.total, found.shipping) == (Decimal("7.78"), Decimal("0"))
+    for note in (None, "", "Refund for OMS refund rfd_1: quoted", "OMS refund rfd_1 without colon"):
+        assert refunded(refund(note=note)).omsRefundId is None
+
+
+def test_the_total_is_what_successful_refund_transactions_returned():
+    partial = [
+        {"kind": "refund", "status": "success", "amount": "20.00"},
+        {"kind": "refund", "status": "success", "amount": "5.00", "amount_set": shop("5.00")},
+        {"kind": "refund", "status": "pending", "amount": "3.31"},
+        {"kind": "sale", "status": "success", "amount": "67.40"},
+    ]
+    assert refunded(refund(transactions=partial)).total == Decimal("25.00")
+
+
+def test_without_successful_transactions_the_total_is_lines_and_shipping():
+    pending = [{**REFUND["transactions"][1], "status": "pending"}]
+    for transactions in ([], pending):
+        found = refunded(refund(transactions=transactions))
+        assert found.total == Decimal("28.31")  # 14.10 + 7.78 + 6.43
+
+
+def test_a_refund_without_lines_or_shipping_still_records_the_money():
+    found = refunded(refund(refund_line_items=[], refund_shipping_lines=[], order_adjustments=[]))
+    assert (found.lines, found.shipping, found.total) == ([], Decimal("0"), Decimal("28.31"))
+    nulls = refunded(refund(refund_line_items=None, refund_shipping_lines=None, order_adjustments=None))
+    assert nulls == found
+    older = refund()
+    del older["refund_shipping_lines"], older["order_adjustments"]  # as an older API version may send it
+    assert refunded(older).shipping == Decimal("0")
+    assert found.processedAt == "2026-03-20T09:12:45+00:00"
+    assert refunded(refund(processed_at=None)).processedAt == "2026-03-20T09:12:44+00:00"
+
+
+def test_a_rest_wrapped_refund_maps_like_the_bare_one():
+    inbound = interpret(headers("refunds/create"), body({"refund": REFUND}))
+    assert [found.model_dump(mode="json") for found in inbound.refunds] == [EXPECTED_REFUND]
+    assert inbound.fingerprint == f"refunds/create:{REFUND_ID}"
+
+
+def test_the_refund_fingerprint_names_the_refund_not_the_bytes():
+    other_version = refund(total_duties_set=shop("0.00"), return_id=None)
+    first = interpret(headers("refunds/create"), body(REFUND))
+    second = interpret(headers("refunds/create", **{"x-shopify-api-version": "2025-10"}), body(other_version))
+    assert body(REFUND) != body(other_version)
+    assert first.fingerprint == second.fingerprint == f"refunds/create:{REFUND_ID}"
+
+
+def test_an_invalid_refund_is_refused_naming_its_shopify_fields():
+    lines = copy.deepcopy(REFUND["refund_line_items"])
+    lines[0]["line_item_id"] = "gid://shopify/LineItem/1"
+    lines[1]["quantity"] = -1
+    payload = refund(refund_line_items=lines, order_id=None)
+    del payload["id"]
+    found = refund_problems(payload)
+    assert set(found) == {
+        "id",
+        "order_id",
+        "refund_line_items.0.line_item_id",
+        "refund_line_items.1.quantity",
+    }
+
+
+def test_refund_amounts_that_are_missing_or_not_money_are_refused():
+    lines = copy.deepcopy(REFUND["refund_line_items"])
+    del lines[0]["subtotal"], lines[0]["subtotal_set"]
+    lines[1]["total_tax_set"] = shop("-0.58")
+    transactions = [{"kind": "refund", "status": "success"}]
+    adjustments = [{"kind": "shipping_refund", "amount": "5.95", "tax_amount": "0.48"}]
+    found = refund_problems(
+        refund(
+            refund_line_items=lines,
+            refund_shipping_lines=[],
+            order_adjustments=adjustments,
+            transactions=transactions,
+        )
+    )
+    assert set(found) == {"refund_line_items.1.total_tax_set.shop_money.amount"}
+    lines[1]["total_tax_set"] = shop("0.58")
+    found = refund_problems(
+        refund(
+            refund_line_items=lines,
+            refund_shipping_lines=[],
+            order_adjustments=adjustments,
+            transactions=transactions,
+        )
+    )
+    assert set(found) == {
+        "refund_line_items.0.subtotal_set",
+        "order_adjustments.0.amount",
+        "transactions.0.amount",
+    }
+    assert "negative" in found["order_adjustments.0.amount"]
+
+
+def test_a_refund_body_that_is_not_a_json_object_is_refused():
+    with pytest.raises(InvalidRequest) as refused:
+        interpret(headers("refunds/create"), b"[]")
+    assert refused.value.details == [{"field": "body", "message": "must be a JSON object"}]
+
+
+def test_order_deliveries_report_no_refunds():
+    assert interpret(headers(), body(ORDER)).refunds == []
+    assert interpret(headers("orders/cancelled"), body(ORDER)).refunds == []
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("OMS refund rfd_01JBW8Q1ZP4V6N2M3K5H7G9F0D: damaged", "rfd_01JBW8Q1ZP4V6N2M3K5H7G9F0D"),
+        ("  OMS refund r-1:", "r-1"),
+        ("OMS refund : no id", None),
+        ("oms refund r-1: lower case", None),
+        ("Customer says: OMS refund r-1: quoted", None),
+        (None, None),
+    ],
+)
+def test_the_oms_refund_id_is_read_from_the_start_of_a_note(note: str | None, expected: str | None):
+    assert oms_refund_id(note) == expected
+
+
+def test_a_shipping_adjustment_finer_than_an_amount_is_refused_not_a_crash():
+    adjustments = [{"kind": "shipping_refund", "amount": "-5.95000", "tax_amount": "-0.48"}]
+    found = refund_problems(refund(refund_shipping_lines=[], order_adjustments=adjustments))
+    assert found == {"order_adjustments.0.amount": "has more than 4 decimal places"}
+    adjustments = [{"kind": "shipping_refund", "amount": "-5.95", "tax_amount": "lots"}]
+    assert set(refund_problems(refund(refund_shipping_lines=[], order_adjustments=adjustments))) == {
+        "order_adjustments.0.tax_amount"
+    }
+
+
+def test_a_line_refunded_for_nothing_keeps_the_scale_of_its_zero_amounts():
+    # As in Shopify's published refund example: a line refunded (restocked) for "0.00", while a
+    # transaction returns money. Zero is still "0.00", never "0".
+    lines = [
+        {
+            **REFUND["refund_line_items"][0],
+            "subtotal": 0.0,
+            "total_tax": 0.0,
+            "subtotal_set": shop("0.00"),
+            "total_tax_set": shop("0.00"),
+        }
+    ]
+    found = refunded(refund(refund_line_items=lines))
+    assert found.model_dump(mode="json")["lines"] == [
+        {
+            "channelLineId": "7345112490018716500",
+            "sku": "MUG-CAFE-12",
+            "quantity": 1,
+            "amount": "0.00",
+            "tax": "0.00",
+        }
+    ]
+    del lines[0]["subtotal_set"], lines[0]["total_tax_set"]  # the numbers 0.0: read as Decimal("0.0")
+    assert found.lines[0].amount == refunded(refund(refund_line_items=lines)).lines[0].amount == 0
+    assert str(refunded(refund(refund_line_items=lines)).lines[0].amount) == "0.0"

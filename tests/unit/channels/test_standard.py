@@ -42,7 +42,7 @@ def test_interpret_reads_the_canonical_order_and_keys_it_on_the_webhook_id() -> 
         "currency": "USD",
         "customer": {"email": "ada@example.com", "name": "Ada"},
         "shippingAddress": {"name": "Ada", "line1": "1 Main St", "city": "Boston", "country": "US"},
-        "lines": [{"sku": "MUG", "quantity": 1, "unitPrice": "12.50"}],
+        "lines": [{"sku": "MUG", "quantity": 1, "unitPrice": "12.50", "channelLineId": "line-1"}],
     }
     body = json.dumps(order).encode()
 
@@ -51,6 +51,8 @@ def test_interpret_reads_the_canonical_order_and_keys_it_on_the_webhook_id() -> 
     assert inbound.eventId == "msg_42"
     assert isinstance(inbound.action, OrderPlaced)
     assert inbound.action.order.channelOrderId == "1001"
+    assert inbound.action.order.lines[0].channelLineId == "line-1"  # the api channel may send it
+    assert inbound.refunds == []  # an api delivery reports no refunds
     with pytest.raises(InvalidRequest) as refused:
         interpret({}, body)
     assert refused.value.details == [{"field": "headers.webhook-id", "message": "is required"}]

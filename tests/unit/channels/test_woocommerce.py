@@ -350,6 +350,7 @@ def test_interpret_acknowledges_the_ping():
         "fingerprint": hashlib.sha256(b"webhook_id=12").hexdigest(),
         "topic": "ping",
         "action": {"kind": "ignore", "reason": "webhook creation ping", "channelOrderId": None},
+        "refunds": [],
     }
 
 
@@ -373,6 +374,8 @@ EXPECTED_US_ORDER = {
     },
     "lines": [
         {
+            "channelLineId": "1201",
+            "channelTaxRateId": "3",
             "sku": "TR-BLU-42",
             "title": "Trail Runner \u2013 Blue, 42",
             "quantity": 2,
@@ -383,7 +386,10 @@ EXPECTED_US_ORDER = {
         },
         # 25.00 for 3 is no price in cents: one at 8.34 and two at 8.33, the line's discount (2.50)
         # and tax (1.86) shared in proportion, so the lines still cost exactly what the buyer paid.
+        # Both are WooCommerce's line item 1202: each keeps its id and its tax rate's.
         {
+            "channelLineId": "1202",
+            "channelTaxRateId": "3",
             "sku": "SOCK-MER-3PK",
             "title": "Merino Socks (3 pack)",
             "quantity": 1,
@@ -393,6 +399,8 @@ EXPECTED_US_ORDER = {
             "requiresShipping": True,
         },
         {
+            "channelLineId": "1202",
+            "channelTaxRateId": "3",
             "sku": "SOCK-MER-3PK",
             "title": "Merino Socks (3 pack)",
             "quantity": 2,
@@ -444,6 +452,9 @@ def test_prices_including_tax_are_carried_with_their_tax_and_fees_kept_in_the_to
     assert order["taxesIncluded"] is True
     assert order["lines"] == [
         {
+            # These line items list no `taxes`: no tax rate id.
+            "channelLineId": "77",
+            "channelTaxRateId": None,
             "sku": "APRON-SAGE",
             "title": "Linen Apron \u2013 Sage",
             "quantity": 1,
@@ -453,6 +464,8 @@ def test_prices_including_tax_are_carried_with_their_tax_and_fees_kept_in_the_to
             "requiresShipping": True,
         },
         {
+            "channelLineId": "78",
+            "channelTaxRateId": None,
             "sku": "TOWEL-SET",
             "title": "Tea Towel Set",
             "quantity": 2,
@@ -582,6 +595,31 @@ def test_every_problem_of_an_order_is_reported_at_once_in_woocommerce_terms():
     assert "greater than or equal to 1" in found["line_items.1.quantity"]
 
 
+def test_line_and_tax_rate_ids_are_read_as_strings_and_checked():
+    payload = us_order()
+    payload["line_items"][0].update(id="1201", taxes=None)
+    del payload["line_items"][1]["id"]
+    lines = wc.to_canonical(payload).lines
+    assert [(line.channelLineId, line.channelTaxRateId) for line in lines] == [
+        ("1201", None),
+        (None, "3"),
+        (None, "3"),
+    ]
+
+    payload = us_order()
+    payload["line_items"][0]["id"] = True
+    payload["line_items"][1]["taxes"] = [{"id": "", "total": "1.85625"}]
+    with pytest.raises(InvalidRequest) as raised:
+        wc.to_canonical(payload)
+    assert set(problems(raised)) == {"line_items.0.id", "line_items.1.taxes.0.id"}
+
+    payload = us_order()
+    payload["line_items"][1]["taxes"][0]["id"] = "7" * 65
+    with pytest.raises(InvalidRequest) as raised:
+        wc.to_canonical(payload)
+    assert set(problems(raised)) == {"line_items.1.taxes.0.id"}
+
+
 def test_a_deleted_product_has_a_null_sku():
     payload = us_order()
     payload["line_items"][1]["sku"] = None
@@ -649,3 +687,144 @@ def test_a_problem_on_a_split_line_names_the_line_item_it_came_from():
     assert rename(["lines", "2", "unitPrice"]) == ["line_items", "1", "subtotal"]
     assert rename(["lines", "0", "taxAmount"]) == ["line_items", "0", "total_tax"]
     assert rename(["declaredTotal"]) == ["total"]
+
+
+# --- refunds listed in the order ------------------------------------------------------------------
+
+# What WooCommerce's order payload lists for each refund: id, reason, and the total as a negative
+# decimal string. The second was made by the OMS's refund port, which gives its refunds that reason.
+REFUNDS = [
+    {"id": 4830, "reason": "Trail runners scuffed on arrival", "total": "-10.00"},
+    {"id": 4836, "reason": "OMS refund rfd_01JBW8Q1ZP4V6N2M3K5H7G9F0D: late delivery", "total": "-5.25"},
+]
+
+EXPECTED_REFUNDS = [
+    {
+        "channelRefundId": "4830",
+        "channelOrderId": "4821",
+        "lines": [],
+        "shipping": "0",
+        "unallocated": "10.00",
+        "total": "10.00",
+        "note": "Trail runners scuffed on arrival",
+        "processedAt": None,
+        "omsRefundId": None,
+    },
+    {
+        "channelRefundId": "4836",
+        "channelOrderId": "4821",
+        "lines": [],
+        "shipping": "0",
+        "unallocated": "5.25",
+        "total": "5.25",
+        "note": "OMS refund rfd_01JBW8Q1ZP4V6N2M3K5H7G9F0D: late delivery",
+        "processedAt": None,
+        "omsRefundId": "rfd_01JBW8Q1ZP4V6N2M3K5H7G9F0D",
+    },
+]
+
+
+def with_refunds(refunds: Any, status: str = "processing") -> dict[str, Any]:
+    payload = us_order()
+    payload.update(status=status, refunds=refunds)
+    return payload
+
+
+def test_an_order_still_processing_is_placed_and_its_two_refunds_listed():
+    headers, body = delivery(with_refunds(REFUNDS), topic="order.updated")
+    inbound = wc.interpret(headers, body)
+    assert isinstance(inbound.action, OrderPlaced)
+    assert inbound.action.order.model_dump(mode="json") == EXPECTED_US_ORDER  # the refunds change nothing
+    assert [refund.model_dump(mode="json") for refund in inbound.refunds] == EXPECTED_REFUNDS
+    assert [refund.total for refund in inbound.refunds] == [Decimal("10.00"), Decimal("5.25")]
+    assert all(isinstance(refund.total, Decimal) for refund in inbound.refunds)
+
+
+def test_a_refunded_order_is_acknowledged_with_its_refunds():
+    full = [{"id": 4840, "reason": "", "total": "-146.82"}]
+    inbound = wc.interpret(*delivery(with_refunds(full, status="refunded"), topic="order.updated"))
+    assert inbound.action == Acknowledged(
+        reason="order status refunded is not fulfilled by the OMS", channelOrderId="4821"
+    )
+    [refund] = inbound.refunds
+    assert (refund.channelRefundId, refund.channelOrderId) == ("4840", "4821")
+    assert (refund.total, refund.unallocated, refund.lines) == (Decimal("146.82"), Decimal("146.82"), [])
+    assert (refund.note, refund.omsRefundId) == (None, None)  # "" is no reason
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        ("cancelled", OrderCancelled(channelOrderId="4821", reason="cancelled in WooCommerce")),
+        (
+            "completed",
+            Acknowledged(reason="order status completed is not fulfilled by the OMS", channelOrderId="4821"),
+        ),
+    ],
+)
+def test_refunds_are_listed_whatever_the_action(status, action):
+    inbound = wc.interpret(*delivery(with_refunds(REFUNDS, status=status), topic="order.updated"))
+    assert inbound.action == action
+    assert [refund.model_dump(mode="json") for refund in inbound.refunds] == EXPECTED_REFUNDS
+
+
+def test_order_created_lists_refunds_too():
+    inbound = wc.interpret(*delivery(with_refunds(REFUNDS[:1]), topic="order.created"))
+    assert isinstance(inbound.action, OrderPlaced)
+    assert [refund.channelRefundId for refund in inbound.refunds] == ["4830"]
+
+
+@pytest.mark.parametrize("refunds", [[], None, "absent"])
+def test_an_order_without_refunds_lists_none(refunds):
+    payload = with_refunds(refunds)
+    if refunds == "absent":
+        del payload["refunds"]
+    inbound = wc.interpret(*delivery(payload, topic="order.updated"))
+    assert isinstance(inbound.action, OrderPlaced)
+    assert inbound.refunds == []
+
+
+def test_other_topics_and_the_ping_list_no_refunds():
+    headers, _ = delivery(us_order(), topic="product.updated")
+    assert wc.interpret(headers, b'{"id":311,"refunds":[{"id":1,"total":"-1.00"}]}').refunds == []
+    assert wc.interpret({}, b"webhook_id=12").refunds == []
+
+
+def test_the_reason_under_its_v1_name_and_a_total_without_its_sign_are_read():
+    # A webhook on the v1 API names the reason `refund`; old WooCommerce versions sent the total as a
+    # positive JSON number, read as an exact Decimal (the body is parsed with parse_float=Decimal).
+    legacy = [{"id": "4830", "refund": "OMS refund rfd_7: wrong size", "total": "10.00"}]
+    [refund] = wc.interpret(*delivery(with_refunds(legacy), topic="order.updated")).refunds
+    assert (refund.channelRefundId, refund.total, refund.note) == (
+        "4830",
+        Decimal("10.00"),
+        legacy[0]["refund"],
+    )
+    assert refund.omsRefundId == "rfd_7"
+    headers, body = delivery(with_refunds([{"id": 4830, "total": 10.1}]), topic="order.updated")
+    assert b'"total":10.1}' in body
+    [number] = wc.interpret(headers, body).refunds
+    assert (number.total, str(number.total)) == (Decimal("10.1"), "10.1")
+
+
+def test_an_invalid_refund_is_reported_in_woocommerce_terms():
+    refunds = [
+        {"reason": "no id", "total": "-1.00"},
+        {"id": 4836, "reason": "no total"},
+        {"id": 4837, "total": "ten"},
+    ]
+    with pytest.raises(InvalidRequest, match="order is invalid") as raised:
+        wc.interpret(*delivery(with_refunds(refunds, status="completed"), topic="order.updated"))
+    assert set(problems(raised)) == {"refunds.0.id", "refunds.1.total", "refunds.2.total"}
+    finer = [{"id": 4838, "total": "-1.00001"}]
+    with pytest.raises(InvalidRequest) as raised:
+        wc.interpret(*delivery(with_refunds(finer, status="completed"), topic="order.updated"))
+    assert set(problems(raised)) == {"refunds.0.total"}
+
+
+def test_problems_in_the_order_and_its_refunds_are_reported_together():
+    payload = with_refunds([{"id": 4830, "total": "-"}])
+    payload["line_items"][0]["sku"] = ""
+    with pytest.raises(InvalidRequest, match="order is invalid") as raised:
+        wc.interpret(*delivery(payload, topic="order.updated"))
+    assert set(problems(raised)) == {"line_items.0.sku", "refunds.0.total"}
