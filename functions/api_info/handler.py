@@ -45,9 +45,10 @@ def openapi_document() -> dict[str, Any]:
     from functions.intake.handler import router as intake  # noqa: PLC0415
     from functions.inventory_api.handler import router as inventory  # noqa: PLC0415
     from functions.orders_api.handler import router as orders  # noqa: PLC0415
+    from functions.returns_api.handler import router as returns  # noqa: PLC0415
     from functions.sourcing_api.handler import router as sourcing  # noqa: PLC0415
 
-    whole = create_resolver(router, channels, intake, orders, fulfillment, inventory, sourcing)
+    whole = create_resolver(router, channels, intake, orders, fulfillment, inventory, sourcing, returns)
     schema = whole.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,
@@ -63,6 +64,9 @@ OTHER_SUCCESSES = {
     ("put", "/warehouses/{warehouseId}"): {"201": "The warehouse was created (200: updated)."},
     ("post", "/inventory/{sku}/locations/{warehouseId}/adjustments"): {
         "201": "Applied (200 with `Idempotent-Replayed: true`: applied before with this key)."
+    },
+    ("post", "/orders/{orderId}/returns"): {
+        "201": "Authorized (200 with `Idempotent-Replayed: true`: authorized before with this key)."
     },
     ("post", "/webhooks/{channelId}"): {
         "202": "The order is new; its workflow has started (200: already received, same orderId)."

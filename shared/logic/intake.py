@@ -39,7 +39,7 @@ from shared.clock import now_iso
 from shared.dal import channels, deliveries, orders
 from shared.errors import Conflict, InvalidRequest, NotFound, Unauthorized
 from shared.ids import new_order_id
-from shared.logic import cancellation
+from shared.logic import cancellation, refund_ledger
 from shared.models.catalog import Channel, ChannelType
 from shared.models.intake import Delivery, DeliveryResult, Outcome, WebhookReceipt
 from shared.models.order import (
@@ -133,7 +133,15 @@ def record_invalid(delivery_id: str, invalid: InvalidRequest) -> None:
 
 
 def _applier(inbound: Inbound) -> Callable[[str, str], DeliveryResult]:
-    return lambda channel_id, delivery_id: apply_action(channel_id, inbound.action, delivery_id)
+    def apply(channel_id: str, delivery_id: str) -> DeliveryResult:
+        result = apply_action(channel_id, inbound.action, delivery_id)
+        if inbound.refunds:
+            # Refunds made in the channel (Shopify refunds/create, WooCommerce's order refunds) go to
+            # the order's refund ledger, each once, so a later return never refunds them again.
+            refund_ledger.record_channel_refunds(channel_id, inbound.refunds)
+        return result
+
+    return apply
 
 
 def apply_action(

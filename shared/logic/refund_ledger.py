@@ -15,8 +15,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import shared.channels.refunds as ports
 from shared import clock
-from shared.channels import refunds as ports
 from shared.dal import channels, orders, refunds
 from shared.dal import returns as returns_dal
 from shared.dal.dynamo import TransactionConflict, transact
@@ -71,11 +71,13 @@ def balance_for(order: Order) -> refunds.Balance:
     return balance
 
 
-def already_refunded(balance: refunds.Balance | None, currency: str) -> refund_amounts.AlreadyRefunded:
+def already_refunded(
+    balance: refunds.Balance | None, order: Order, currency: str
+) -> refund_amounts.AlreadyRefunded:
     """What earlier refunds took, from the balance (paid minus what is left)."""
     if balance is None:
         return refund_amounts.AlreadyRefunded()
-    return _already(balance, None, currency)
+    return _already(balance, order, currency)
 
 
 def _already(balance: refunds.Balance, order: Order | None, currency: str) -> refund_amounts.AlreadyRefunded:
@@ -151,14 +153,32 @@ def _method(channel: Channel | None) -> RefundMethod:
 
 def _quote(found: Return, order: Order, balance: refunds.Balance) -> refund_amounts.RefundQuote:
     assert found.receipt is not None and order.currency is not None
+    already = _already(balance, order, order.currency)
     returned = [
         refund_amounts.ReturnedUnits(line.sku, line.quantity, line.condition.value)
         for line in found.receipt.lines
         if line.quantity
     ]
-    return refund_amounts.quote(
-        order, returned, terms_of(found.policy, order), _already(balance, order, order.currency)
-    )
+    kept = refundable_units(order, returned, already)
+    return refund_amounts.quote(order, kept, terms_of(found.policy, order), already)
+
+
+def refundable_units(
+    order: Order, returned: list[refund_amounts.ReturnedUnits], already: refund_amounts.AlreadyRefunded
+) -> list[refund_amounts.ReturnedUnits]:
+    """The returned units not refunded already (e.g. refunded in the shop before they came back):
+    those are not refunded again. Damaged units are counted first (they carry no fee)."""
+    left: dict[str, int] = {}
+    for index, line in enumerate(order.lines):
+        if line.requiresShipping:
+            left[line.sku] = left.get(line.sku, 0) + line.quantity - already.units.get(index, 0)
+    kept = []
+    for units in sorted(returned, key=lambda u: u.condition != "DAMAGED"):
+        quantity = min(units.quantity, max(0, left.get(units.sku, 0)))
+        left[units.sku] = left.get(units.sku, 0) - quantity
+        if quantity:
+            kept.append(refund_amounts.ReturnedUnits(units.sku, quantity, units.condition))
+    return kept
 
 
 def _record(item: dict[str, Any], found: Return, order: Order) -> ReturnRefund:

@@ -32,7 +32,7 @@ from shared.dal.dynamo import TransactionConflict, pause_before_retry, transact
 from shared.errors import Conflict, InvalidTransition, NotAllowed, NotFound
 from shared.ids import return_id
 from shared.logic import refund_amounts
-from shared.logic.refund_ledger import already_refunded, terms_of
+from shared.logic.refund_ledger import already_refunded, refundable_units, terms_of
 from shared.models.catalog import ExchangeShips, ReturnPolicy
 from shared.models.order import Fulfillment, FulfillmentStatus, Order, OrderStatus
 from shared.models.returns import (
@@ -292,11 +292,12 @@ def _new_return(
     at = clock.now_iso()
     assert order.currency is not None
     balance = refunds.read_balance(order.orderId)
-    expected = refund_amounts.expected_refund(
-        order,
-        [(line.sku, line.quantity) for line in allocation.lines],
-        terms_of(policy, order),
-        already_refunded(balance, order.currency),
+    already = already_refunded(balance, order, order.currency)
+    returned = [
+        refund_amounts.ReturnedUnits(line.sku, line.quantity, "RESELLABLE") for line in allocation.lines
+    ]
+    expected = refund_amounts.quote(
+        order, refundable_units(order, returned, already), terms_of(policy, order), already
     )
     timings = config.return_timings()
     refund, due = _exchange_difference(request, expected.total)
@@ -369,20 +370,44 @@ def _authorization(found: Return) -> ReturnAuthorization:
 
 
 def receive(return_id: str, event: ReturnEventIn) -> Return:
-    """Record what came back. Once: a second RECEIVED is 409 and changes nothing."""
-    item = returns_dal.require_item(return_id)
-    found = Return.model_validate(item)
-    if found.status is not ReturnStatus.AUTHORIZED:
-        raise InvalidTransition(
-            f"return {return_id} is {found.status.value}; it cannot be received again",
-            {"returnId": return_id, "status": found.status.value, "requested": "RECEIVED"},
-        )
-    problems = _receipt_problems(found, event)
-    if problems:
-        raise NotAllowed("the receipt does not match the return", {"reasons": problems})
-    if not inventory.warehouse_exists(event.warehouseId):
-        raise NotFound(f"warehouse {event.warehouseId} does not exist")
-    at = clock.now_iso()
+    """Record what came back. Once: a second RECEIVED is 409 and changes nothing.
+
+    The write is conditioned on the workflow's token as read (none, or the one parked): if the
+    workflow parks in between, the write fails and is made again with the token, which is then
+    resumed; if the receipt lands first, parking sees it and resumes itself."""
+    for _ in range(AUTHORIZE_ATTEMPTS):
+        item = returns_dal.require_item(return_id)
+        found = Return.model_validate(item)
+        if found.status is not ReturnStatus.AUTHORIZED:
+            raise _received_already(return_id, found.status)
+        problems = _receipt_problems(found, event)
+        if problems:
+            raise NotAllowed("the receipt does not match the return", {"reasons": problems})
+        if not inventory.warehouse_exists(event.warehouseId):
+            raise NotFound(f"warehouse {event.warehouseId} does not exist")
+        token = item.get("waitToken")
+        at = clock.now_iso()
+        try:
+            transact([_receipt_action(item, found, event, token, at)])
+        except TransactionConflict:
+            continue
+        count("ReturnReceived")
+        if token:
+            workflow.resume(str(token), {"returnId": return_id, "receivedAt": at})
+        return returns_dal.require(return_id)
+    raise Conflict(f"return {return_id} changed concurrently; retry")
+
+
+def _received_already(return_id: str, status: ReturnStatus) -> InvalidTransition:
+    return InvalidTransition(
+        f"return {return_id} is {status.value}; it cannot be received again",
+        {"returnId": return_id, "status": status.value, "requested": "RECEIVED"},
+    )
+
+
+def _receipt_action(
+    item: dict[str, Any], found: Return, event: ReturnEventIn, token: Any, at: str
+) -> dict[str, Any]:
     receipt = Receipt(
         warehouseId=event.warehouseId,
         lines=[ReceivedLine.model_validate(line.model_dump()) for line in event.lines],
@@ -390,27 +415,16 @@ def receive(return_id: str, event: ReturnEventIn) -> Return:
     )
     received = sum(line.quantity for line in receipt.lines)
     reason = f"{received} of {sum(line.quantity for line in found.lines)} unit(s) at {event.warehouseId}"
-    action = returns_dal.change_action(
+    return returns_dal.change_action(
         item,
         [ReturnStatus.AUTHORIZED],
         status=ReturnStatus.RECEIVED,
         reason=reason,
         sets={"receipt": receipt.model_dump(mode="json")},
         at=at,
+        extra_condition="waitToken = :token" if token else "attribute_not_exists(waitToken)",
+        extra_values={":token": token} if token else None,
     )
-    try:
-        transact([action])
-    except TransactionConflict as conflict:
-        current = returns_dal.require(return_id)
-        raise InvalidTransition(
-            f"return {return_id} is {current.status.value}; it cannot be received again",
-            {"returnId": return_id, "status": current.status.value, "requested": "RECEIVED"},
-        ) from conflict
-    count("ReturnReceived")
-    token = item.get("waitToken")
-    if token:
-        workflow.resume(str(token), {"returnId": return_id, "receivedAt": at})
-    return returns_dal.require(return_id)
 
 
 def _receipt_problems(found: Return, event: ReturnEventIn) -> list[dict[str, Any]]:

@@ -268,6 +268,7 @@ class RecordedRefund(BaseModel):
     total: Amount
     at: str
     note: str | None = None
+    cause: str | None = Field(default=None, description="Why the channel did not make it (FAILED)")
 
 
 class OrderDetail(OrderView):

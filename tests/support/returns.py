@@ -11,7 +11,10 @@ from tests.support.orders import Client, canonical_order
 
 
 def delivered_order(
-    client: Client, lines: list[tuple[str, int]] | None = None, delivered_at: datetime | None = None, **changes: Any
+    client: Client,
+    lines: list[tuple[str, int]] | None = None,
+    delivered_at: datetime | None = None,
+    **changes: Any,
 ) -> dict[str, Any]:
     """An order placed, shipped and delivered (at `delivered_at`, as the carrier reports it)."""
     order_id = client.place(canonical_order(lines, **changes))
@@ -26,7 +29,9 @@ def deliver_all(client: Client, order_id: str, delivered_at: datetime | None = N
 
 
 def deliver(client: Client, fulfillment_id: str, delivered_at: datetime | None = None) -> None:
-    assert client.fulfillment_event(fulfillment_id, "SHIPPED", carrier="UPS", trackingNumber="1Z999")[0] == 200
+    assert (
+        client.fulfillment_event(fulfillment_id, "SHIPPED", carrier="UPS", trackingNumber="1Z999")[0] == 200
+    )
     extra = {"occurredAt": delivered_at.isoformat()} if delivered_at else {}
     status, body = client.fulfillment_event(fulfillment_id, "DELIVERED", **extra)
     assert status == 200, body
@@ -69,7 +74,9 @@ def receive(
     event = {
         "type": "RECEIVED",
         "warehouseId": warehouse_id,
-        "lines": [{"sku": sku, "quantity": quantity, "condition": condition} for sku, quantity, condition in lines],
+        "lines": [
+            {"sku": sku, "quantity": quantity, "condition": condition} for sku, quantity, condition in lines
+        ],
     }
     return client.call("POST", f"/returns/{return_id}/events", event)
 
@@ -87,7 +94,9 @@ def wait_for_return(client: Client, return_id: str, *statuses: str, timeout: flo
         if found["status"] in statuses:
             return found
         if time.monotonic() > deadline:
-            raise AssertionError(f"return {return_id} is {found['status']}, expected one of {statuses}: {found}")
+            raise AssertionError(
+                f"return {return_id} is {found['status']}, expected one of {statuses}: {found}"
+            )
         time.sleep(0.05)
 
 
