@@ -117,7 +117,7 @@ def template_state_machine_definition(template: Template, workflow: Workflow = O
     Equal to the parsed ASL file exactly when the stack deploys that file with every placeholder
     substituted by the ARN of the function the blueprint maps it to.
     """
-    props = _state_machine_properties(template, workflow)
+    props = state_machine_properties(template, workflow)
     arn_placeholders = _function_arn_placeholders(template, workflow)
     substitutions = {
         key: _render(value, arn_placeholders)
@@ -132,7 +132,7 @@ def template_state_machine_definition(template: Template, workflow: Workflow = O
     return json.loads(PLACEHOLDER.sub(substitute, _render(props["DefinitionString"], arn_placeholders)))
 
 
-def _state_machine_properties(template: Template, workflow: Workflow) -> dict[str, Any]:
+def state_machine_properties(template: Template, workflow: Workflow) -> dict[str, Any]:
     state_machines = resources_of_type(template, "AWS::StepFunctions::StateMachine")
     (props,) = [
         state_machines[logical_id]["Properties"]

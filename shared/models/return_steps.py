@@ -74,3 +74,17 @@ RETURN_STATES: dict[str, tuple[type[ReturnStepInput], type[BaseModel]]] = {
     "ExpireReturn": (ConcludeReturnInput, ConclusionResult),
     "RecordReturnFailure": (ConcludeReturnInput, ConclusionResult),
 }
+
+
+class ReturnTimings(BaseModel):
+    receiptTimeoutSeconds: int
+    exchangePollSeconds: int
+
+
+class ReturnExecutionInput(BaseModel):
+    """What a return's execution starts with (shared/workflow.py `start_return`)."""
+
+    returnId: str
+    orderId: str
+    shipExchangeAtOnce: bool
+    timings: ReturnTimings

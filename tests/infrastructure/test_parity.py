@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from blueprint import ORDER_WORKFLOW, QUEUES, ROUTES
+from blueprint import ORDER_WORKFLOW, QUEUES, ROUTES, WORKFLOWS, Workflow
 from infra.constructs import BLUEPRINT_METADATA_KEY
 from infra.synth import resources_of_type, template_routes, template_state_machine_definition
 from local import gateway
@@ -21,9 +21,9 @@ def local_oms() -> Iterator[LocalOMS]:
         yield running
 
 
-def with_placeholders(definition: str, oms: LocalOMS) -> Any:
+def with_placeholders(definition: str, oms: LocalOMS, workflow: Workflow = ORDER_WORKFLOW) -> Any:
     """The locally deployed ASL with each function ARN written back as its `${Placeholder}`."""
-    for placeholder, function_name in ORDER_WORKFLOW.function_arns.items():
+    for placeholder, function_name in workflow.function_arns.items():
         definition = definition.replace(oms.deployment.function_arns[function_name], f"${{{placeholder}}}")
     return json.loads(definition)
 
@@ -33,13 +33,14 @@ def test_the_stack_and_the_local_runtime_serve_the_same_routes(template: dict[st
     assert len(gateway.served_routes()) == len(ROUTES)
 
 
-def test_the_stack_and_the_local_runtime_run_the_same_state_machine(
-    template: dict[str, Any], local_oms: LocalOMS
+@pytest.mark.parametrize("workflow", WORKFLOWS.values(), ids=list(WORKFLOWS))
+def test_the_stack_and_the_local_runtime_run_the_same_state_machines(
+    template: dict[str, Any], local_oms: LocalOMS, workflow: Workflow
 ) -> None:
-    deployed_locally = with_placeholders(local_oms.deployment.order_workflow_definition, local_oms)
+    deployed_locally = with_placeholders(local_oms.deployment.definitions[workflow.name], local_oms, workflow)
 
-    assert template_state_machine_definition(template) == deployed_locally
-    assert deployed_locally == json.loads(ORDER_WORKFLOW.definition_text())
+    assert template_state_machine_definition(template, workflow) == deployed_locally
+    assert deployed_locally == json.loads(workflow.definition_text())
 
 
 def test_the_local_state_machine_is_the_one_moto_executes(local_oms: LocalOMS) -> None:

@@ -1,22 +1,34 @@
-"""The order workflow's ASL and its step handlers agree on a typed contract (shared/models/steps.py):
-what each Task sends, what it keeps of the result, and every value a Choice state tests."""
+"""Each workflow's ASL and its step handlers agree on a typed contract (shared/models/steps.py for
+orders, shared/models/return_steps.py for returns): what each Task sends, what it keeps of the
+result, and every value a Choice state tests."""
 
 from __future__ import annotations
 
 import copy
+import enum
 import json
 import typing
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from blueprint import ORDER_WORKFLOW
+from blueprint import ORDER_WORKFLOW, RETURN_WORKFLOW, Workflow
+from shared.models.return_steps import RETURN_STATES, ReturnExecutionInput
 from shared.models.steps import STATES
 
+Contract = dict[str, tuple[type[BaseModel], type[BaseModel]]]
+# Per workflow: its Task states' models, and the model of its execution input (Choice states may
+# test the input's own fields).
+CONTRACTS: dict[str, tuple[Contract, type[BaseModel] | None]] = {
+    ORDER_WORKFLOW.name: (dict(STATES), None),
+    RETURN_WORKFLOW.name: (dict(RETURN_STATES), ReturnExecutionInput),
+}
 
-def asl() -> dict[str, Any]:
-    return typing.cast(dict[str, Any], json.loads(ORDER_WORKFLOW.definition_text()))
+
+def asl(workflow: Workflow = ORDER_WORKFLOW) -> dict[str, Any]:
+    return typing.cast(dict[str, Any], json.loads(workflow.definition_text()))
 
 
 def all_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -61,19 +73,28 @@ def _selected_problems(name: str, state: dict[str, Any], model: type[BaseModel])
 
 
 def allowed_values(model: type[BaseModel], field: str) -> set[str]:
-    return {str(value) for value in typing.get_args(model.model_fields[field].annotation)}
+    annotation = model.model_fields[field].annotation
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return {str(member.value) for member in annotation}
+    return {str(value) for value in typing.get_args(annotation)}
 
 
-def _choice_problems(definition: dict[str, Any]) -> list[str]:
-    results_at = {
-        state["ResultPath"]: STATES[name][1]
+def _choice_problems(
+    definition: dict[str, Any], states: Contract, given: type[BaseModel] | None
+) -> list[str]:
+    results_at: dict[str, type[BaseModel]] = {
+        state["ResultPath"]: states[name][1]
         for name, state in tasks(definition).items()
-        if state.get("ResultPath") and name in STATES
+        if state.get("ResultPath") and name in states
     }
     problems = []
     for name, state in all_states(definition):
         for rule in state.get("Choices", []) if state["Type"] == "Choice" else []:
             path, _, field = rule["Variable"].rpartition(".")
+            if path == "$" and given is not None and "BooleanEquals" in rule:
+                if given.model_fields.get(field) is None or given.model_fields[field].annotation is not bool:
+                    problems.append(f"{name}: tests {rule['Variable']}, which is no boolean of the input")
+                continue
             model = results_at.get(path)
             if model is None:
                 problems.append(f"{name}: tests {rule['Variable']}, which no Task state's result is")
@@ -84,20 +105,34 @@ def _choice_problems(definition: dict[str, Any]) -> list[str]:
     return problems
 
 
-def contract_problems(definition: dict[str, Any]) -> list[str]:
+def contract_problems(
+    definition: dict[str, Any], states: Contract | None = None, given: type[BaseModel] | None = None
+) -> list[str]:
+    states = dict(STATES) if states is None else states
     found = tasks(definition)
-    problems = [f"{name}: a Task state with no contract in STATES" for name in found.keys() - STATES.keys()]
-    problems += [f"{name}: in STATES but not in the ASL" for name in STATES.keys() - found.keys()]
+    problems = [f"{name}: a Task state with no contract in STATES" for name in found.keys() - states.keys()]
+    problems += [f"{name}: in STATES but not in the ASL" for name in states.keys() - found.keys()]
     for name, state in found.items():
-        if name in STATES:
-            input_model, result_model = STATES[name]
+        if name in states:
+            input_model, result_model = states[name]
             problems += _payload_problems(name, state["Parameters"]["Payload"], input_model)
             problems += _selected_problems(name, state, result_model)
-    return problems + _choice_problems(definition)
+    return problems + _choice_problems(definition, states, given)
 
 
-def test_the_asl_keeps_the_typed_step_contract() -> None:
-    assert contract_problems(asl()) == []
+@pytest.mark.parametrize("workflow", [ORDER_WORKFLOW, RETURN_WORKFLOW], ids=lambda w: w.name)
+def test_the_asl_keeps_the_typed_step_contract(workflow: Workflow) -> None:
+    states, given = CONTRACTS[workflow.name]
+    assert contract_problems(asl(workflow), states, given) == []
+
+
+def test_a_return_choice_on_a_resolution_no_step_returns_is_caught() -> None:
+    broken = copy.deepcopy(asl(RETURN_WORKFLOW))
+    broken["States"]["RouteResolution"]["Choices"][0]["StringEquals"] = "STORE_CREDIT"
+    states, given = CONTRACTS[RETURN_WORKFLOW.name]
+    assert contract_problems(broken, states, given) == [
+        "RouteResolution: tests resolution = STORE_CREDIT, which RestockResult never returns"
+    ]
 
 
 def test_every_choice_rule_tests_a_string_value() -> None:

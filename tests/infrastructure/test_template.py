@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ORDER_WORKFLOW, QUEUES, ROUTES, TABLES, WORKFLOWS
+from blueprint import (
+    COMMON_ENVIRONMENT,
+    FUNCTIONS,
+    ORDER_WORKFLOW,
+    QUEUES,
+    ROUTES,
+    TABLES,
+    WORKFLOWS,
+    Workflow,
+)
 from infra.constructs import BlueprintKind
 from infra.constructs.functions import POWERTOOLS_LAYER_PARAMETER, RUNTIME, TASK_TOKEN_ACTIONS
 from infra.synth import arn_references, blueprint_names, resources_of_type, template_routes
@@ -77,8 +86,8 @@ def table_actions(template: Template, statements: list[dict[str, Any]]) -> dict[
     return dict(granted)
 
 
-def state_machine_id(template: Template) -> str:
-    return logical_ids(template, "Workflow")[ORDER_WORKFLOW.name]
+def state_machine_id(template: Template, workflow: Workflow = ORDER_WORKFLOW) -> str:
+    return logical_ids(template, "Workflow")[workflow.name]
 
 
 # Functions
@@ -115,7 +124,7 @@ def test_function_environment(template: Template, name: str) -> None:
     spec = FUNCTIONS[name]
     tables = logical_ids(template, "Table")
     values = {table.env: {"Ref": tables[table.name]} for table in TABLES.values()}
-    values[ORDER_WORKFLOW.env] = {"Ref": state_machine_id(template)}
+    values |= {w.env: {"Ref": state_machine_id(template, w)} for w in WORKFLOWS.values()}
     expected = {
         **COMMON_ENVIRONMENT,
         **spec.settings,
@@ -306,8 +315,9 @@ def test_every_blueprint_workflow_and_nothing_else(template: Template) -> None:
     assert len(resources_of_type(template, "AWS::StepFunctions::StateMachine")) == len(WORKFLOWS)
 
 
-def test_state_machine_is_standard_logged_and_traced(template: Template) -> None:
-    props = template["Resources"][state_machine_id(template)]["Properties"]
+@pytest.mark.parametrize("workflow", WORKFLOWS.values(), ids=list(WORKFLOWS))
+def test_state_machine_is_standard_logged_and_traced(template: Template, workflow: Workflow) -> None:
+    props = template["Resources"][state_machine_id(template, workflow)]["Properties"]
     assert props["StateMachineType"] == "STANDARD"
     assert props["LoggingConfiguration"]["Level"] == "ALL"
     assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
@@ -316,10 +326,11 @@ def test_state_machine_is_standard_logged_and_traced(template: Template) -> None
     assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-def test_state_machine_may_invoke_exactly_its_functions(template: Template) -> None:
-    props = template["Resources"][state_machine_id(template)]["Properties"]
+@pytest.mark.parametrize("workflow", WORKFLOWS.values(), ids=list(WORKFLOWS))
+def test_state_machine_may_invoke_exactly_its_functions(template: Template, workflow: Workflow) -> None:
+    props = template["Resources"][state_machine_id(template, workflow)]["Properties"]
     functions = logical_ids(template, "Function")
-    expected = {functions[name] for name in ORDER_WORKFLOW.function_arns.values()}
+    expected = {functions[name] for name in workflow.function_arns.values()}
     statements = role_statements(template, props["RoleArn"])
     invoke = [s for s in statements if "lambda" in {a.split(":")[0] for a in as_list(s["Action"])}]
     assert [as_list(s["Action"]) for s in invoke] == [["lambda:InvokeFunction"]]

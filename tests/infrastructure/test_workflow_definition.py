@@ -11,44 +11,63 @@ from typing import Any
 
 import pytest
 
-from blueprint import ORDER_WORKFLOW, WORKFLOWS
-from infra.synth import PLACEHOLDER, blueprint_names, resources_of_type, template_state_machine_definition
+from blueprint import ORDER_WORKFLOW, RETURN_WORKFLOW, WORKFLOWS, Workflow
+from infra.synth import (
+    PLACEHOLDER,
+    blueprint_names,
+    state_machine_properties,
+    template_state_machine_definition,
+)
 
 pytestmark = pytest.mark.slow
 
 STATELINT = Path(sys.executable).with_name("statelint")
 
 
-def asl_file() -> Any:
-    return json.loads(ORDER_WORKFLOW.definition_text())
+def asl_file(workflow: Workflow) -> Any:
+    return json.loads(workflow.definition_text())
 
 
-def test_definition_is_the_asl_file_with_blueprint_functions(template: dict[str, Any]) -> None:
-    assert template_state_machine_definition(template) == asl_file()
+@pytest.mark.parametrize("workflow", WORKFLOWS.values(), ids=list(WORKFLOWS))
+def test_definition_is_the_asl_file_with_blueprint_functions(
+    template: dict[str, Any], workflow: Workflow
+) -> None:
+    assert template_state_machine_definition(template, workflow) == asl_file(workflow)
 
 
-def test_every_placeholder_is_a_blueprint_function(template: dict[str, Any]) -> None:
-    placeholders = set(PLACEHOLDER.findall(ORDER_WORKFLOW.definition_text()))
-    assert placeholders == ORDER_WORKFLOW.function_arns.keys()
-    (state_machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
-    assert state_machine["Properties"]["DefinitionSubstitutions"].keys() == placeholders
+@pytest.mark.parametrize("workflow", WORKFLOWS.values(), ids=list(WORKFLOWS))
+def test_every_placeholder_is_a_blueprint_function(template: dict[str, Any], workflow: Workflow) -> None:
+    placeholders = set(PLACEHOLDER.findall(workflow.definition_text()))
+    assert placeholders == workflow.function_arns.keys()
+    substitutions = state_machine_properties(template, workflow)["DefinitionSubstitutions"]
+    assert substitutions.keys() == placeholders
+
+
+def _order_machine(template: dict[str, Any]) -> dict[str, Any]:
+    return state_machine_properties(template, ORDER_WORKFLOW)
 
 
 def test_a_swapped_function_is_detected(template: dict[str, Any]) -> None:
     swapped = copy.deepcopy(template)
-    (state_machine,) = resources_of_type(swapped, "AWS::StepFunctions::StateMachine").values()
-    substitutions = state_machine["Properties"]["DefinitionSubstitutions"]
+    substitutions = _order_machine(swapped)["DefinitionSubstitutions"]
     substitutions["ValidateOrderArn"], substitutions["CompensateArn"] = (
         substitutions["CompensateArn"],
         substitutions["ValidateOrderArn"],
     )
-    assert template_state_machine_definition(swapped) != asl_file()
+    assert template_state_machine_definition(swapped) != asl_file(ORDER_WORKFLOW)
+
+
+def test_a_function_of_the_other_workflow_is_detected(template: dict[str, Any]) -> None:
+    crossed = copy.deepcopy(template)
+    substitutions = state_machine_properties(crossed, RETURN_WORKFLOW)["DefinitionSubstitutions"]
+    substitutions["RefundReturnArn"] = _order_machine(crossed)["DefinitionSubstitutions"]["CompensateArn"]
+    with pytest.raises(ValueError, match="not an ARN of a function of the workflow"):
+        template_state_machine_definition(crossed, RETURN_WORKFLOW)
 
 
 def test_a_missing_substitution_is_detected(template: dict[str, Any]) -> None:
     broken = copy.deepcopy(template)
-    (state_machine,) = resources_of_type(broken, "AWS::StepFunctions::StateMachine").values()
-    del state_machine["Properties"]["DefinitionSubstitutions"]["AwaitEventArn"]
+    del _order_machine(broken)["DefinitionSubstitutions"]["AwaitEventArn"]
     with pytest.raises(ValueError, match="AwaitEventArn"):
         template_state_machine_definition(broken)
 
