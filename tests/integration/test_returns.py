@@ -18,8 +18,12 @@ from tests.support.channels import (
     SHOPIFY_CHANNEL,
     SHOPIFY_SECRET,
     SHOPIFY_SHOP,
+    WOO_CHANNEL,
+    WOO_SECRET,
     shopify_delivery,
     shopify_order,
+    woo_delivery,
+    woo_order,
 )
 from tests.support.orders import CHANNEL_ID, CHANNEL_SECRET, Client, canonical_order
 from tests.support.returns import (
@@ -513,3 +517,55 @@ def _wait_for(condition: Any, timeout: float = 15.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+@pytest.fixture
+def woo(client: Client, sandbox: FakeChannelRefunds) -> Client:
+    channel = {
+        "type": "woocommerce",
+        "webhookSecret": WOO_SECRET,
+        "refundApi": sandbox.woocommerce_target().model_dump(),
+    }
+    assert client.call("PUT", f"/channels/{WOO_CHANNEL}", channel)[0] in (200, 201)
+    return client
+
+
+def woo_placed(client: Client, payload: dict[str, Any], topic: str = "order.created") -> tuple[int, Any]:
+    headers, body = woo_delivery(payload, topic=topic)
+    return client.send("POST", f"/webhooks/{WOO_CHANNEL}", headers, body)
+
+
+def test_a_woocommerce_return_is_refunded_per_line_with_its_tax(
+    woo: Client, sandbox: FakeChannelRefunds
+) -> None:
+    payload = woo_order(lines=[("MUG-BLUE", 2)])
+    item = payload["line_items"][0]
+    item.update({"total_tax": "2.00", "taxes": [{"id": 7, "total": "2.00", "subtotal": "2.00"}]})
+    payload.update({"total_tax": "2.00", "total": "32.00"})
+    status, receipt = woo_placed(woo, payload)
+    assert status == 202, receipt
+    order = deliver_all(woo, receipt["orderId"])
+
+    return_id = return_of(woo, order["orderId"], [("MUG-BLUE", 1)])
+    assert receive(woo, return_id, [("MUG-BLUE", 1, "RESELLABLE")])[0] == 200
+    closed = wait_for_return(woo, return_id, "CLOSED")
+
+    assert (closed["refund"]["method"], closed["refund"]["total"]) == ("CHANNEL", "13.50")
+    (created,) = sandbox.calls("/wp-json/wc/v3/orders/")
+    line = created.body["line_items"][0]
+    assert (line["id"], line["quantity"], line["refund_total"]) == (item["id"], 1, "12.50")
+    assert line["refund_tax"] == [{"id": 7, "refund_total": "1.00"}]  # ids go back as WooCommerce sent them
+    assert created.body["reason"].startswith(f"OMS refund {closed['refund']['refundId']}:")
+
+
+def test_woocommerce_refunds_seen_in_order_updated_are_recorded_once(woo: Client) -> None:
+    payload = woo_order(lines=[("MUG-BLUE", 2)])
+    status, receipt = woo_placed(woo, payload)
+    assert status == 202, receipt
+    payload["refunds"] = [{"id": 726, "reason": "goodwill", "total": "-5.00"}]
+    for _ in range(2):  # the same refund listed in two order.updated deliveries
+        assert woo_placed(woo, payload, topic="order.updated")[0] == 200
+    refunds = woo.order(receipt["orderId"])["refunds"]
+    assert [(r["origin"], r["channelRefundId"], r["unallocated"], r["note"]) for r in refunds] == [
+        ("CHANNEL", "726", "5.00", "goodwill")
+    ]
