@@ -20,6 +20,7 @@ from shared import clock
 from shared.dal import channels, orders, refunds
 from shared.dal import returns as returns_dal
 from shared.dal.dynamo import TransactionConflict, transact
+from shared.errors import TransientError
 from shared.logic import refund_amounts
 from shared.models.catalog import Channel, ChannelType
 from shared.models.money import round_half_up
@@ -228,15 +229,18 @@ def _record(item: dict[str, Any], found: Return, order: Order) -> ReturnRefund:
         at=at,
         extra_condition="attribute_not_exists(refund)",
     )
+    # Nothing to refund (an even exchange): the return says so, the ledger gets no empty entry.
+    actions = [*refunds.record_actions(order.orderId, entry, taken), update] if total else [update]
     try:
-        transact([*refunds.record_actions(order.orderId, entry, taken), update])
-    except TransactionConflict:
-        # Recorded by an earlier attempt of this step, or the balance moved (a channel refund came
-        # in): read again and go on from what is stored.
+        transact(actions)
+    except TransactionConflict as conflict:
         stored = Return.model_validate(returns_dal.require_item(found.returnId)).refund
         if stored is None:
-            raise
-        return stored
+            # The balance moved meanwhile (a refund made in the channel came in): quote again.
+            raise TransientError(
+                f"the refund balance of order {order.orderId} changed; retrying"
+            ) from conflict
+        return stored  # recorded by an earlier attempt of this step
     return refund
 
 
@@ -384,7 +388,20 @@ def _record_channel_refund(order: Order, refund: ChannelRefund) -> int:
         lines[index] = (min(left, before[0] + amount), min(units_left, before[1] + line.quantity))
         unallocated += max(0, before[0] + amount - left)
     shipping = min(balance.shipping, refunds.to_minor(refund.shipping, currency))
+    reported = refunds.to_minor(refund.total, currency)
+    room = balance.total - sum(a for a, _ in lines.values()) - shipping
+    unallocated = max(0, min(unallocated, room))
     taken = refunds.Taken(lines=lines, shipping=shipping, unallocated=unallocated)
+    beyond = reported - taken.total
+    note = refund.note
+    if beyond > 0:
+        # The channel refunded more than the ledger has left (e.g. a goodwill refund on top): kept
+        # within what was paid, and said.
+        excess = f"{refunds.from_minor(beyond, currency)} {currency} beyond what was left to refund"
+        note = f"{note}; {excess}" if note else excess
+        logger.warning(
+            "channel refund beyond the balance", extra={"order_id": order.orderId, "excess": excess}
+        )
     entry = RecordedRefund(
         refundId=f"CH-{refund.channelRefundId}",
         origin="CHANNEL",
@@ -396,13 +413,14 @@ def _record_channel_refund(order: Order, refund: ChannelRefund) -> int:
         unallocated=refunds.from_minor(unallocated, currency),
         total=refunds.from_minor(taken.total, currency),
         at=refund.processedAt or clock.now_iso(),
-        note=refund.note,
+        note=note,
     )
     try:
         transact(refunds.record_actions(order.orderId, entry, taken))
     except TransactionConflict as conflict:
         if refunds.get_entry(order.orderId, entry.refundId) is not None:
             return 0  # recorded before (the same refund reported again)
-        raise RefundFailed(f"refund {refund.channelRefundId} exceeds what is left to refund") from conflict
+        # The balance moved since we read it (a return's refund): the channel retries the delivery.
+        raise TransientError(f"the refund balance of order {order.orderId} changed; retry") from conflict
     count("ChannelRefundRecorded")
     return 1
