@@ -361,6 +361,7 @@ def _authorization(found: Return) -> ReturnAuthorization:
         status=found.status,
         deadline=found.deadline,
         expectedRefund=found.expectedRefund,
+        balanceDue=found.balanceDue,
         currency=found.currency,
         lines=found.lines,
     )

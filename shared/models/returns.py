@@ -243,6 +243,9 @@ class ReturnAuthorization(BaseModel):
     status: ReturnStatus
     deadline: str
     expectedRefund: Amount
+    balanceDue: Amount | None = Field(
+        default=None, description="What the customer owes for a dearer replacement"
+    )
     currency: str
     lines: list[ReturnLine]
 

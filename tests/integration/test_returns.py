@@ -4,7 +4,6 @@ published shapes), exchanges through the normal order workflow, and the refund l
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -569,3 +568,73 @@ def test_woocommerce_refunds_seen_in_order_updated_are_recorded_once(woo: Client
     assert [(r["origin"], r["channelRefundId"], r["unallocated"], r["note"]) for r in refunds] == [
         ("CHANNEL", "726", "5.00", "goodwill")
     ]
+
+
+def test_a_restock_wakes_an_order_waiting_for_the_sku(client: Client) -> None:
+    first = delivered_order(client, [("TEE-M", 3)])  # all of wh-west's TEE-M
+    waiting = client.place(canonical_order([("TEE-M", 1)]))
+    client.wait_for_status(waiting, "BACKORDERED")
+
+    return_id = return_of(client, first["orderId"], [("TEE-M", 1)])
+    assert receive(client, return_id, [("TEE-M", 1, "RESELLABLE")], warehouse_id="wh-west")[0] == 200
+    wait_for_return(client, return_id, "CLOSED")
+    assert (
+        client.wait_for_status(waiting, "RESERVED", "FULFILLING")["fulfillments"][0]["warehouseId"]
+        == "wh-west"
+    )
+
+
+def test_a_replacement_worth_less_refunds_the_difference_and_one_worth_more_leaves_a_balance_due(
+    client: Client,
+) -> None:
+    order = delivered_order(client, [("MUG-BLUE", 2)])
+    cheaper = authorized(
+        client,
+        order["orderId"],
+        [("MUG-BLUE", 1)],
+        resolution="EXCHANGE",
+        exchange=[{"sku": "TEE-M", "quantity": 1, "unitPrice": "10.00"}],
+    )
+    assert (cheaper["expectedRefund"], cheaper.get("balanceDue")) == ("2.50", None)
+    dearer = authorized(
+        client,
+        order["orderId"],
+        [("MUG-BLUE", 1)],
+        resolution="EXCHANGE",
+        exchange=[{"sku": "TEE-M", "quantity": 1, "unitPrice": "20.00"}],
+    )
+    assert dearer["balanceDue"] == get_return(client, dearer["returnId"])["balanceDue"] == "7.50"
+
+    assert receive(client, cheaper["returnId"], [("MUG-BLUE", 1, "RESELLABLE")])[0] == 200
+    closed = wait_for_return(client, cheaper["returnId"], "CLOSED")
+    assert (closed["exchangeOutcome"], closed["refund"]["total"]) == ("RESERVED", "2.50")
+
+
+def test_a_restock_step_run_twice_restocks_once(client: Client, oms: LocalOMS) -> None:
+    from shared.dal import returns as returns_dal
+    from shared.dal.dynamo import transact
+    from shared.logic import return_steps
+    from shared.models.returns import ReturnStatus
+
+    order = delivered_order(client, [("MUG-BLUE", 2)])
+    return_id = return_of(client, order["orderId"], [("MUG-BLUE", 2)])
+    before = client.stock("MUG-BLUE")["wh-east"]["onHand"]
+    # The receipt as the API writes it, without resuming the workflow: the step runs here, twice.
+    item = returns_dal.require_item(return_id)
+    receipt = {
+        "warehouseId": "wh-east",
+        "lines": [{"sku": "MUG-BLUE", "quantity": 2, "condition": "RESELLABLE"}],
+    }
+    receipt["receivedAt"] = item["createdAt"]
+    transact(
+        [
+            returns_dal.change_action(
+                item, [ReturnStatus.AUTHORIZED], status=ReturnStatus.RECEIVED, sets={"receipt": receipt}
+            )
+        ]
+    )
+
+    assert return_steps.restock(return_id) == {"resolution": "REFUND"}
+    assert return_steps.restock(return_id) == {"resolution": "REFUND"}
+    assert client.stock("MUG-BLUE")["wh-east"]["onHand"] == before + 2
+    assert [e["kind"] for e in client.ledger("MUG-BLUE", "wh-east")].count("RETURN") == 1
