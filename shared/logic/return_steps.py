@@ -10,6 +10,7 @@ cannot be, and falls back to a refund then. Conclude ends the return and gives b
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,7 @@ from shared.models.returns import (
     OPEN_RETURN,
     Condition,
     ExchangeOutcome,
+    RefundStatus,
     Resolution,
     Return,
     ReturnStatus,
@@ -225,21 +227,38 @@ def conclude(return_id: str, outcome: str, error: dict[str, Any] | None) -> dict
     found = Return.model_validate(item)
     if found.status is target:
         return {"outcome": outcome, "status": target.value}
-    cause = str((error or {}).get("Cause") or (error or {}).get("Error") or "")[:1000] or None
+    cause = _cause(error)
+    sets: dict[str, Any] = {}
+    failing = target in (ReturnStatus.REFUND_FAILED, ReturnStatus.FAILED)
+    if failing and found.refund is not None and found.refund.status is RefundStatus.PENDING:
+        failed = found.refund.model_copy(update={"status": RefundStatus.FAILED, "cause": cause})
+        sets["refund"] = failed.model_dump(mode="json", exclude_none=True)
     actions = [
         returns_dal.change_action(
-            item, list(OPEN_RETURN), status=target, reason=_reason(target, found, cause)
+            item, list(OPEN_RETURN), status=target, reason=_reason(target, found, cause), sets=sets
         )
     ]
     given_back = _unreturned_units(found, target)
     if given_back:
         actions.append(returns_dal.give_back_action(found.orderId, given_back))
-    if target in (ReturnStatus.REFUND_FAILED, ReturnStatus.FAILED):
+    if failing:
         actions += refund_ledger.undo(found, cause or outcome)
     transact(actions)
     count(f"Return{target.value.title().replace('_', '')}")
     logger.info("return ended", extra={"return_id": return_id, "status": target.value})
     return {"outcome": outcome, "status": target.value}
+
+
+def _cause(error: dict[str, Any] | None) -> str | None:
+    """The message of the error a Catch caught: a Lambda error's Cause is JSON with errorMessage."""
+    cause = str((error or {}).get("Cause") or (error or {}).get("Error") or "")
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        cause = f"{parsed.get('errorType', 'Error')}: {parsed['errorMessage']}"
+    return cause[:1000] or None
 
 
 def _reason(target: ReturnStatus, found: Return, cause: str | None) -> str | None:
