@@ -5,25 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-
-from shared import aws, config
 from shared.clock import now_iso
 from shared.dal import inventory, ledger, stock
 from shared.dal.stock import ChangeKind, Why
-from shared.errors import Conflict, NotFound, OmsError
+from shared.errors import NotFound, OmsError
 from shared.logic import backorders
+from shared.logic.once import once_per_key
 from shared.models.catalog import InventoryView, StockLevel
 from shared.models.inventory import (
     AdjustmentIn,
@@ -42,7 +31,6 @@ from shared.models.inventory import (
 from shared.observability import count
 
 # An adjustment's key is remembered this long: a client retrying a day later still applies it once.
-ADJUSTMENT_MEMORY_SECONDS = 7 * 24 * 3600
 MAX_SKUS_PER_READ = 100
 COUNT_WORKERS = 4
 
@@ -103,20 +91,6 @@ def _count_row(index: int, row: CountRow, reference: str | None, actor: str) -> 
     return CountResult(**identity, outcome=outcome, location=inventory.level_of(change.location))
 
 
-@cache
-def _idempotency() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
-    store = DynamoDBPersistenceLayer(table_name=config.idempotency_table())
-    settings = IdempotencyConfig(
-        event_key_jmespath="[sku, warehouseId, key]",
-        payload_validation_jmespath="adjustment",
-        expires_after_seconds=ADJUSTMENT_MEMORY_SECONDS,
-    )
-    return store, settings
-
-
-aws.on_reset(_idempotency.cache_clear)
-
-
 def adjust_once(
     sku: str,
     warehouse_id: str,
@@ -128,39 +102,16 @@ def adjust_once(
 ) -> tuple[AdjustmentResult, bool]:
     """Apply an adjustment unless one with this key was applied to this location; returns the
     result (the first one's, for a repeat) and whether it was applied now."""
-    store, settings = _idempotency()
-    if lambda_context is not None:
-        settings.register_lambda_context(lambda_context)
-    applied_now: list[bool] = []
-
-    def apply(request: dict[str, Any]) -> dict[str, Any]:
-        applied_now.append(True)
-        return _adjust(sku, warehouse_id, adjustment, actor).model_dump(mode="json")
-
-    once = idempotent_function(data_keyword_argument="request", persistence_store=store, config=settings)(
-        apply
+    stored, applied_now = once_per_key(
+        "adjustment of this location",
+        {"sku": sku, "warehouseId": warehouse_id, "key": idempotency_key},
+        ("adjustment", adjustment.model_dump(mode="json")),
+        lambda: _adjust(sku, warehouse_id, adjustment, actor).model_dump(mode="json"),
+        lambda_context,
     )
-    request = {
-        "sku": sku,
-        "warehouseId": warehouse_id,
-        "key": idempotency_key,
-        "adjustment": adjustment.model_dump(mode="json"),
-    }
-    try:
-        stored = once(request=request)
-    except IdempotencyValidationError as reused:
-        raise Conflict(
-            "this Idempotency-Key was already used for a different adjustment of this location",
-            {"header": "Idempotency-Key"},
-        ) from reused
-    except IdempotencyAlreadyInProgressError as racing:
-        raise Conflict(
-            "an adjustment with this Idempotency-Key is being applied; retry shortly",
-            {"header": "Idempotency-Key"},
-        ) from racing
     if applied_now and adjustment.delta > 0:
         backorders.wake([sku])
-    return AdjustmentResult.model_validate(stored), bool(applied_now)
+    return AdjustmentResult.model_validate(stored), applied_now
 
 
 def _adjust(sku: str, warehouse_id: str, adjustment: AdjustmentIn, actor: str) -> AdjustmentResult:

@@ -12,26 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-
-from shared import aws, clock, config, workflow
+from shared import clock, config, workflow
 from shared.dal import channels, inventory, orders, refunds
 from shared.dal import returns as returns_dal
 from shared.dal.dynamo import TransactionConflict, pause_before_retry, transact
 from shared.errors import Conflict, InvalidTransition, NotAllowed, NotFound
 from shared.ids import return_id
 from shared.logic import refund_amounts
+from shared.logic.once import once_per_key
 from shared.logic.refund_ledger import already_refunded, refundable_units, terms_of
 from shared.models.catalog import ExchangeShips, ReturnPolicy
 from shared.models.order import Fulfillment, FulfillmentStatus, Order, OrderStatus
@@ -52,7 +42,6 @@ from shared.models.returns import (
 from shared.observability import count
 
 AUTHORIZE_ATTEMPTS = 5
-RETURN_REQUEST_MEMORY_SECONDS = 7 * 24 * 3600
 NOT_RETURNABLE_ORDER = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED})
 
 
@@ -202,49 +191,19 @@ def _take(
 # -- authorization, once per Idempotency-Key ----------------------------------------------------------
 
 
-@cache
-def _idempotency() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
-    store = DynamoDBPersistenceLayer(table_name=config.idempotency_table())
-    settings = IdempotencyConfig(
-        event_key_jmespath="[orderId, key]",
-        payload_validation_jmespath="request",
-        expires_after_seconds=RETURN_REQUEST_MEMORY_SECONDS,
-    )
-    return store, settings
-
-
-aws.on_reset(_idempotency.cache_clear)
-
-
 def authorize_once(
     order_id: str, key: str, request: ReturnIn, lambda_context: Any
 ) -> tuple[ReturnAuthorization, bool]:
     """Authorize a return unless this key authorized one for this order; returns the answer (the
     first one's, for a repeat) and whether it was authorized now."""
-    store, settings = _idempotency()
-    if lambda_context is not None:
-        settings.register_lambda_context(lambda_context)
-    created_now: list[bool] = []
-
-    def apply(data: dict[str, Any]) -> dict[str, Any]:
-        created_now.append(True)
-        return authorize(order_id, request, key).model_dump(mode="json")
-
-    once = idempotent_function(data_keyword_argument="data", persistence_store=store, config=settings)(apply)
-    data = {"orderId": order_id, "key": key, "request": request.model_dump(mode="json")}
-    try:
-        stored = once(data=data)
-    except IdempotencyValidationError as reused:
-        raise Conflict(
-            "this Idempotency-Key was already used for a different return of this order",
-            {"header": "Idempotency-Key"},
-        ) from reused
-    except IdempotencyAlreadyInProgressError as racing:
-        raise Conflict(
-            "a return with this Idempotency-Key is being authorized; retry shortly",
-            {"header": "Idempotency-Key"},
-        ) from racing
-    return ReturnAuthorization.model_validate(stored), bool(created_now)
+    stored, created_now = once_per_key(
+        "return of this order",
+        {"orderId": order_id, "key": key},
+        ("request", request.model_dump(mode="json")),
+        lambda: authorize(order_id, request, key).model_dump(mode="json"),
+        lambda_context,
+    )
+    return ReturnAuthorization.model_validate(stored), created_now
 
 
 def authorize(order_id: str, request: ReturnIn, key: str) -> ReturnAuthorization:
