@@ -275,7 +275,7 @@ FUNCTIONS: dict[str, Function] = {
             handler="functions.returns_api.handler.lambda_handler",
             description="Return authorization under the channel's policy, receipts, return queries.",
             tables={
-                "Orders": "write",
+                "Orders": "read",
                 "Returns": "write",
                 "Channels": "read",
                 "Inventory": "read",
