@@ -9,12 +9,14 @@ a CSV import through the CLI (`--import-rows`) and the hot-SKU write spread, a s
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import shlex
 import sys
 import time
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +27,7 @@ from benchmarks.inventory_report import InventoryRuns
 from benchmarks.local_run import SINGLE_SHIPMENT, SPLIT_SHIPMENT, Settings, run
 from benchmarks.report import Environment, Run, render
 from benchmarks.usage import per_order
+from shared import observability
 from shared.models.inventory import MAX_BUCKETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +162,26 @@ def environment(argv: list[str], seconds: float, load: float) -> Environment:
     )
 
 
+@contextmanager
+def handler_logs(verbose: bool) -> Iterator[None]:
+    """Handlers log JSON lines to stdout, as on Lambda: keep them out of the report (on stderr if
+    `verbose`). Powertools' handler holds the stdout it found when it was made, at import, which
+    `redirect_stdout` alone does not change: it is pointed away too, and back afterwards."""
+    handler = observability.logger.registered_handler
+    stream_handler = handler if isinstance(handler, logging.StreamHandler) else None
+    with open(os.devnull, "w") as discard:
+        target = sys.stderr if verbose else discard
+        previous = stream_handler.stream if stream_handler else None
+        if stream_handler:
+            stream_handler.setStream(target)
+        try:
+            with redirect_stdout(target):
+                yield
+        finally:
+            if stream_handler and previous is not None:
+                stream_handler.setStream(previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     arguments = parse_arguments(argv)
@@ -166,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]  # other work on the machine skews the local figures
     started = time.perf_counter()
     runs = []
-    # Handlers log JSON lines to stdout, as on Lambda: keep them out of the report.
-    with open(os.devnull, "w") as discard, redirect_stdout(sys.stderr if arguments.verbose else discard):
+    with handler_logs(arguments.verbose):
         for scenario, orders in scenarios:
             if orders:
                 settings = Settings(orders, arguments.concurrency, arguments.warmup, scenario=scenario)
