@@ -19,7 +19,7 @@ from benchmarks.returns import (
     figures,
 )
 from benchmarks.usage import Spread
-from blueprint import RETURN_TIMINGS
+from blueprint import RETURN_TIMINGS, RETURNS
 
 REFUND_FUNCTION = "RefundReturn"
 TITLE = "## 7. Returns: a refund and an exchange, per return"
@@ -76,6 +76,12 @@ CheckExchange found it RESERVED."""
 ROUNDS = """Here the exchanges took {polls} rounds per return (their orders were reserved {reserve} s
 after they were created, median, local, from their timelines): every round but the last found the
 order PENDING."""
+
+GROWTH = """ A return's item is written at about {put} B when it is authorized and grows (the parked
+task token, the receipt, the refund, the timeline) to as much as {final} B; every update of it is
+counted at the largest size it is known to have had (section 2's rule), so its first updates, while
+it may still be under 1 KB, can be overstated by 2 WRU each (DynamoDB bills the larger of the item's
+size before and after an update)."""
 
 ZERO_REFUND = """Found while measuring: an even exchange still records a refund. RefundReturn opens the
 order's refund balance (a PutItem) and writes a refund of 0, status SUCCEEDED, method NONE, into the
@@ -198,7 +204,7 @@ def _summary(found: list[ScenarioFigures]) -> str:
         ("API Gateway REST requests", lambda w: _n(w.api_requests_total), _routes(columns)),
         ("DynamoDB write request units", lambda w: _n(w.dynamodb.writes), "transactional + standard + GSI"),
         ("of which transactional", lambda w: _n(w.dynamodb.transactional_writes), "2 WRU per item and KB"),
-        ("of which GSI", lambda w: _n(w.dynamodb.index_writes), "Returns: byStatus, byChannel, byCreation"),
+        ("of which GSI", lambda w: _n(w.dynamodb.index_writes), "index entries, Returns' and Orders' GSIs"),
         ("DynamoDB read request units", lambda w: _n(w.dynamodb.reads), "strongly + eventually consistent"),
         ("**$ per 1,000 returns**", lambda w: f"**{_usd(w.usd_per_1000)}**", "section 2's prices"),
     ]
@@ -396,7 +402,28 @@ def _item_sizes(result: ReturnsResult) -> str:
         if over
         else "every item is under 1 KB, so each write is 1 unit (2 in a transaction)"
     )
-    return f"Units computed as in section 2. Largest items at the end of the run: {listed}; {sizes}."
+    return f"Units computed as in section 2. Largest items at the end of the run: {listed}; {sizes}." + (
+        _growth(result)
+    )
+
+
+def _growth(result: ReturnsResult) -> str:
+    """How a return's item grows from its Put at authorization: its updates are counted at the
+    largest size it is known to have had (section 2's rule)."""
+    table_name = next((name for name in result.final_items if name.endswith(RETURNS.name)), None)
+    puts = [
+        item_size(entry["Put"]["Item"])
+        for run in result.runs
+        for measured in run.returns
+        for call in measured.usage.dynamodb_calls
+        if call.operation == "TransactWriteItems"
+        for entry in call.request["TransactItems"]
+        if "Put" in entry and entry["Put"]["TableName"] == table_name
+    ]
+    if not puts or table_name is None:
+        return ""
+    final = max(map(item_size, result.final_items[table_name]), default=0)
+    return GROWTH.format(put=int(statistics.median(puts)), final=final)
 
 
 def _zero_refund_note(exchange: ScenarioFigures) -> str:
