@@ -4,27 +4,33 @@ Order scenarios, one after the other, each on a fresh local OMS: N orders that e
 warehouse, then S orders that each ship in two parts, from two warehouses (none if S is 0). Then
 the inventory scenarios, each skipped by giving it 0: flash sales over HTTP (`--flash-sale-runs`),
 a CSV import through the CLI (`--import-rows`) and the hot-SKU write spread, a simulation
-(`--hot-sku-rate`)."""
+(`--hot-sku-rate`). Then the returns (`--returns`, 0: none): a return refunded and an exchange.
+
+`--only returns` runs the returns section alone (well under a minute) and writes it into the
+report at `--output` in place of the section 7 there, leaving the other sections as they were."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import shlex
 import sys
 import time
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks import flash_sale, hot_sku, stock_import
+from benchmarks import flash_sale, hot_sku, returns, returns_report, stock_import
 from benchmarks.flash_sale import FlashSaleSettings
 from benchmarks.inventory_report import InventoryRuns
 from benchmarks.local_run import SINGLE_SHIPMENT, SPLIT_SHIPMENT, Settings, run
 from benchmarks.report import Environment, Run, render
 from benchmarks.usage import per_order
+from shared import observability
 from shared.models.inventory import MAX_BUCKETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +54,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         "--warmup", type=_positive, default=4, help="sequential warm-up orders per scenario (default 4)"
     )
     _inventory_arguments(parser)
+    _returns_arguments(parser)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the report is written")
     parser.add_argument(
         "--verbose", action="store_true", help="show the handlers' own logs on stderr (default: discarded)"
@@ -108,6 +115,21 @@ def _inventory_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _returns_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("returns (local, in-process; cost per return)")
+    group.add_argument(
+        "--returns",
+        type=_not_negative,
+        default=returns.RETURNS,
+        help=f"returns measured per scenario, refund and exchange (default {returns.RETURNS}; 0: none)",
+    )
+    group.add_argument(
+        "--only",
+        choices=("returns",),
+        help="run only this section and write it into --output in place of its section there",
+    )
+
+
 def _bucket_counts(text: str) -> tuple[int, ...]:
     counts = tuple(_positive(part) for part in text.split(","))
     if max(counts) > MAX_BUCKETS:
@@ -159,29 +181,74 @@ def environment(argv: list[str], seconds: float, load: float) -> Environment:
     )
 
 
+@contextmanager
+def handler_logs(verbose: bool) -> Iterator[None]:
+    """Handlers log JSON lines to stdout, as on Lambda: keep them out of the report (on stderr if
+    `verbose`). Powertools' handler holds the stdout it found when it was made, at import, which
+    `redirect_stdout` alone does not change: it is pointed away too, and back afterwards."""
+    handler = observability.logger.registered_handler
+    stream_handler = handler if isinstance(handler, logging.StreamHandler) else None
+    with open(os.devnull, "w") as discard:
+        target = sys.stderr if verbose else discard
+        previous = stream_handler.stream if stream_handler else None
+        if stream_handler:
+            stream_handler.setStream(target)
+        try:
+            with redirect_stdout(target):
+                yield
+        finally:
+            if stream_handler and previous is not None:
+                stream_handler.setStream(previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     arguments = parse_arguments(argv)
+    if arguments.only == "returns":
+        return _returns_alone(arguments, argv)
     scenarios = [(SINGLE_SHIPMENT, arguments.orders), (SPLIT_SHIPMENT, arguments.split_orders)]
     load_before = os.getloadavg()[0]  # other work on the machine skews the local figures
     started = time.perf_counter()
     runs = []
-    # Handlers log JSON lines to stdout, as on Lambda: keep them out of the report.
-    with open(os.devnull, "w") as discard, redirect_stdout(sys.stderr if arguments.verbose else discard):
+    with handler_logs(arguments.verbose):
         for scenario, orders in scenarios:
             if orders:
                 settings = Settings(orders, arguments.concurrency, arguments.warmup, scenario=scenario)
                 result = run(settings)
                 runs.append(Run(result, per_order(result)))
         inventory = _inventory(arguments)
+        returned = (
+            returns.run(returns.ReturnSettings(returns=arguments.returns)) if arguments.returns else None
+        )
     single, split = runs[0], runs[1] if len(runs) > 1 else None
-    report = render(single, split, environment(argv, time.perf_counter() - started, load_before), inventory)
+    ran = environment(argv, time.perf_counter() - started, load_before)
+    section = returns_report.section(returned, ran) if returned else None
+    report = render(single, split, ran, inventory, section)
     print(report)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(report, encoding="utf-8")
     print(f"written to {arguments.output}", file=sys.stderr)
     checks = [check for r in runs for check in r.result.checks] + inventory.checks()
+    checks += returned.checks if returned else []
     return 0 if all(check.passed for check in checks) else 1
+
+
+def _returns_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
+    """Section 7 alone: printed, and written into the report at --output (or a new one)."""
+    if not arguments.returns:
+        raise SystemExit("--only returns needs --returns of at least 1")
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    with handler_logs(arguments.verbose):
+        result = returns.run(returns.ReturnSettings(returns=arguments.returns))
+    section = returns_report.section(result, environment(argv, time.perf_counter() - started, load_before))
+    print(section)
+    output: Path = arguments.output
+    before = output.read_text(encoding="utf-8") if output.exists() else "# OMS benchmarks\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(returns_report.splice(before, section), encoding="utf-8")
+    print(f"section 7 written into {output}", file=sys.stderr)
+    return 0 if all(check.passed for check in result.checks) else 1
 
 
 if __name__ == "__main__":

@@ -201,7 +201,7 @@ def run(settings: Settings) -> RunResult:
 def _run(oms: LocalOMS, recorder: Recorder, settings: Settings) -> RunResult:
     for function in FUNCTIONS.values():
         oms.override_handler(function.name, recorder.timed(function.name, import_handler(function.handler)))
-    client = Client(_sender(oms, recorder))
+    client = Client(sender(oms, recorder))
     _seed(client, settings)
     with recorder.window() as warmup_usage:
         _warm_up(oms, client, recorder, settings)
@@ -248,8 +248,8 @@ def _results(
         stock_before=stock_before,
         stock_after=stock_after,
         shipped=shipped,
-        tables=_tables(oms),
-        final_items=_final_items(oms),
+        tables=tables_of(oms),
+        final_items=final_items_of(oms),
         probe=_probe(oms, order_ids[0]),
     )
 
@@ -257,7 +257,7 @@ def _results(
 # -- talking to the OMS ------------------------------------------------------------------------
 
 
-def _sender(oms: LocalOMS, recorder: Recorder) -> Send:
+def sender(oms: LocalOMS, recorder: Recorder) -> Send:
     """The Client's transport: GETs are the benchmark watching (unobserved), the rest is order work."""
 
     def send(method: str, path: str, headers: dict[str, str], body: bytes | None) -> tuple[int, Any]:
@@ -433,13 +433,13 @@ def _wait_until_parked(oms: LocalOMS, order_ids: list[str], state: str, settings
     """
     deadline = time.monotonic() + settings.timeout_seconds
     for order_id in order_ids:
-        while not _parked(order_id, oms.execution_history(order_id), state):
+        while not parked(order_id, oms.execution_history(order_id), state):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{order_id} is not waiting in {state} after {settings.timeout_seconds}s")
             time.sleep(POLL_SECONDS)
 
 
-def _parked(order_id: str, history: list[dict[str, Any]], state: str) -> bool:
+def parked(order_id: str, history: list[dict[str, Any]], state: str) -> bool:
     """Whether every branch of the Map state has parked a task token in `state`.
 
     The branches run at once, so their events interleave in the history; each event names the one
@@ -599,7 +599,7 @@ def _to_fulfilling(order: dict[str, Any]) -> float:
 # -- what the tables look like (for item sizes) -----------------------------------------------
 
 
-def _tables(oms: LocalOMS) -> dict[str, TableInfo]:
+def tables_of(oms: LocalOMS) -> dict[str, TableInfo]:
     names = oms.deployment.table_names
     return {
         names[table.name]: TableInfo(
@@ -610,7 +610,7 @@ def _tables(oms: LocalOMS) -> dict[str, TableInfo]:
     }
 
 
-def _final_items(oms: LocalOMS) -> dict[str, list[dict[str, Any]]]:
+def final_items_of(oms: LocalOMS) -> dict[str, list[dict[str, Any]]]:
     dynamodb = oms.client("dynamodb")
     return {
         name: [

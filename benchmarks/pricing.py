@@ -91,13 +91,33 @@ class CostLine:
 
 
 def cost_lines(usage: PerOrder) -> list[CostLine]:
+    return billed(
+        transitions=usage.transitions.mean,
+        lambda_requests=usage.lambda_invocations,
+        gb_seconds=usage.gb_seconds,
+        api_requests=usage.api_requests_total,
+        write_units=usage.dynamodb.writes,
+        read_units=usage.dynamodb.reads,
+    )
+
+
+def billed(
+    *,
+    transitions: float,
+    lambda_requests: float,
+    gb_seconds: float,
+    api_requests: float,
+    write_units: float,
+    read_units: float,
+) -> list[CostLine]:
+    """The cost lines of one unit of work (an order, a return) that does this much of each."""
     return [
-        CostLine("Step Functions (state transitions)", usage.transitions.mean, STATE_TRANSITION),
-        CostLine("Lambda (requests)", usage.lambda_invocations, LAMBDA_REQUEST),
-        CostLine("Lambda (compute, GB-seconds)", usage.gb_seconds, LAMBDA_GB_SECOND),
-        CostLine("API Gateway (REST requests)", usage.api_requests_total, API_REQUEST),
-        CostLine("DynamoDB (write request units)", usage.dynamodb.writes, WRITE_REQUEST_UNIT),
-        CostLine("DynamoDB (read request units)", usage.dynamodb.reads, READ_REQUEST_UNIT),
+        CostLine("Step Functions (state transitions)", transitions, STATE_TRANSITION),
+        CostLine("Lambda (requests)", lambda_requests, LAMBDA_REQUEST),
+        CostLine("Lambda (compute, GB-seconds)", gb_seconds, LAMBDA_GB_SECOND),
+        CostLine("API Gateway (REST requests)", api_requests, API_REQUEST),
+        CostLine("DynamoDB (write request units)", write_units, WRITE_REQUEST_UNIT),
+        CostLine("DynamoDB (read request units)", read_units, READ_REQUEST_UNIT),
     ]
 
 

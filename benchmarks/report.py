@@ -31,7 +31,9 @@ Sections 1 and 2 run orders that each ship from one warehouse; section 3 runs or
 two parts, from two warehouses, and compares the two per order. Sections 4 to 6 are about stock:
 a flash sale (many orders, few units) and a CSV import, both run locally over HTTP like section 1's
 figures (local, not AWS), and a hot SKU's writes spread over buckets, which is a **simulation**
-of DynamoDB's per-item limits, not a measurement."""
+of DynamoDB's per-item limits, not a measurement. Section 7 is about returns: a return refunded and
+an exchange, each counted and priced per return as section 2 counts and prices an order
+(`python -m benchmarks --only returns` runs it alone and puts it into the report in place)."""
 
 PHASES = """Three phases, each ending when every order is where the next one starts: **intake** places
 every order and waits until all are FULFILLING (their workflows have parked the AwaitShipment
@@ -144,10 +146,15 @@ class Environment:
 
 
 def render(
-    single: Run, split: Run | None, environment: Environment, inventory: InventoryRuns | None = None
+    single: Run,
+    split: Run | None,
+    environment: Environment,
+    inventory: InventoryRuns | None = None,
+    returns: str | None = None,
 ) -> str:
     """The report: sections 1 and 2 for single-shipment orders, section 3 for split ones (if run),
-    4 to 6 for the inventory scenarios (those run)."""
+    4 to 6 for the inventory scenarios (those run), 7 for returns (rendered by
+    `benchmarks.returns_report`, if run)."""
     result, usage = single.result, single.usage
     parts = [
         _header(environment),
@@ -161,6 +168,8 @@ def render(
     if split is not None:
         parts.append(_split_section(single, split))
     parts += sections(inventory or InventoryRuns())
+    if returns is not None:
+        parts.append(returns)
     parts += [NOT_MEASURED.format(partitions=_partitions(usage)), NOTES]
     return "\n\n".join(parts) + "\n"
 
@@ -219,7 +228,8 @@ def _header(env: Environment) -> str:
 Generated {env.generated_at} by `{env.command}` in {env.wall_seconds:.0f} s
 (`make bench` runs `python -m benchmarks` with the defaults).
 Machine: {env.cpus} CPUs (`nproc`), {env.platform}, Python {env.python}, {versions}; load
-average {env.load_average:.2f} when the run started (other work on the machine slows sections 1, 3, 4 and 5).
+average {env.load_average:.2f} when the run started (other work on the machine slows sections 1, 3, 4, 5
+and 7).
 
 {HEADER}"""
 

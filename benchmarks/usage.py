@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.dynamodb_units import ItemCatalog, UnitCounter, Units, item_size
+from benchmarks.dynamodb_units import ItemCatalog, TableInfo, UnitCounter, Units, item_size
 from benchmarks.local_run import RunResult, map_iterations
-from benchmarks.recorder import Invocation, Usage
+from benchmarks.recorder import DynamoCall, Invocation, Usage
 from blueprint import FUNCTIONS
 
 MB_PER_GB = 1024
@@ -180,12 +180,19 @@ def per_order(result: RunResult) -> PerOrder:
 
 
 def _catalog(result: RunResult) -> ItemCatalog:
-    catalog = ItemCatalog(result.tables)
-    for usage in (result.warmup_usage, result.usage):
+    return item_catalog(result.tables, (result.warmup_usage, result.usage), result.final_items)
+
+
+def item_catalog(
+    tables: Mapping[str, TableInfo], usages: Iterable[Usage], final_items: Mapping[str, list[dict[str, Any]]]
+) -> ItemCatalog:
+    """What is known of every item: from the Puts recorded in `usages` and the tables at the end."""
+    catalog = ItemCatalog(tables)
+    for usage in usages:
         for call in usage.dynamodb_calls:
             for table, item in _put_items(call.operation, call.request):
                 catalog.remember(table, item)
-    for table, items in result.final_items.items():
+    for table, items in final_items.items():
         catalog.remember_all(table, items)
     return catalog
 
@@ -199,9 +206,16 @@ def _put_items(operation: str, request: dict[str, Any]) -> list[tuple[str, dict[
 
 
 def _units(counter: UnitCounter, usage: Usage, only_failed: bool = False) -> tuple[Units, dict[str, Units]]:
+    return request_units(counter, usage.dynamodb_calls, only_failed)
+
+
+def request_units(
+    counter: UnitCounter, calls: Iterable[DynamoCall], only_failed: bool = False
+) -> tuple[Units, dict[str, Units]]:
+    """The units of `calls` (only the failed ones if `only_failed`), in all and by function."""
     total = Units()
     by_function: dict[str, Units] = {}
-    for call in usage.dynamodb_calls:
+    for call in calls:
         if only_failed and not call.failed:
             continue
         units = counter.units(call)

@@ -174,19 +174,26 @@ def undo_actions(order_id: str, refund_id: str, taken: Taken, cause: str, at: st
 def settle(
     order_id: str, refund_id: str, status: RefundStatus, receipt: RefundReceipt | None, at: str
 ) -> None:
-    """A PENDING refund made (SUCCEEDED) or left to a person (MANUAL)."""
+    """A PENDING refund made (SUCCEEDED) or left to a person (MANUAL). Settled already as `status`
+    (by an attempt of the step that failed afterwards, before the return recorded it), it is left
+    as it is; settled otherwise or undone, the condition's failure is raised."""
     sets = "SET #status = :to, updatedAt = :at"
     values: dict[str, Any] = {":to": status.value, ":at": at, ":pending": RefundStatus.PENDING.value}
     if receipt is not None and receipt.channelRefundId:
         sets += ", channelRefundId = :channelRefundId"
         values[":channelRefundId"] = receipt.channelRefundId
-    table(_name()).update_item(
-        Key=entry_key(order_id, refund_id),
-        UpdateExpression=sets,
-        ConditionExpression="#status = :pending",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues=values,
-    )
+    try:
+        table(_name()).update_item(
+            Key=entry_key(order_id, refund_id),
+            UpdateExpression=sets,
+            ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
+    except table(_name()).meta.client.exceptions.ConditionalCheckFailedException:
+        settled = get_entry(order_id, refund_id)
+        if settled is None or settled.status is not status:
+            raise
 
 
 def note_channel_id(order_id: str, refund_id: str, channel_refund_id: str) -> bool:

@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
+from local.invoker import import_handler
 from local.refund_sandbox import FakeChannelRefunds
 from local.runtime import LocalOMS
+from shared.errors import TransientError
+from shared.logic import refund_ledger
 from tests.support.channels import (
     SHOPIFY_CHANNEL,
     SHOPIFY_SECRET,
@@ -290,6 +293,49 @@ def test_an_api_channel_gets_its_refund_as_a_signed_request(
     assert received["webhookId"] == closed["refund"]["refundId"]
     assert received["payload"]["data"]["total"] == "25.00"
     assert received["refundId"] == closed["refund"]["channelRefundId"]
+
+
+def test_a_refund_step_retried_after_the_refund_was_made_closes_the_return_once(
+    client: Client, sandbox: FakeChannelRefunds, oms: LocalOMS
+) -> None:
+    # The first attempt refunds and settles the ledger entry, then fails before the return records
+    # it (a timeout, a throttled write): the retry must find the refund made, not fail the return.
+    real = import_handler("functions.refund_return.handler.lambda_handler")
+    attempts: list[int] = []
+
+    def failing_after_the_refund(event: Any, context: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) > 1:
+            return real(event, context)
+        original, writes = refund_ledger.transact, []
+
+        def transact(actions: list[dict[str, Any]]) -> None:
+            writes.append(1)
+            if len(writes) == 2:  # the return's update, after the channel's answer was settled
+                raise TransientError("the return's update did not land")
+            original(actions)
+
+        refund_ledger.transact = transact
+        try:
+            return real(event, context)
+        finally:
+            refund_ledger.transact = original
+
+    oms.override_handler("RefundReturn", failing_after_the_refund)
+    channel = {**API_CHANNEL, "refundUrl": sandbox.signed_target().url}
+    assert client.call("PUT", f"/channels/{CHANNEL_ID}", channel)[0] == 200
+    order = delivered_order(client, [("MUG-BLUE", 2)])
+    return_id = return_of(client, order["orderId"], [("MUG-BLUE", 2)])
+    assert receive(client, return_id, [("MUG-BLUE", 2, "RESELLABLE")])[0] == 200
+    assert oms.wait_for_execution(return_id, timeout=60)["status"] == "SUCCEEDED"
+
+    closed = get_return(client, return_id)
+    assert len(attempts) == 2
+    assert (closed["status"], closed["refund"]["status"]) == ("CLOSED", "SUCCEEDED")
+    assert len(sandbox.refunds_created("signed")) == 1  # sent twice, made once (the same webhook-id)
+    assert [(r["status"], r["total"]) for r in client.order(order["orderId"])["refunds"]] == [
+        ("SUCCEEDED", "25.00")
+    ]
 
 
 @pytest.fixture
