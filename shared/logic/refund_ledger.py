@@ -109,10 +109,16 @@ def refund_return(return_id: str) -> dict[str, Any]:
     refund = found.refund or _record(item, found, order)
     if refund.total == 0:
         return {"outcome": refund.status.value, "total": str(refund.total)}
-    receipt = _send(channel, order, found, refund)
     status = RefundStatus.MANUAL if refund.method is RefundMethod.MANUAL else RefundStatus.SUCCEEDED
     at = clock.now_iso()
-    refunds.settle(found.orderId, refund.refundId, status, receipt, at)
+    recorded = refunds.get_entry(found.orderId, refund.refundId) if found.refund is not None else None
+    receipt: RefundReceipt | None
+    if recorded is not None and recorded.status is status:
+        # Made by an attempt of this step that failed before the return said so: not sent again.
+        receipt = RefundReceipt(channelRefundId=recorded.channelRefundId)
+    else:
+        receipt = _send(channel, order, found, refund)
+        refunds.settle(found.orderId, refund.refundId, status, receipt, at)
     settled = refund.model_copy(
         update={"status": status, "channelRefundId": receipt.channelRefundId if receipt else None}
     )
