@@ -100,38 +100,52 @@ def allocate(
     ordered = order.units_by_sku()
     allocation = Allocation([], {}, [])
     for line in request.lines:
-        problem = _line_problem(line.sku, line.quantity, ordered, policy, fulfillments)
+        delivered = delivered_units(fulfillments, line.sku, policy.windowDays)
+        problem = _line_problem(line.sku, ordered, policy, delivered)
         if problem:
             allocation.problems.append(problem)
             continue
-        taken = _take(
-            line.sku, line.quantity, delivered_units(fulfillments, line.sku, policy.windowDays), account, now
-        )
+        taken = _take(line.sku, line.quantity, delivered, account, now)
         if isinstance(taken, dict):
-            allocation.problems.append(taken | {"onItsWay": _on_its_way(fulfillments, line.sku)})
+            allocation.problems.append(_with_units_on_their_way(taken, line.quantity, fulfillments))
             continue
+        delivered_by = {d.fulfillment_id: d.quantity for d in delivered}
         for unit in taken:
             attribute = returns_dal.units_attribute(unit.fulfillmentId, line.sku)
-            delivered = next(
-                d.quantity
-                for d in delivered_units(fulfillments, line.sku, 0)
-                if d.fulfillment_id == unit.fulfillmentId
-            )
-            allocation.units[attribute] = (unit.quantity, delivered - unit.quantity)
+            # Held after this return, at most what the fulfillment delivered.
+            allocation.units[attribute] = (unit.quantity, delivered_by[unit.fulfillmentId] - unit.quantity)
         allocation.lines.append(
             ReturnLine(sku=line.sku, quantity=line.quantity, reason=line.reason, delivered=taken)
         )
     return allocation
 
 
+def _with_units_on_their_way(
+    problem: dict[str, Any], quantity: int, fulfillments: list[Fulfillment]
+) -> dict[str, Any]:
+    """More than delivered, but the rest is still on its way: not delivered yet, rather."""
+    on_its_way = _on_its_way(fulfillments, problem["sku"])
+    if (
+        problem["code"] == "MORE_THAN_DELIVERED"
+        and on_its_way
+        and quantity <= problem["returnable"] + on_its_way
+    ):
+        problem = problem | {
+            "code": "NOT_DELIVERED",
+            "message": f"{problem['sku']}: {on_its_way} unit(s) are not delivered yet; "
+            f"{problem['returnable']} can be returned now",
+        }
+    return problem | {"onItsWay": on_its_way}
+
+
 def _line_problem(
-    sku: str, quantity: int, ordered: dict[str, int], policy: ReturnPolicy, fulfillments: list[Fulfillment]
+    sku: str, ordered: dict[str, int], policy: ReturnPolicy, delivered: list[Delivered]
 ) -> dict[str, Any] | None:
     if sku not in ordered:
         return {"code": "NOT_ON_ORDER", "sku": sku, "message": f"{sku} is not a shipped line of the order"}
     if sku in policy.nonReturnableSkus:
         return {"code": "NON_RETURNABLE", "sku": sku, "message": f"{sku} is not returnable on this channel"}
-    if not delivered_units(fulfillments, sku, policy.windowDays):
+    if not delivered:
         return {
             "code": "NOT_DELIVERED",
             "sku": sku,
