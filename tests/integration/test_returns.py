@@ -685,3 +685,24 @@ def test_a_restock_step_run_twice_restocks_once(client: Client, oms: LocalOMS) -
     assert return_steps.restock(return_id) == {"resolution": "REFUND"}
     assert client.stock("MUG-BLUE")["wh-east"]["onHand"] == before + 2
     assert [e["kind"] for e in client.ledger("MUG-BLUE", "wh-east")].count("RETURN") == 1
+
+
+def test_units_of_a_sku_still_on_their_way_are_not_delivered_yet(client: Client) -> None:
+    order_id = client.place(canonical_order([("MUG-BLUE", 12)]))  # more than one warehouse holds
+    order = client.wait_for_status(order_id, "FULFILLING")
+    first, second = order["fulfillments"]
+    deliver(client, first["fulfillmentId"])
+    client.wait_for_status(order_id, "PARTIALLY_SHIPPED")
+    delivered = first["lines"][0]["quantity"]
+
+    status, body = ask_return(client, order_id, [("MUG-BLUE", 12)])
+    assert status == 422, body
+    (reason,) = body["error"]["details"]["reasons"]
+    assert (reason["code"], reason["returnable"], reason["onItsWay"]) == (
+        "NOT_DELIVERED",
+        delivered,
+        12 - delivered,
+    )
+    status, body = ask_return(client, order_id, [("MUG-BLUE", 13)])
+    assert body["error"]["details"]["reasons"][0]["code"] == "MORE_THAN_DELIVERED"
+    assert ask_return(client, order_id, [("MUG-BLUE", delivered)])[0] == 201
