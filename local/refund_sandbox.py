@@ -15,7 +15,8 @@ the shapes the channels publish:
 - WooCommerce REST API v3, HTTP Basic auth with the consumer key and secret (else 401
   `woocommerce_rest_cannot_create`): POST /wp-json/wc/v3/orders/{id}/refunds -> 201 with the published
   refund shape, or 400 `woocommerce_rest_invalid_order_refund` when the amount is missing, not a number
-  or not above 0.
+  or not above 0. As WooCommerce does, it keys `line_items` by id: a second entry with an id replaces
+  the first.
 - A signed-URL receiver for `api` channels: POST /refunds/{anything}, verified with the Standard
   Webhooks reference library (`standardwebhooks`) and the secret the fake was created with: 401 when
   the signature does not hold, else 200 {"refundId"}; a repeated `webhook-id` gets the same refundId.
@@ -495,7 +496,9 @@ class FakeChannelRefunds:
             "refunded_by": 1,
             "refunded_payment": fields.get("api_refund", True) is True,
             "meta_data": [],
-            "line_items": [self._woocommerce_refunded_line(line) for line in fields.get("line_items", [])],
+            "line_items": [
+                self._woocommerce_refunded_line(line) for line in _by_item(fields.get("line_items", []))
+            ],
             "_links": {
                 "self": [{"href": f"{orders}/refunds/{refund_id}"}],
                 "collection": [{"href": f"{orders}/refunds"}],
@@ -576,6 +579,15 @@ def _woocommerce_line_valid(line: Any) -> bool:
         and isinstance(quantity, int)
         and not isinstance(quantity, bool)
     )
+
+
+def _by_item(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As WooCommerce reads a refund's line_items (RestApiUtil): keyed by item id, an entry with an id
+    seen before replacing the earlier one where it stood."""
+    items: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        items[str(line["id"])] = line
+    return list(items.values())
 
 
 def _woocommerce_refunded_tax(tax: Mapping[str, Any]) -> dict[str, Any]:
