@@ -32,13 +32,13 @@ from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
 from blueprint import FUNCTIONS, ORDER_WORKFLOW, RETURN_WORKFLOW, api_functions
-from shared.ids import order_id_of_return
 from local import gateway, moto_patches
 from local.gateway import GatewayResponse, GatewayServer
 from local.invoker import REGISTRY, Handler, RegisteredFunction
 from local.provision import DEFAULT_NAMING, Deployment, Naming, provision
 from local.queue_poller import QueuePoller, start_pollers
 from local.settings import AWS_PORT
+from shared.ids import order_id_of_return
 
 logger = logging.getLogger(__name__)
 

@@ -48,6 +48,7 @@ def ask_return(
     client: Client,
     order_id: str,
     lines: list[tuple[str, int]],
+    *,
     resolution: str = "REFUND",
     exchange: list[dict[str, Any]] | None = None,
     key: str | None = None,
