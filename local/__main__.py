@@ -47,6 +47,10 @@ from local.settings import (
 )
 from local.spapi_sandbox import FakeSpApi
 
+# What each Shopify order paid, as the refund sandbox sees it: more than any demo order costs, so a
+# return of the largest order the demo stock allows is refunded.
+DEMO_SHOPIFY_SALE = "1000000.00"
+
 
 def configure_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -194,7 +198,11 @@ def main() -> int:
     try:
         with (
             FakeSpApi(port=int(SPAPI_PORT.value())) as spapi,
-            FakeChannelRefunds(signing_secret=DEMO_WEBHOOK_SECRET, port=int(REFUNDS_PORT.value())) as refunds,
+            FakeChannelRefunds(
+                signing_secret=DEMO_WEBHOOK_SECRET,
+                shopify_sale_amount=DEMO_SHOPIFY_SALE,
+                port=int(REFUNDS_PORT.value()),
+            ) as refunds,
             LocalOMS("server", gateway_port=int(API_PORT.value())) as oms,
         ):
             spapi_location = SpApiLocation(spapi.endpoint, spapi.token_endpoint)
