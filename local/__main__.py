@@ -1,10 +1,12 @@
 """`python -m local` (`make run`): the OMS on this machine, with demo data, until Ctrl-C.
 
 Environment: OMS_PORT (API, default 8000), OMS_AWS_PORT (moto, default 4566), OMS_SPAPI_PORT (the
-Amazon SP-API sandbox, default 4567), OMS_API_KEY (default `oms-dev-key`), OMS_VERBOSE (show
-tracing/metrics and moto's logs). The helper commands (`python -m local.send_order`) read the same
-variables with the same defaults (`local.settings`), and the banner prints them in front of a command
-where they differ from the defaults, so the command works as printed in another terminal.
+Amazon SP-API sandbox, default 4567), OMS_REFUNDS_PORT (the refund sandbox: Shopify's and WooCommerce's
+refund APIs and a signed refund receiver, where the demo channels send refunds; default 4568),
+OMS_API_KEY (default `oms-dev-key`), OMS_VERBOSE (show tracing/metrics and moto's logs). The helper
+commands (`python -m local.send_order`, `python -m local.send_return`) read the same variables with the
+same defaults (`local.settings`), and the banner prints them in front of a command where they differ
+from the defaults, so the command works as printed in another terminal.
 """
 
 from __future__ import annotations
@@ -21,11 +23,33 @@ from types import FrameType
 from aws_lambda_powertools.logging.filters import SuppressFilter
 
 from blueprint import COMMON_ENVIRONMENT
-from local.demo import DEMO_CHANNEL_ID, WAREHOUSES, SpApiLocation, demo_skus, seed
+from local.demo import (
+    DEMO_CHANNEL_ID,
+    DEMO_WEBHOOK_SECRET,
+    WAREHOUSES,
+    RefundsLocation,
+    SpApiLocation,
+    demo_skus,
+    seed,
+)
+from local.refund_sandbox import SEEN_PATH, FakeChannelRefunds
 from local.runtime import LocalOMS, port_in_use, verbose
 from local.samples import AMAZON_CHANNEL, SHOPIFY_CHANNEL, WOO_CHANNEL
-from local.settings import API_KEY, API_PORT, AWS_PORT, PORTS, SPAPI_PORT, Setting, command_prefix
+from local.settings import (
+    API_KEY,
+    API_PORT,
+    AWS_PORT,
+    PORTS,
+    REFUNDS_PORT,
+    SPAPI_PORT,
+    Setting,
+    command_prefix,
+)
 from local.spapi_sandbox import FakeSpApi
+
+# What each Shopify order paid, as the refund sandbox sees it: more than any demo order costs, so a
+# return of the largest order the demo stock allows is refunded.
+DEMO_SHOPIFY_SALE = "1000000.00"
 
 
 def configure_logging() -> None:
@@ -48,18 +72,20 @@ class Running:
     api_url: str
     aws_url: str
     spapi_url: str
+    refunds_url: str
     api_key: str
     region: str
     workflow_arn: str
 
     @classmethod
-    def of(cls, oms: LocalOMS, spapi: FakeSpApi) -> Running:
+    def of(cls, oms: LocalOMS, spapi: FakeSpApi, refunds: FakeChannelRefunds) -> Running:
         if oms.api_url is None or oms.aws_endpoint_url is None:
             raise RuntimeError("the banner is for an OMS served over HTTP (server mode, with a gateway)")
         return cls(
             api_url=oms.api_url,
             aws_url=oms.aws_endpoint_url,
             spapi_url=spapi.endpoint,
+            refunds_url=refunds.endpoint,
             api_key=oms.api_key,
             region=os.environ["AWS_DEFAULT_REGION"],
             workflow_arn=oms.deployment.order_workflow_arn,
@@ -67,7 +93,12 @@ class Running:
 
     def settings(self) -> dict[Setting, str]:
         """The value of each setting a helper command needs to reach this OMS."""
-        ports = {API_PORT: self.api_url, AWS_PORT: self.aws_url, SPAPI_PORT: self.spapi_url}
+        ports = {
+            API_PORT: self.api_url,
+            AWS_PORT: self.aws_url,
+            SPAPI_PORT: self.spapi_url,
+            REFUNDS_PORT: self.refunds_url,
+        }
         return {setting: url.rsplit(":", 1)[1] for setting, url in ports.items()} | {API_KEY: self.api_key}
 
 
@@ -76,6 +107,7 @@ def banner(running: Running, seed_failures: list[str]) -> str:
         _addresses(running),
         _seed_failures(seed_failures) if seed_failures else _demo_data(),
         _first_order(running),
+        _first_return(running),
         _aws_cli(running),
         ["Ctrl-C stops (all data is in memory and is discarded)."],
     ]
@@ -88,6 +120,8 @@ def _addresses(running: Running) -> list[str]:
         f"  API:           {running.api_url}   (x-api-key: {running.api_key})",
         f"  AWS endpoint:  {running.aws_url}   (moto; any credentials, region {running.region})",
         f"  SP-API:        {running.spapi_url}   (a local Amazon SP-API sandbox)",
+        f"  Refunds:       {running.refunds_url}   (a local refund sandbox: Shopify, WooCommerce and a"
+        " signed receiver)",
         f"  API docs:      {running.api_url}/swagger   (Swagger UI in a browser; try the API with the key)",
     ]
 
@@ -117,6 +151,15 @@ def _first_order(running: Running) -> list[str]:
         "     --sku and --quantity choose the order's line)",
         f"  curl {key_header} {running.api_url}/orders/<orderId>",
         f"  curl {running.api_url}/health",
+    ]
+
+
+def _first_return(running: Running) -> list[str]:
+    send_return = f"{command_prefix(running.settings())}.venv/bin/python -m local.send_return"
+    return [
+        "Then return it (delivered first if need be; refunded through the refund sandbox):",
+        f"  {send_return} <orderId>",
+        f"  curl {running.refunds_url}{SEEN_PATH}   (the refunds the sandbox made)",
     ]
 
 
@@ -155,17 +198,23 @@ def main() -> int:
     try:
         with (
             FakeSpApi(port=int(SPAPI_PORT.value())) as spapi,
+            FakeChannelRefunds(
+                signing_secret=DEMO_WEBHOOK_SECRET,
+                shopify_sale_amount=DEMO_SHOPIFY_SALE,
+                port=int(REFUNDS_PORT.value()),
+            ) as refunds,
             LocalOMS("server", gateway_port=int(API_PORT.value())) as oms,
         ):
-            failures = seed(oms.request, SpApiLocation(spapi.endpoint, spapi.token_endpoint))
-            print(banner(Running.of(oms, spapi), failures), flush=True)
+            spapi_location = SpApiLocation(spapi.endpoint, spapi.token_endpoint)
+            failures = seed(oms.request, spapi_location, RefundsLocation.of(refunds))
+            print(banner(Running.of(oms, spapi, refunds), failures), flush=True)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
         print("\nStopped.")
     except OSError as error:
         print(
-            f"Cannot start: {error}. Set OMS_PORT / OMS_AWS_PORT / OMS_SPAPI_PORT to free ports.",
+            f"Cannot start: {error}. Set {' / '.join(port.variable for port in PORTS)} to free ports.",
             file=sys.stderr,
         )
         return 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.gateway import GatewayResponse
+from local.refund_sandbox import FakeChannelRefunds
 from local.samples import (
     AMAZON_CHANNEL,
     SHOPIFY_CHANNEL,
@@ -69,20 +70,45 @@ class SpApiLocation:
     token_endpoint: str
 
 
-def seed_calls(spapi: SpApiLocation | None = None) -> list[SeedCall]:
-    """Warehouses, stock, and one channel of each type (Amazon only with an SP-API to fetch from)."""
+@dataclass(frozen=True)
+class RefundsLocation:
+    """Where the demo channels send refunds: the refund sandbox's port settings, as channel settings."""
+
+    shopify: dict[str, Any]  # the Shopify channel's refundApi
+    woocommerce: dict[str, Any]  # the WooCommerce channel's refundApi
+    signed_url: str  # the api channel's refundUrl, signed with its webhookSecret
+
+    @classmethod
+    def of(cls, sandbox: FakeChannelRefunds) -> RefundsLocation:
+        """The sandbox's targets; its receiver must verify with the api channel's webhook secret."""
+        if sandbox.signing_secret != DEMO_WEBHOOK_SECRET:
+            raise ValueError(f"the refund sandbox must verify with {DEMO_CHANNEL_ID}'s webhook secret")
+        return cls(
+            shopify=sandbox.shopify_target().model_dump(),
+            woocommerce=sandbox.woocommerce_target().model_dump(),
+            signed_url=sandbox.signed_target().url,
+        )
+
+
+def seed_calls(spapi: SpApiLocation | None = None, refunds: RefundsLocation | None = None) -> list[SeedCall]:
+    """Warehouses, stock, and one channel of each type (Amazon only with an SP-API to fetch from);
+    with a refund sandbox, the api, Shopify and WooCommerce channels refund through it."""
     calls = [SeedCall("PUT", f"/warehouses/{wid}", body) for wid, body in WAREHOUSES.items()]
     calls += [
         SeedCall("PUT", f"/inventory/{sku}/locations/{wid}", {"onHand": units})
         for (sku, wid), units in STOCK.items()
     ]
-    shopify = {"type": "shopify", "webhookSecret": SHOPIFY_SECRET, "shopDomain": SHOPIFY_SHOP}
+    api: dict[str, Any] = {"type": "api", "webhookSecret": DEMO_WEBHOOK_SECRET}
+    shopify: dict[str, Any] = {"type": "shopify", "webhookSecret": SHOPIFY_SECRET, "shopDomain": SHOPIFY_SHOP}
+    woo: dict[str, Any] = {"type": "woocommerce", "webhookSecret": WOO_SECRET}
+    if refunds is not None:
+        api["refundUrl"] = refunds.signed_url
+        shopify["refundApi"] = refunds.shopify
+        woo["refundApi"] = refunds.woocommerce
     calls += [
-        SeedCall(
-            "PUT", f"/channels/{DEMO_CHANNEL_ID}", {"type": "api", "webhookSecret": DEMO_WEBHOOK_SECRET}
-        ),
+        SeedCall("PUT", f"/channels/{DEMO_CHANNEL_ID}", api),
         SeedCall("PUT", f"/channels/{SHOPIFY_CHANNEL}", shopify),
-        SeedCall("PUT", f"/channels/{WOO_CHANNEL}", {"type": "woocommerce", "webhookSecret": WOO_SECRET}),
+        SeedCall("PUT", f"/channels/{WOO_CHANNEL}", woo),
     ]
     if spapi is not None:
         calls.append(
@@ -93,10 +119,12 @@ def seed_calls(spapi: SpApiLocation | None = None) -> list[SeedCall]:
     return calls
 
 
-def seed(request: Request, spapi: SpApiLocation | None = None) -> list[str]:
+def seed(
+    request: Request, spapi: SpApiLocation | None = None, refunds: RefundsLocation | None = None
+) -> list[str]:
     """Send every seed call through `request` (e.g. `LocalOMS.request`); return what failed."""
     failures = []
-    for call in seed_calls(spapi):
+    for call in seed_calls(spapi, refunds):
         response = request(call.method, call.path, json=call.body)
         if response.status >= 300:
             failures.append(f"{call.method} {call.path} -> {response.status} {response.body[:300]!r}")

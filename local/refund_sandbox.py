@@ -15,7 +15,8 @@ the shapes the channels publish:
 - WooCommerce REST API v3, HTTP Basic auth with the consumer key and secret (else 401
   `woocommerce_rest_cannot_create`): POST /wp-json/wc/v3/orders/{id}/refunds -> 201 with the published
   refund shape, or 400 `woocommerce_rest_invalid_order_refund` when the amount is missing, not a number
-  or not above 0.
+  or not above 0. As WooCommerce does, it keys `line_items` by id: a second entry with an id replaces
+  the first.
 - A signed-URL receiver for `api` channels: POST /refunds/{anything}, verified with the Standard
   Webhooks reference library (`standardwebhooks`) and the secret the fake was created with: 401 when
   the signature does not hold, else 200 {"refundId"}; a repeated `webhook-id` gets the same refundId.
@@ -23,7 +24,11 @@ the shapes the channels publish:
 A repeated `Idempotency-Key` on a Shopify or WooCommerce create gets the first answer again and makes
 nothing new (`refunds_created` lists each refund once; `requests` shows every call). Failures can be
 injected (`fail_next`, even a 2xx with a body of your own, or a redirect; `stall_next` for a slow
-channel), and are recorded like any request. Anything but POST is recorded and answered 405.
+channel), and are recorded like any request. Anything but POST is recorded and answered 405, except
+one route that is the sandbox's own, not a channel's: GET /sandbox/refunds -> {"refunds": [...]}, each
+refund made, once, in the order made (`refunds_seen`: where it was asked for, the request's
+Idempotency-Key and body, the channel's refund id and the amount), so a person or a test running the local OMS
+(`make run` starts this sandbox) can see what reached the channel. It is not recorded in `requests`.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ WOO_CONSUMER_KEY = "ck_fake0123456789abcdef0123456789abcdef01"
 WOO_CONSUMER_SECRET = "cs_fake0123456789abcdef0123456789abcdef01"
 SIGNING_SECRET = "whsec_" + base64.b64encode(b"fake-refund-receiver-secret-0123").decode("ascii")
 SIGNED_PATH = "/refunds/oms"
+SEEN_PATH = "/sandbox/refunds"
 SHOPIFY_GATEWAY = "bogus"
 
 _SHOPIFY_REFUNDS = re.compile(r"^/admin/api/([^/]+)/orders/([^/]+)/refunds(/calculate)?\.json$")
@@ -95,6 +101,16 @@ class _Failure:
 Answer = tuple[int, dict[str, Any]]
 
 
+class Seen(NamedTuple):
+    """Where a refund was asked for and what it came to, for `refunds_seen`."""
+
+    path: str
+    idempotency_key: str | None
+    channel_refund_id: str
+    amount: Decimal
+    request: Any  # the body the refund was asked for with, as parsed
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeChannelRefunds
@@ -125,6 +141,7 @@ class FakeChannelRefunds:
         self._failures: list[_Failure] = []
         self._created: dict[str, list[dict[str, Any]]] = {"shopify": [], "woocommerce": [], "signed": []}
         self._replies: dict[tuple[str, str], Answer] = {}  # (kind, idempotency key or webhook-id) -> answer
+        self._seen: list[dict[str, Any]] = []  # what GET /sandbox/refunds answers
         self._refunded: dict[str, Decimal] = {}  # Shopify order id -> refunded so far
         self._shopify_lines: dict[str, tuple[Decimal, Decimal]] = {}  # line_item_id -> unit price, unit tax
         self._counter = 0
@@ -226,6 +243,14 @@ class FakeChannelRefunds:
         with self._lock:
             return copy.deepcopy(self._created[kind])
 
+    def refunds_seen(self) -> list[dict[str, Any]]:
+        """Every refund made, once, in the order made, as GET /sandbox/refunds lists them: `channel`
+        (shopify, woocommerce or signed), `path` (where it was asked for), `idempotencyKey` (the
+        request's Idempotency-Key header; the OMS sends its refund id), `channelRefundId` (what the
+        sandbox answered), `amount` (a decimal string), `at`, and `request` (the body received)."""
+        with self._lock:
+            return copy.deepcopy(self._seen)
+
     # --- serving (called from the handler threads) -----------------------------------------------
 
     def _record(self, request: Recorded) -> _Failure | None:
@@ -244,15 +269,30 @@ class FakeChannelRefunds:
     def _replayed(self, kind: str, key: str | None) -> Answer | None:
         return self._replies.get((kind, key)) if key else None
 
-    def _remember(self, kind: str, key: str | None, answer: Answer, created: dict[str, Any]) -> Answer:
+    def _remember(
+        self, kind: str, key: str | None, answer: Answer, created: dict[str, Any], seen: Seen
+    ) -> Answer:
         if key:
             self._replies[(kind, key)] = answer
         self._created[kind].append(copy.deepcopy(created))
+        self._seen.append(
+            {
+                "channel": kind,
+                "path": seen.path,
+                "idempotencyKey": seen.idempotency_key,
+                "channelRefundId": seen.channel_refund_id,
+                "amount": _money(seen.amount),
+                "at": _now(),
+                "request": copy.deepcopy(seen.request),
+            }
+        )
         return answer
 
     # Shopify
 
-    def _shopify(self, calculate: bool, order_id: str, headers: Mapping[str, str], body: Any) -> Answer:
+    def _shopify(
+        self, calculate: bool, order_id: str, headers: Mapping[str, str], body: Any, path: str = ""
+    ) -> Answer:
         if headers.get("x-shopify-access-token") != self.shopify_token:
             return 401, _SHOPIFY_UNAUTHORIZED
         refund = body.get("refund") if isinstance(body, dict) else None
@@ -264,9 +304,8 @@ class FakeChannelRefunds:
         with self._lock:
             if calculate:
                 return self._shopify_calculate(order_id, refund, lines)
-            return self._replayed("shopify", headers.get("idempotency-key")) or self._shopify_create(
-                order_id, refund, lines, headers.get("idempotency-key")
-            )
+            key = headers.get("idempotency-key")
+            return self._replayed("shopify", key) or self._shopify_create(order_id, refund, lines, key, path)
 
     def _shopify_refundable(self, order_id: str) -> Decimal:
         return self.shopify_sale_amount - self._refunded.get(order_id, Decimal(0))
@@ -322,7 +361,12 @@ class FakeChannelRefunds:
         }
 
     def _shopify_create(
-        self, order_id: str, refund: Mapping[str, Any], lines: list[dict[str, Any]], key: str | None
+        self,
+        order_id: str,
+        refund: Mapping[str, Any],
+        lines: list[dict[str, Any]],
+        key: str | None,
+        path: str = "",
     ) -> Answer:
         transactions = refund.get("transactions")
         problem = self._shopify_transactions_problem(order_id, transactions)
@@ -351,7 +395,8 @@ class FakeChannelRefunds:
                 for t in transactions
             ],
         }
-        return self._remember("shopify", key, (201, {"refund": created}), created)
+        seen = Seen(path, key, str(refund_id), total, {"refund": dict(refund)})
+        return self._remember("shopify", key, (201, {"refund": created}), created, seen)
 
     def _shopify_transactions_problem(self, order_id: str, transactions: Any) -> str | None:
         if not isinstance(transactions, list) or not transactions:
@@ -409,7 +454,7 @@ class FakeChannelRefunds:
 
     # WooCommerce
 
-    def _woocommerce(self, order_id: str, headers: Mapping[str, str], body: Any) -> Answer:
+    def _woocommerce(self, order_id: str, headers: Mapping[str, str], body: Any, path: str = "") -> Answer:
         if _basic_credentials(headers.get("authorization")) != (self.woo_key, self.woo_secret):
             return 401, _WOO_UNAUTHORIZED
         fields = body if isinstance(body, dict) else {}
@@ -426,11 +471,18 @@ class FakeChannelRefunds:
         key = headers.get("idempotency-key")
         with self._lock:
             return self._replayed("woocommerce", key) or self._woocommerce_create(
-                order_id, fields, amount, key, headers.get("host", "127.0.0.1")
+                order_id, fields, amount, key, headers.get("host", "127.0.0.1"), path=path
             )
 
     def _woocommerce_create(
-        self, order_id: str, fields: Mapping[str, Any], amount: Decimal, key: str | None, host: str
+        self,
+        order_id: str,
+        fields: Mapping[str, Any],
+        amount: Decimal,
+        key: str | None,
+        host: str,
+        *,
+        path: str = "",
     ) -> Answer:
         refund_id = self._next_id(726)
         now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
@@ -444,14 +496,17 @@ class FakeChannelRefunds:
             "refunded_by": 1,
             "refunded_payment": fields.get("api_refund", True) is True,
             "meta_data": [],
-            "line_items": [self._woocommerce_refunded_line(line) for line in fields.get("line_items", [])],
+            "line_items": [
+                self._woocommerce_refunded_line(line) for line in _by_item(fields.get("line_items", []))
+            ],
             "_links": {
                 "self": [{"href": f"{orders}/refunds/{refund_id}"}],
                 "collection": [{"href": f"{orders}/refunds"}],
                 "up": [{"href": orders}],
             },
         }
-        return self._remember("woocommerce", key, (201, created), created)
+        seen = Seen(path, key, str(refund_id), amount, dict(fields))
+        return self._remember("woocommerce", key, (201, created), created, seen)
 
     def _woocommerce_refunded_line(self, line: Mapping[str, Any]) -> dict[str, Any]:
         total = _number(line.get("refund_total")) or Decimal(0)
@@ -477,7 +532,7 @@ class FakeChannelRefunds:
 
     # Signed receiver
 
-    def _signed(self, headers: Mapping[str, str], raw: bytes) -> Answer:
+    def _signed(self, headers: Mapping[str, str], raw: bytes, path: str = SIGNED_PATH) -> Answer:
         try:
             payload = Webhook(standard_webhook_key(self.signing_secret)).verify(raw, dict(headers))
         except Exception as refused:  # the reference library raises several kinds for a bad delivery
@@ -489,11 +544,15 @@ class FakeChannelRefunds:
                 return replayed
             refund_id = f"rcv_{self._next_id(0):06d}"
             answer: Answer = (200, {"refundId": refund_id})
+            data = payload.get("data") if isinstance(payload, dict) else None
+            total = _number(data.get("total")) if isinstance(data, dict) else None
+            seen = Seen(path, headers.get("idempotency-key"), refund_id, total or Decimal(0), payload)
             return self._remember(
                 "signed",
                 webhook_id,
                 answer,
                 {"refundId": refund_id, "webhookId": webhook_id, "payload": payload},
+                seen,
             )
 
 
@@ -520,6 +579,15 @@ def _woocommerce_line_valid(line: Any) -> bool:
         and isinstance(quantity, int)
         and not isinstance(quantity, bool)
     )
+
+
+def _by_item(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As WooCommerce reads a refund's line_items (RestApiUtil): keyed by item id, an entry with an id
+    seen before replacing the earlier one where it stood."""
+    items: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        items[str(line["id"])] = line
+    return list(items.values())
 
 
 def _woocommerce_refunded_tax(tax: Mapping[str, Any]) -> dict[str, Any]:
@@ -594,6 +662,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         fake = self.server.fake
         path = self.path.partition("?")[0]
+        if self.command == "GET" and path == SEEN_PATH:
+            self._reply(200, {"refunds": fake.refunds_seen()}, {})
+            return
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
@@ -614,12 +685,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = _json(raw)
         shopify = _SHOPIFY_REFUNDS.match(path)
         if shopify:
-            return fake._shopify(shopify.group(3) is not None, shopify.group(2), headers, body)
+            return fake._shopify(shopify.group(3) is not None, shopify.group(2), headers, body, path)
         woocommerce = _WOO_REFUNDS.match(path)
         if woocommerce:
-            return fake._woocommerce(woocommerce.group(1), headers, body)
+            return fake._woocommerce(woocommerce.group(1), headers, body, path)
         if _SIGNED.match(path):
-            return fake._signed(headers, raw)
+            return fake._signed(headers, raw, path)
         return 404, {"errors": "Not Found", "code": "rest_no_route", "message": f"No route for POST {path}"}
 
     def _reply(self, status: int, answer: Mapping[str, Any], headers: Mapping[str, str]) -> None:

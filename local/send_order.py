@@ -265,6 +265,8 @@ def next_steps(url: str, order_id: str, sku: str) -> str:
             f"  curl {key} -d '{shipped}' {events}",
             f'  curl {key} -d \'{{"type": "DELIVERED"}}\' {events}',
             "An order that ships in parts has one fulfillment per warehouse (-F1, -F2, ...: see the order).",
+            "Or let send_return deliver it and return it (refunded through the refund sandbox):",
+            f"  .venv/bin/python -m local.send_return {order_id}",
             "Or cancel what has not shipped yet:",
             f"  curl {key} -X POST {url}/orders/{order_id}/cancel",
             "If it is BACKORDERED (not enough stock), a receipt wakes it:",

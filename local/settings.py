@@ -1,6 +1,6 @@
-"""What `python -m local` and the helper commands (`python -m local.send_order`) read from the
-environment, in one place: the same variables with the same defaults, so the helpers find the OMS
-that `make run` started, and a command printed by one terminal works in another."""
+"""What `python -m local` and the helper commands (`python -m local.send_order`, `local.send_return`)
+read from the environment, in one place: the same variables with the same defaults, so the helpers
+find the OMS that `make run` started, and a command printed by one terminal works in another."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ class Setting:
 API_PORT = Setting("OMS_PORT", "8000")
 AWS_PORT = Setting("OMS_AWS_PORT", "4566")
 SPAPI_PORT = Setting("OMS_SPAPI_PORT", "4567")
+REFUNDS_PORT = Setting("OMS_REFUNDS_PORT", "4568")
 API_KEY = Setting(API_KEY_ENV, DEV_API_KEY)
-PORTS = (API_PORT, AWS_PORT, SPAPI_PORT)
+PORTS = (API_PORT, AWS_PORT, SPAPI_PORT, REFUNDS_PORT)
 
 
 def local_url(port: Setting) -> str:

@@ -26,7 +26,9 @@ WooCommerce (`WooCommerceRefundApi`), REST API v3, HTTP Basic auth with the cons
    the reason above (WooCommerce restocks when it is missing). `amount` is what is refunded: WooCommerce
    lets it take precedence over the lines. `refund_tax` is left out when a line has no tax or no tax
    rate id. A line without `channelLineId`, and the shipping (the request names no shipping line),
-   are refunded in `amount` without being itemised.
+   are refunded in `amount` without being itemised. Lines with the same `channelLineId` (an item the
+   OMS split in two for its price) are one line item, their units, totals and taxes summed: WooCommerce
+   keys line_items by id, so a second entry would replace the first.
 
 Signed URL (`SignedRefundUrl`, the `api` channels): POST url with the Standard Webhooks headers
    `webhook-id` (the refundId, so the receiver can tell a redelivery), `webhook-timestamp` and
@@ -275,7 +277,7 @@ def _refund_on_woocommerce(api: WooCommerceRefundApi, request: RefundRequest) ->
         "reason": oms_refund_note(request),
         "api_refund": True,
         "api_restock": False,
-        "line_items": [_woocommerce_line(line) for line in request.lines if line.channelLineId],
+        "line_items": _woocommerce_lines(request.lines),
     }
     created = _accepted(channel, request, _post(channel, url, body, request))
     refund_id, amount = created.get("id"), _decimal(created.get("amount"))
@@ -286,14 +288,30 @@ def _refund_on_woocommerce(api: WooCommerceRefundApi, request: RefundRequest) ->
     return _receipt("WooCommerce", request, refund_id, amount)
 
 
-def _woocommerce_line(line: RefundRequestLine) -> dict[str, Any]:
+def _woocommerce_lines(lines: Sequence[RefundRequestLine]) -> list[dict[str, Any]]:
+    """One line item per WooCommerce item, in the order of the request. An item whose price does not
+    divide into its quantity is two OMS lines with its id, and WooCommerce keys a refund's line_items by
+    id (an entry with an id seen before replaces the earlier one): their units, totals and taxes are
+    summed into one."""
+    items: dict[str, list[RefundRequestLine]] = {}
+    for line in lines:
+        if line.channelLineId:
+            items.setdefault(line.channelLineId, []).append(line)
+    return [_woocommerce_line(item_id, parts) for item_id, parts in items.items()]
+
+
+def _woocommerce_line(item_id: str, parts: Sequence[RefundRequestLine]) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "id": _wire_id(line.channelLineId or ""),
-        "quantity": line.quantity,
-        "refund_total": str(line.amount - line.tax),
+        "id": _wire_id(item_id),
+        "quantity": sum(part.quantity for part in parts),
+        "refund_total": str(sum((part.amount - part.tax for part in parts), Decimal(0))),
     }
-    if line.tax > 0 and line.channelTaxRateId:
-        item["refund_tax"] = [{"id": _wire_id(line.channelTaxRateId), "refund_total": str(line.tax)}]
+    taxes: dict[str, Decimal] = {}
+    for part in parts:
+        if part.tax > 0 and part.channelTaxRateId:
+            taxes[part.channelTaxRateId] = taxes.get(part.channelTaxRateId, Decimal(0)) + part.tax
+    if taxes:
+        item["refund_tax"] = [{"id": _wire_id(rate), "refund_total": str(tax)} for rate, tax in taxes.items()]
     return item
 
 

@@ -64,6 +64,7 @@ def local_oms() -> Iterator[RunningOMS]:
         "OMS_PORT": str(api_port),
         "OMS_AWS_PORT": str(aws_port),
         "OMS_SPAPI_PORT": "0",
+        "OMS_REFUNDS_PORT": "0",
         "OMS_API_KEY": API_KEY,
         "PYTHONUNBUFFERED": "1",  # tracebacks (stdout) arrive together with the request's log line
     }

@@ -38,6 +38,7 @@ from shared.signatures import standard_webhook_signature
 from tests.e2e.conftest import API_KEY, ROOT, local_oms
 from tests.support.orders import CHANNEL_ID, CHANNEL_SECRET, Client, canonical_order
 from tests.support.process_output import OutputTail
+from tests.support.returns import authorized, deliver_all, receive, wait_for_return
 
 SEED = 20260501
 # Fuzzing-phase cases per operation (schemathesis adds its coverage-phase cases on top): about
@@ -47,8 +48,15 @@ ERROR_KEYS = {"code", "message", "details"}
 WEBHOOK_PATH = "/webhooks/{channelId}"
 FINDER_PLACE_PARAMETERS = {"near", "postalCode", "city", "region", "country"}
 # Bodies with rules between their fields: orderId or order, not both; a window whose end follows its
-# start by at most 92 days; an order's discounts within its lines and amounts within its currency.
-CROSS_FIELD_BODIES = {"POST /sourcing/plan", "POST /sourcing/simulations"}
+# start by at most 92 days; an order's discounts within its lines and amounts within its currency; a
+# return's lines naming each SKU once (a receipt's, each SKU once per condition), and its exchangeLines
+# with an EXCHANGE only.
+CROSS_FIELD_BODIES = {
+    "POST /sourcing/plan",
+    "POST /sourcing/simulations",
+    "POST /orders/{orderId}/returns",
+    "POST /returns/{returnId}/events",
+}
 OTHER_SECRET = "whsec_b3RoZXItc2VjcmV0LW9mLTMyLWJ5dGVzLi4uLi4="
 _serial = itertools.count(1)
 
@@ -97,16 +105,28 @@ def fuzzed_oms(request: pytest.FixtureRequest) -> Iterator[FuzzedOMS]:
         client.seed()
         orders = [client.place(canonical_order([("MUG-BLUE", 1)])) for _ in range(2)]
         fulfillment_id = client.wait_for_status(orders[0], "FULFILLING")["fulfillments"][0]["fulfillmentId"]
+        delivered, returns = returned_order(client)
         known_ids = {
             "warehouseId": ["wh-east", "wh-west"],
             "sku": ["MUG-BLUE", "TEE-M"],
             "channelId": [CHANNEL_ID],
-            "orderId": orders,
+            "orderId": [*orders, delivered],
             "fulfillmentId": [fulfillment_id],
+            "returnId": returns,
         }
         oms = FuzzedOMS(api_url, output, known_ids)
         yield oms
         report(request.config, oms)
+
+
+def returned_order(client: Client) -> tuple[str, list[str]]:
+    """A delivered order with two returns, one still waiting for the goods and one CLOSED."""
+    order_id = client.place(canonical_order([("MUG-BLUE", 2)]))
+    deliver_all(client, order_id)
+    waiting, closed = (authorized(client, order_id, [("MUG-BLUE", 1)])["returnId"] for _ in range(2))
+    assert receive(client, closed, [("MUG-BLUE", 1, "RESELLABLE")])[0] == 200
+    wait_for_return(client, closed, "CLOSED")
+    return order_id, [waiting, closed]
 
 
 def report(config: pytest.Config, oms: FuzzedOMS) -> None:

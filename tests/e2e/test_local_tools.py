@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from local.settings import PORTS
 from tests.e2e.conftest import API_KEY, ROOT, RunningOMS, free_port
 from tests.support.orders import Client
 
@@ -34,6 +35,7 @@ def another_terminal() -> dict[str, str]:
         "OMS_PORT": nowhere,
         "OMS_AWS_PORT": nowhere,
         "OMS_SPAPI_PORT": nowhere,
+        "OMS_REFUNDS_PORT": nowhere,
         "OMS_API_KEY": "not-the-key",
     }
 
@@ -138,9 +140,9 @@ def test_the_readme_curl_example_lists_the_orders_of_the_oms_its_variables_name(
     assert isinstance(json.loads(listed.stdout)["orders"], list)
 
 
-@pytest.mark.parametrize("variable", ["OMS_PORT", "OMS_AWS_PORT", "OMS_SPAPI_PORT"])
+@pytest.mark.parametrize("variable", [port.variable for port in PORTS])
 def test_a_start_on_a_busy_port_names_the_port_and_its_variable(variable: str) -> None:
-    ports = {name: str(free_port()) for name in ("OMS_PORT", "OMS_AWS_PORT", "OMS_SPAPI_PORT")}
+    ports = {port.variable: str(free_port()) for port in PORTS}
     with socket.socket() as occupant:
         occupant.bind(("127.0.0.1", 0))
         occupant.listen()

@@ -234,6 +234,48 @@ def test_woocommerce_lines_without_ids_are_refunded_in_the_amount_only(channel: 
     assert call.body["line_items"] == [{"id": 31, "quantity": 1, "refund_total": "10.00"}]
 
 
+def test_woocommerce_lines_of_one_item_are_refunded_as_one_line_item(channel: FakeChannelRefunds) -> None:
+    """A WooCommerce item whose price does not divide into its quantity is two OMS lines with its id
+    (10.00 for 3: one at 3.34, two at 3.33). WooCommerce keys a refund's line_items by id, the last
+    entry replacing the first, so the port sends each item once with its units, totals and tax."""
+    request = refund_request(
+        lines=[
+            {
+                "channelLineId": "31",
+                "channelTaxRateId": "7",
+                "sku": "A",
+                "quantity": 1,
+                "amount": "3.61",
+                "tax": "0.27",
+            },
+            {"channelLineId": "32", "sku": "B", "quantity": 1, "amount": "5.00"},
+            {
+                "channelLineId": "31",
+                "channelTaxRateId": "7",
+                "sku": "A",
+                "quantity": 2,
+                "amount": "7.19",
+                "tax": "0.53",
+            },
+        ],
+        shipping="0",
+        total="15.80",
+    )
+
+    send_refund(channel.woocommerce_target(), request)
+
+    (call,) = channel.requests
+    assert call.body["line_items"] == [
+        {"id": 31, "quantity": 3, "refund_total": "10.00", "refund_tax": [{"id": 7, "refund_total": "0.80"}]},
+        {"id": 32, "quantity": 1, "refund_total": "5.00"},
+    ]
+    (made,) = channel.refunds_created("woocommerce")
+    assert [(line["quantity"], line["total"]) for line in made["line_items"]] == [
+        (-3, "-10.00"),
+        (-1, "-5.00"),
+    ]
+
+
 def test_woocommerce_answer_in_the_published_shape_is_read(channel: FakeChannelRefunds) -> None:
     published = json.loads((FIXTURES / "woocommerce_refund_created.json").read_text())
     channel.fail_next("/wp-json/", 201, body=published)

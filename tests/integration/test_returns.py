@@ -706,3 +706,33 @@ def test_units_of_a_sku_still_on_their_way_are_not_delivered_yet(client: Client)
     status, body = ask_return(client, order_id, [("MUG-BLUE", 13)])
     assert body["error"]["details"]["reasons"][0]["code"] == "MORE_THAN_DELIVERED"
     assert ask_return(client, order_id, [("MUG-BLUE", delivered)])[0] == 201
+
+
+def test_a_woocommerce_item_split_for_its_price_is_refunded_as_the_one_item_it_is(
+    woo: Client, sandbox: FakeChannelRefunds
+) -> None:
+    # 10.00 for 3 units: the OMS holds two lines of the item (one at 3.34, two at 3.33), both with its id.
+    payload = woo_order(lines=[("MUG-BLUE", 3)])
+    item = payload["line_items"][0]
+    item.update({"subtotal": "10.00", "total": "10.00", "price": 3.333333})
+    payload["total"] = "15.00"
+    status, receipt = woo_placed(woo, payload)
+    assert status == 202, receipt
+    order = deliver_all(woo, receipt["orderId"])
+    assert [(line["quantity"], line["channelLineId"]) for line in order["lines"]] == [
+        (1, str(item["id"])),
+        (2, str(item["id"])),
+    ]
+
+    return_id = return_of(woo, order["orderId"], [("MUG-BLUE", 3)])
+    assert receive(woo, return_id, [("MUG-BLUE", 3, "RESELLABLE")])[0] == 200
+    closed = wait_for_return(woo, return_id, "CLOSED")
+
+    assert [(line["quantity"], line["amount"]) for line in closed["refund"]["lines"]] == [
+        (1, "3.34"),
+        (2, "6.66"),
+    ]
+    (made,) = sandbox.refunds_created("woocommerce")
+    # As WooCommerce records it: the whole item refunded, not just the part named last.
+    assert [(line["quantity"], line["total"]) for line in made["line_items"]] == [(-3, "-10.00")]
+    assert made["amount"] == closed["refund"]["total"] == "10.00"

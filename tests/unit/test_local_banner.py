@@ -8,16 +8,19 @@ import pytest
 
 from local.__main__ import Running, banner, busy_port
 from local.demo import STOCK
-from local.settings import API_PORT, AWS_PORT, SPAPI_PORT, Setting
+from local.settings import PORTS, Setting
 
 WORKFLOW_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:oms-OrderWorkflow"
 
 
-def running(api: int = 8000, aws: int = 4566, spapi: int = 4567, key: str = "oms-dev-key") -> Running:
+def running(
+    api: int = 8000, aws: int = 4566, spapi: int = 4567, refunds: int = 4568, key: str = "oms-dev-key"
+) -> Running:
     return Running(
         api_url=f"http://127.0.0.1:{api}",
         aws_url=f"http://127.0.0.1:{aws}",
         spapi_url=f"http://127.0.0.1:{spapi}",
+        refunds_url=f"http://127.0.0.1:{refunds}",
         api_key=key,
         region="us-east-1",
         workflow_arn=WORKFLOW_ARN,
@@ -28,21 +31,38 @@ def send_order_lines(printed: str) -> list[str]:
     return [line.strip() for line in printed.splitlines() if "-m local.send_order" in line]
 
 
+def send_return_lines(printed: str) -> list[str]:
+    return [line.strip() for line in printed.splitlines() if "-m local.send_return" in line]
+
+
 def test_at_the_defaults_the_send_order_commands_need_no_variables() -> None:
-    assert send_order_lines(banner(running(), [])) == [
+    printed = banner(running(), [])
+
+    assert send_order_lines(printed) == [
         ".venv/bin/python -m local.send_order",
         ".venv/bin/python -m local.send_order --channel demo-shopify",
     ]
+    assert send_return_lines(printed) == [".venv/bin/python -m local.send_return <orderId>"]
 
 
 def test_the_send_order_commands_carry_every_setting_that_is_not_at_its_default() -> None:
-    printed = banner(running(api=18100, aws=18101, spapi=18102, key="my key"), [])
+    printed = banner(running(api=18100, aws=18101, spapi=18102, refunds=18103, key="my key"), [])
 
-    prefix = "OMS_PORT=18100 OMS_AWS_PORT=18101 OMS_SPAPI_PORT=18102 OMS_API_KEY='my key' "
+    prefix = (
+        "OMS_PORT=18100 OMS_AWS_PORT=18101 OMS_SPAPI_PORT=18102 OMS_REFUNDS_PORT=18103 OMS_API_KEY='my key' "
+    )
     assert send_order_lines(printed) == [
         f"{prefix}.venv/bin/python -m local.send_order",
         f"{prefix}.venv/bin/python -m local.send_order --channel demo-shopify",
     ]
+    assert send_return_lines(printed) == [f"{prefix}.venv/bin/python -m local.send_return <orderId>"]
+
+
+def test_the_banner_names_the_refund_sandbox_and_where_it_lists_its_refunds() -> None:
+    printed = banner(running(refunds=18103), [])
+
+    assert "  Refunds:       http://127.0.0.1:18103   (a local refund sandbox" in printed
+    assert "  curl http://127.0.0.1:18103/sandbox/refunds " in printed
 
 
 def test_only_the_settings_that_differ_are_printed() -> None:
@@ -76,11 +96,11 @@ def test_when_seeding_failed_the_banner_says_what_failed_instead_of_the_demo_dat
     assert "stock of" not in printed
 
 
-@pytest.mark.parametrize("setting", [API_PORT, AWS_PORT, SPAPI_PORT], ids=lambda s: s.variable)
+@pytest.mark.parametrize("setting", PORTS, ids=lambda s: s.variable)
 def test_a_port_something_listens_on_is_named_with_its_variable(
     monkeypatch: pytest.MonkeyPatch, setting: Setting
 ) -> None:
-    for free in (API_PORT, AWS_PORT, SPAPI_PORT):
+    for free in PORTS:
         monkeypatch.setenv(free.variable, "0")
     with socket.socket() as occupant:
         occupant.bind(("127.0.0.1", 0))
@@ -92,7 +112,7 @@ def test_a_port_something_listens_on_is_named_with_its_variable(
 
 
 def test_no_port_is_busy_when_each_is_picked_free(monkeypatch: pytest.MonkeyPatch) -> None:
-    for setting in (API_PORT, AWS_PORT, SPAPI_PORT):
+    for setting in PORTS:
         monkeypatch.setenv(setting.variable, "0")
 
     assert busy_port() is None

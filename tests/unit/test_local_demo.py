@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pytest
 from pydantic import TypeAdapter
 
 from local.demo import (
@@ -9,13 +10,16 @@ from local.demo import (
     DEMO_WEBHOOK_SECRET,
     STOCK,
     WAREHOUSES,
+    RefundsLocation,
     SpApiLocation,
     sample_order,
     seed_calls,
 )
 from local.gateway import COMPILED_ROUTES
+from local.refund_sandbox import SIGNED_PATH, FakeChannelRefunds
+from local.samples import SHOPIFY_CHANNEL, WOO_CHANNEL
 from local.send_order import order_id_of, signed_delivery
-from shared.models.catalog import ChannelIn
+from shared.models.catalog import ApiChannelIn, ChannelIn, ShopifyChannelIn, WooCommerceChannelIn
 from shared.signatures import standard_webhook_key, verify_standard_webhook
 
 
@@ -45,6 +49,32 @@ def test_every_demo_channel_registers_as_the_api_documents_it() -> None:
 
     accepted = [TypeAdapter(ChannelIn).validate_python(channel) for channel in channels]
     assert sorted(channel.type for channel in accepted) == ["amazon", "api", "shopify", "woocommerce"]
+
+
+def test_with_a_refund_sandbox_the_demo_channels_refund_through_it() -> None:
+    with FakeChannelRefunds(signing_secret=DEMO_WEBHOOK_SECRET) as sandbox:
+        calls = {call.path: call.body for call in seed_calls(None, RefundsLocation.of(sandbox))}
+        api, shopify, woo = (
+            TypeAdapter(ChannelIn).validate_python(calls[f"/channels/{channel}"])
+            for channel in (DEMO_CHANNEL_ID, SHOPIFY_CHANNEL, WOO_CHANNEL)
+        )
+
+        assert isinstance(api, ApiChannelIn) and api.refundUrl == sandbox.endpoint + SIGNED_PATH
+        # The receiver verifies what the OMS signs with the api channel's webhook secret.
+        assert api.webhookSecret == sandbox.signing_secret
+        assert isinstance(shopify, ShopifyChannelIn) and shopify.refundApi == sandbox.shopify_target()
+        assert isinstance(woo, WooCommerceChannelIn) and woo.refundApi == sandbox.woocommerce_target()
+
+
+def test_a_refund_sandbox_signing_with_another_secret_is_refused() -> None:
+    with FakeChannelRefunds() as sandbox, pytest.raises(ValueError, match="webhook secret"):
+        RefundsLocation.of(sandbox)
+
+
+def test_without_a_refund_sandbox_the_demo_channels_have_no_refund_port() -> None:
+    channels = [call.body for call in seed_calls() if call.path.startswith("/channels/")]
+
+    assert all("refundApi" not in body and "refundUrl" not in body for body in channels)
 
 
 def test_seed_bodies_have_the_documented_shapes() -> None:

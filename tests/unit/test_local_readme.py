@@ -32,7 +32,7 @@ def test_the_local_examples_take_every_port_from_its_variable_with_its_default()
 
     assert re.findall(r"127\.0\.0\.1:\d+", examples) == []
     used = set(re.findall(r"127\.0\.0\.1:\$\{(\w+):-(\d+)\}", examples))
-    assert used == {("OMS_PORT", "8000"), ("OMS_AWS_PORT", "4566")}
+    assert used == {("OMS_PORT", "8000"), ("OMS_AWS_PORT", "4566"), ("OMS_REFUNDS_PORT", "4568")}
     assert all(defaults[variable] == default for variable, default in used)
 
 

@@ -15,6 +15,7 @@ def test_the_defaults_are_those_make_run_documents() -> None:
         "OMS_PORT": "8000",
         "OMS_AWS_PORT": "4566",
         "OMS_SPAPI_PORT": "4567",
+        "OMS_REFUNDS_PORT": "4568",
         "OMS_API_KEY": "oms-dev-key",
     }
 
