@@ -11,10 +11,10 @@ PARTIALLY_SHIPPED.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared import workflow
 from shared.clock import iso, now_iso
@@ -44,9 +44,6 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Item = dict[str, Any]
 
 
-MAX_REPORT_AGE = timedelta(days=366)
-
-
 class FulfillmentEventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["PICKED", "PACKED", "SHIPPED", "DELIVERED"]
@@ -55,23 +52,15 @@ class FulfillmentEventIn(BaseModel):
     occurredAt: AwareDatetime | None = Field(
         default=None,
         description="When it happened, as the carrier or warehouse saw it (with its UTC offset); "
-        "omitted: now. A DELIVERED event's time starts the return window of what it carried",
+        "omitted or later than now (a clock ahead): now. A DELIVERED event's time starts the return "
+        "window of what it carried",
     )
 
-    @field_validator("occurredAt")
-    @classmethod
-    def _not_in_the_future(cls, moment: datetime | None) -> datetime | None:
-        if moment is None:
-            return None
-        now = datetime.now(UTC)
-        if moment > now + timedelta(minutes=5):
-            raise ValueError("is in the future")
-        if moment < now - MAX_REPORT_AGE:
-            raise ValueError("is more than a year ago")
-        return moment
-
     def occurred(self, default: str) -> str:
-        return iso(self.occurredAt.astimezone(UTC)) if self.occurredAt else default
+        """When it happened: the reported time, never later than `default` (when it was recorded)."""
+        if self.occurredAt is None:
+            return default
+        return min(iso(self.occurredAt.astimezone(UTC)), default)
 
 
 def public(item: Item) -> Fulfillment:

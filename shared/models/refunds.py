@@ -119,8 +119,26 @@ def _usable_as_key(secret: str) -> str:
     return secret
 
 
-BaseUrl = Annotated[str, StringConstraints(max_length=512), AfterValidator(_base_url)]
-EndpointUrl = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_endpoint_url)]
+# The patterns say in the schema what `_checked_url` enforces: https, or http on this machine; a
+# port in range; no credentials, fragment or spaces (and for a base URL no query).
+_HOST = r"[^/?#\s:@\[\]]+"
+_LOCAL = r"(127\.0\.0\.1|localhost|\[::1\])"
+_PORT = r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
+BASE_URL_PATTERN = rf"^(https://{_HOST}|http://{_LOCAL}){_PORT}(/[^\s#@?]*)?$"
+ENDPOINT_URL_PATTERN = rf"^(https://{_HOST}|http://{_LOCAL}){_PORT}([/?][^\s#@]*)?$"
+# The patterns are documented, not matched: `_checked_url` says what is wrong in plain words.
+BaseUrl = Annotated[
+    str,
+    StringConstraints(max_length=512),
+    AfterValidator(_base_url),
+    Field(json_schema_extra={"pattern": BASE_URL_PATTERN}),
+]
+EndpointUrl = Annotated[
+    str,
+    StringConstraints(max_length=1024),
+    AfterValidator(_endpoint_url),
+    Field(json_schema_extra={"pattern": ENDPOINT_URL_PATTERN}),
+]
 Credential = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 SigningSecret = Annotated[
     str, StringConstraints(min_length=16, max_length=512), AfterValidator(_usable_as_key)

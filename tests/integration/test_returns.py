@@ -690,7 +690,7 @@ def test_a_restock_step_run_twice_restocks_once(client: Client, oms: LocalOMS) -
 def test_units_of_a_sku_still_on_their_way_are_not_delivered_yet(client: Client) -> None:
     order_id = client.place(canonical_order([("MUG-BLUE", 12)]))  # more than one warehouse holds
     order = client.wait_for_status(order_id, "FULFILLING")
-    first, second = order["fulfillments"]
+    first, _other = order["fulfillments"]
     deliver(client, first["fulfillmentId"])
     client.wait_for_status(order_id, "PARTIALLY_SHIPPED")
     delivered = first["lines"][0]["quantity"]
