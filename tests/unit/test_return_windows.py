@@ -108,3 +108,16 @@ def test_a_receipt_names_each_sku_once_per_condition() -> None:
     assert (
         len(ReturnEventIn.model_validate({"type": "RECEIVED", "warehouseId": "wh", "lines": both}).lines) == 2
     )
+
+
+def test_a_delivery_reported_later_than_now_counts_from_now() -> None:
+    from shared.logic.fulfillment import FulfillmentEventIn
+
+    recorded = "2026-12-02T10:00:00.000Z"
+    ahead = FulfillmentEventIn.model_validate(
+        {"type": "DELIVERED", "occurredAt": "2026-12-02T11:30:00+01:00"}
+    )
+    earlier = FulfillmentEventIn.model_validate({"type": "DELIVERED", "occurredAt": "2000-01-01T00:00:00Z"})
+    assert ahead.occurred(recorded) == "2026-12-02T10:00:00.000Z"  # 10:30 UTC, after it was recorded
+    assert earlier.occurred(recorded) == "2000-01-01T00:00:00.000Z"
+    assert FulfillmentEventIn(type="DELIVERED").occurred(recorded) == recorded
