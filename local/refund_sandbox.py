@@ -45,11 +45,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, NamedTuple, cast
 
 from standardwebhooks.webhooks import Webhook
 
+from local.http_fake import FakeServer, HttpFake
 from shared.channels.refunds import ShopifyRefundApi, SignedRefundUrl, WooCommerceRefundApi
 from shared.signatures import standard_webhook_key
 
@@ -111,12 +112,7 @@ class Seen(NamedTuple):
     request: Any  # the body the refund was asked for with, as parsed
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeChannelRefunds
-
-
-class FakeChannelRefunds:
+class FakeChannelRefunds(HttpFake):
     """The fake refund APIs of Shopify, WooCommerce and a signed-URL receiver. Use as a context manager;
     `endpoint` is its base URL and `*_target()` the port settings pointing at it."""
 
@@ -145,43 +141,12 @@ class FakeChannelRefunds:
         self._refunded: dict[str, Decimal] = {}  # Shopify order id -> refunded so far
         self._shopify_lines: dict[str, tuple[Decimal, Decimal]] = {}  # line_item_id -> unit price, unit tax
         self._counter = 0
-        self._port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(port)
 
-    # --- life -------------------------------------------------------------------------------------
+    thread_name = "fake-refunds"
 
-    def start(self) -> FakeChannelRefunds:
-        server = _Server(("127.0.0.1", self._port), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="fake-refunds", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeChannelRefunds:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def endpoint(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake refund APIs are not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     def shopify_target(self) -> ShopifyRefundApi:
         return ShopifyRefundApi(adminUrl=self.endpoint, accessToken=self.shopify_token)
@@ -650,7 +615,7 @@ def _failure_body(path: str, status: int) -> dict[str, Any]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: FakeServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -660,7 +625,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.do_POST()  # recorded, and refused by _route: a client following a redirect shows
 
     def do_POST(self) -> None:
-        fake = self.server.fake
+        fake: FakeChannelRefunds = self.server.fake
         path = self.path.partition("?")[0]
         if self.command == "GET" and path == SEEN_PATH:
             self._reply(200, {"refunds": fake.refunds_seen()}, {})

@@ -30,9 +30,10 @@ import threading
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from local.http_fake import FakeServer, HttpFake
 from shared.channels.spapi import RDT_PATH, SpApiCredentials
 
 TOKEN_PATH = "/auth/o2/token"
@@ -251,12 +252,7 @@ class _Order:
     pages: list[list[dict[str, Any]]]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeSpApi
-
-
-class FakeSpApi:
+class FakeSpApi(HttpFake):
     """The fake SP-API and LWA. Use as a context manager; `.endpoint` and `.token_endpoint` are its URLs."""
 
     def __init__(
@@ -286,47 +282,15 @@ class FakeSpApi:
         self._failures: list[_Failure] = []
         self._requests: list[Recorded] = []
         self._counter = 0
-        self._port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(port)
         if defaults:
             self.add_order(SANDBOX_ORDER, SANDBOX_ITEMS, order_id=SANDBOX_ORDER_ID)
             self.add_order(FULL_ORDER, FULL_ITEMS)
 
-    # --- life -------------------------------------------------------------------------------------
+    thread_name = "fake-spapi"
 
-    def start(self) -> FakeSpApi:
-        server = _Server(("127.0.0.1", self._port), _Handler)
-        server.fake = self
-        self._server = server
-        # A short poll interval: shutdown() waits for the serving loop to notice.
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="fake-spapi", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeSpApi:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def endpoint(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake SP-API is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def token_endpoint(self) -> str:
@@ -532,7 +496,7 @@ def _hide_restricted(order: dict[str, Any]) -> None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: FakeServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -548,7 +512,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
-        fake = self.server.fake
+        fake: FakeSpApi = self.server.fake
         url = urllib.parse.urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
