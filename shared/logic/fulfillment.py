@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared import workflow
 from shared.clock import iso, now_iso
@@ -55,6 +55,13 @@ class FulfillmentEventIn(BaseModel):
         "omitted or later than now (a clock ahead): now. A DELIVERED event's time starts the return "
         "window of what it carried",
     )
+
+    @field_validator("occurredAt", mode="before")
+    @classmethod
+    def _a_timestamp_string(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str):
+            raise ValueError("must be an ISO 8601 date-time string with its UTC offset")
+        return value
 
     def occurred(self, default: str) -> str:
         """When it happened: the reported time, never later than `default` (when it was recorded)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -13,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -113,15 +115,28 @@ class ExchangeShips(StrEnum):
     IMMEDIATELY = "IMMEDIATELY"  # placed when the return is authorized
 
 
+FEE_PERCENT_PATTERN = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
+
+
 def _fee_percent(value: object) -> object:
-    if isinstance(value, bool) or not isinstance(value, (str, Decimal)):
-        raise ValueError("must be a decimal string such as '10' or '12.5'")
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(FEE_PERCENT_PATTERN, value):
+        raise ValueError("must be a decimal string from '0' to '100', at most 2 decimals, such as '12.5'")
     return value
 
 
 FeePercent = Annotated[
     Decimal,
-    Field(ge=0, le=100, max_digits=6, decimal_places=2, description="Percent of the refund kept, e.g. '10'"),
+    Field(ge=0, le=100, max_digits=5, decimal_places=2),
+    # Sent as a string, as money is: the schema says so (a number would be refused).
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": FEE_PERCENT_PATTERN,
+            "description": "Percent of the refund kept, e.g. '10'",
+        }
+    ),
 ]
 
 
