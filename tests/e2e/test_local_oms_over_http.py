@@ -76,7 +76,9 @@ def test_an_order_travels_from_webhook_to_delivered_over_http(
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    [machine] = sfn.list_state_machines()["stateMachines"]
+    machines = {m["name"]: m for m in sfn.list_state_machines()["stateMachines"]}
+    assert sorted(machines) == ["oms-OrderWorkflow", "oms-ReturnWorkflow"]
+    machine = machines["oms-OrderWorkflow"]
     execution_arn = machine["stateMachineArn"].replace(":stateMachine:", ":execution:") + f":{order_id}"
     assert sfn.describe_execution(executionArn=execution_arn)["status"] == "SUCCEEDED"
 
