@@ -121,3 +121,27 @@ def test_a_delivery_reported_later_than_now_counts_from_now() -> None:
     assert ahead.occurred(recorded) == "2026-12-02T10:00:00.000Z"  # 10:30 UTC, after it was recorded
     assert earlier.occurred(recorded) == "2000-01-01T00:00:00.000Z"
     assert FulfillmentEventIn(type="DELIVERED").occurred(recorded) == recorded
+
+
+def test_each_channel_type_refunds_its_own_way() -> None:
+    from shared.logic.refund_ledger import _method
+    from shared.models.catalog import Channel
+    from shared.models.returns import RefundMethod
+
+    def channel(kind: str, **settings: Any) -> Channel:
+        at = "2026-12-01T00:00:00.000Z"
+        return Channel.model_validate(
+            {"channelId": "c", "type": kind, "createdAt": at, "updatedAt": at, **settings}
+        )
+
+    shopify_api = {"adminUrl": "https://shop.myshopify.com", "accessToken": "shpat_x"}
+    woo_api = {"storeUrl": "https://store.example", "consumerKey": "ck_x", "consumerSecret": "cs_x"}
+    assert _method(channel("shopify", refundApi=shopify_api)) is RefundMethod.CHANNEL
+    assert _method(channel("woocommerce", refundApi=woo_api)) is RefundMethod.CHANNEL
+    assert _method(channel("api", refundUrl="https://store.example/refunds", webhookSecret="s" * 16)) is (
+        RefundMethod.WEBHOOK
+    )
+    # Seller Central has no refund API the OMS may call; a shop without its Admin API is refunded by hand.
+    assert _method(channel("amazon")) is RefundMethod.MANUAL
+    assert _method(channel("shopify")) is RefundMethod.MANUAL
+    assert _method(channel("api")) is RefundMethod.MANUAL
