@@ -83,11 +83,9 @@ counted at the largest size it is known to have had (section 2's rule), so its f
 it may still be under 1 KB, can be overstated by 2 WRU each (DynamoDB bills the larger of the item's
 size before and after an update)."""
 
-ZERO_REFUND = """Found while measuring: an even exchange still records a refund. RefundReturn opens the
-order's refund balance (a PutItem) and writes a refund of 0, status SUCCEEDED, method NONE, into the
-order's refund ledger in a transaction with the return (the original order's `refunds` list then
-shows a RETURN refund of 0); RefundReturn's {writes} WRU and {reads} RRU per exchange return (its
-reads of the return, the order and the channel included) are spent on that."""
+ZERO_REFUND = """An even exchange refunds nothing: RefundReturn records on the return a refund of 0 (method
+NONE) and writes nothing to the order's refund ledger; its {writes} WRU and {reads} RRU per exchange
+return are its reads of the return, the order, the refund balance and the channel, and that write."""
 
 NOTES = """What these figures do not include:
 

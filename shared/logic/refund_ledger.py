@@ -191,7 +191,8 @@ def refundable_units(
 def _record(item: dict[str, Any], found: Return, order: Order) -> ReturnRefund:
     """Write the refund PENDING, with the balance going down, in one transaction with the return."""
     assert order.currency is not None
-    balance = balance_for(order)
+    # Read, not opened: an even exchange refunds nothing and writes no balance.
+    balance = refunds.read_balance(order.orderId) or opening_balance(order)
     quote = _quote(found, order, balance)
     lines, shipping = _refunded_part(found, quote, order.currency)
     total = sum((line.amount for line in lines), Decimal("0")) + shipping
@@ -236,6 +237,8 @@ def _record(item: dict[str, Any], found: Return, order: Order) -> ReturnRefund:
         extra_condition="attribute_not_exists(refund)",
     )
     # Nothing to refund (an even exchange): the return says so, the ledger gets no empty entry.
+    if total:
+        refunds.open_balance(order.orderId, opening_balance(order))
     actions = [*refunds.record_actions(order.orderId, entry, taken), update] if total else [update]
     try:
         transact(actions)
