@@ -36,6 +36,7 @@ from shared.models.returns import (
     ReturnPolicy,
     ReturnRefund,
     ReturnStatus,
+    replacement_worth,
 )
 from shared.observability import count, logger
 
@@ -275,7 +276,7 @@ def _refunded_part(
     ]
     if found.resolution is Resolution.REFUND:
         return lines, quote.shipping
-    worth = _exchange_value(found)
+    worth = replacement_worth(found.exchangeLines)
     value = sum((line.amount for line in lines), Decimal("0"))
     if worth is None or worth >= value:
         return [
@@ -290,14 +291,6 @@ def _scaled(line: RefundLine, share: Decimal, currency: str) -> RefundLine:
     return line.model_copy(
         update={"amount": amount, "tax": min(amount, round_half_up(line.tax * share, currency))}
     )
-
-
-def _exchange_value(found: Return) -> Decimal | None:
-    """What the replacement is worth when every exchange line has a price; None: an even exchange."""
-    lines = found.exchangeLines or []
-    if not lines or any(line.unitPrice is None for line in lines):
-        return None
-    return sum((line.unitPrice * line.quantity for line in lines if line.unitPrice is not None), Decimal("0"))
 
 
 def _send(channel: Channel | None, order: Order, found: Return, refund: ReturnRefund) -> RefundReceipt | None:

@@ -38,6 +38,7 @@ from shared.models.returns import (
     ReturnLine,
     ReturnStatus,
     ReturnTimelineEntry,
+    replacement_worth,
 )
 from shared.observability import count
 
@@ -308,12 +309,9 @@ def _exchange_difference(request: ReturnIn, returned: Decimal) -> tuple[Decimal 
     a replacement without prices is worth what comes back (an even exchange)."""
     if request.resolution is Resolution.REFUND:
         return None, None
-    lines = request.exchangeLines or []
-    if any(line.unitPrice is None for line in lines):
+    worth = replacement_worth(request.exchangeLines)
+    if worth is None:
         return Decimal("0"), None
-    worth = sum(
-        (line.unitPrice * line.quantity for line in lines if line.unitPrice is not None), Decimal("0")
-    )
     return max(Decimal("0"), returned - worth), (worth - returned if worth > returned else None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -280,3 +281,11 @@ class OrderDetail(OrderView):
 
     returns: list[Return] = []
     refunds: list[RecordedRefund] = Field(default=[], description="Every refund, whatever its origin")
+
+
+def replacement_worth(lines: Sequence[ExchangeLineIn] | Sequence[ExchangeLine] | None) -> Decimal | None:
+    """What an exchange's replacement is worth when every line has a price; None for an even
+    exchange (no prices: it is worth what comes back)."""
+    if not lines or any(line.unitPrice is None for line in lines):
+        return None
+    return sum((line.unitPrice * line.quantity for line in lines if line.unitPrice is not None), Decimal("0"))
