@@ -23,6 +23,7 @@ from shared.models.catalog import CountryCode, FulfillmentLine, Latitude, Longit
 from shared.models.geo import Location
 from shared.models.money import Amount, Currency, finer_than, too_fine_for
 from shared.models.sourcing import SourcingPlan, UnplannableReason
+from shared.models.tracking import Attention, ShipmentTracking
 
 # Reserving an order is one DynamoDB transaction (at most 100 actions, see shared/models/limits.py):
 # with at most 40 lines it always fits from one warehouse (85 actions); split plans are kept within
@@ -372,6 +373,9 @@ class Fulfillment(BaseModel):
         default=None,
         description="When it was delivered, as the carrier or warehouse reported; starts the return window",
     )
+    tracking: ShipmentTracking | None = Field(
+        default=None, description="What the carrier last reported through a tracking provider"
+    )
     createdAt: str
     updatedAt: str
 
@@ -435,6 +439,9 @@ class Order(CanonicalOrder):
     )
     exchangeOf: ExchangeLink | None = Field(
         default=None, description="Set on an exchange order: the return it replaces the goods of"
+    )
+    attention: Attention | None = Field(
+        default=None, description="Set when the order needs someone to look at it (a carrier exception)"
     )
     createdAt: str
     updatedAt: str
