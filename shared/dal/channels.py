@@ -3,7 +3,7 @@ marketplace (`AMAZON#<sellerId>#<marketplaceId>`), so a notification finds exact
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from boto3.dynamodb.conditions import Attr
 
@@ -62,7 +62,7 @@ def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
         channelId=channel_id,
         createdAt=existing.createdAt if existing else now,
         updatedAt=now,
-        **_rotation(existing, settings.get("webhookSecret")),
+        **rotation(existing, settings.get("webhookSecret")),
     )
     amazon = data.amazon if isinstance(data, AmazonChannelIn) else None
     try:
@@ -131,7 +131,18 @@ def _refusal(
     return None
 
 
-def _rotation(existing: Channel | None, new_secret: str | None) -> dict[str, str | None]:
+class _SecretHolder(Protocol):
+    @property
+    def webhookSecret(self) -> str | None: ...
+    @property
+    def previousWebhookSecret(self) -> str | None: ...
+    @property
+    def previousSecretValidUntil(self) -> str | None: ...
+
+
+def rotation(existing: _SecretHolder | None, new_secret: str | None) -> dict[str, str | None]:
+    """The previous-secret fields after `new_secret` replaces what `existing` had: a changed secret
+    stays valid for the grace period, an unchanged one keeps the rotation already under way."""
     if existing is None or existing.webhookSecret is None:
         return {}
     if existing.webhookSecret == new_secret:

@@ -27,6 +27,7 @@ from shared.models.intake import (
     DeliveryResult,
     DeliverySource,
     DeliverySummary,
+    Outcome,
 )
 
 INDEX_BY_CHANNEL = "byChannel"
@@ -87,6 +88,12 @@ def record_result(delivery_id: str, result: DeliveryResult, event_id: str | None
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
         _record_replay(delivery_id, DeliveryAttempt(**result.model_dump(), at=at))
+
+
+def record_invalid(delivery_id: str, invalid: InvalidRequest) -> None:
+    """The delivery was refused with 400: why, as the client was told."""
+    errors = invalid.details if isinstance(invalid.details, list) else None
+    record_result(delivery_id, DeliveryResult(outcome=Outcome.INVALID, reason=invalid.message, errors=errors))
 
 
 def _record_replay(delivery_id: str, attempt: DeliveryAttempt) -> None:

@@ -125,10 +125,7 @@ def process_webhook(channel: Channel, delivery: Delivery, lambda_context: Any = 
 
 
 def record_invalid(delivery_id: str, invalid: InvalidRequest) -> None:
-    errors = invalid.details if isinstance(invalid.details, list) else None
-    deliveries.record_result(
-        delivery_id, DeliveryResult(outcome=Outcome.INVALID, reason=invalid.message, errors=errors)
-    )
+    deliveries.record_invalid(delivery_id, invalid)
     count("DeliveryInvalid")
 
 

@@ -44,14 +44,18 @@ aws.on_reset(_layer.cache_clear)
 def once_per_key(
     what: str,
     identity: dict[str, str],
-    body: tuple[str, Any],
+    body: tuple[str, Any] | None,
     apply: Callable[[], dict[str, Any]],
     lambda_context: Any,
+    *,
+    key_name: str = HEADER["header"],
 ) -> tuple[dict[str, Any], bool]:
     """Run `apply` unless a request with the same `identity` (the key among it) ran; returns the
     stored answer and whether it ran now. `what` names the request in the 409's message, e.g.
-    "adjustment of this location"; `body` is (its name, its JSON) and must match on a repeat."""
-    store, settings = _layer(tuple(identity), body[0])
+    "adjustment of this location"; `body` is (its name, its JSON) and must match on a repeat (None:
+    the key alone decides, as for a provider's event id). `key_name` names the key in a 409."""
+    body_field, body_value = body if body is not None else ("", None)
+    store, settings = _layer(tuple(identity), body_field)
     if lambda_context is not None:
         settings.register_lambda_context(lambda_context)
     ran_now: list[bool] = []
@@ -62,11 +66,17 @@ def once_per_key(
 
     once = idempotent_function(data_keyword_argument="data", persistence_store=store, config=settings)(run)
     try:
-        stored = once(data={**identity, body[0]: body[1]})
+        stored = once(data={**identity, body_field: body_value} if body_field else identity)
     except IdempotencyValidationError as reused:
-        raise Conflict(f"this Idempotency-Key was already used for a different {what}", HEADER) from reused
+        raise Conflict(
+            f"this {key_name} was already used for a different {what}", _where(key_name)
+        ) from reused
     except IdempotencyAlreadyInProgressError as racing:
         raise Conflict(
-            "a request with this Idempotency-Key is being applied; retry shortly", HEADER
+            f"a request with this {key_name} is being applied; retry shortly", _where(key_name)
         ) from racing
     return stored, bool(ran_now)
+
+
+def _where(key_name: str) -> dict[str, str]:
+    return HEADER if key_name == HEADER["header"] else {"field": key_name}
