@@ -181,6 +181,12 @@ RETURNS = Table(
     ),
     description="Returns (authorization, receipt, restock, refund or exchange, timeline), by order.",
 )
+TRACKING_PROVIDERS = Table(
+    name="TrackingProviders",
+    env="TRACKING_PROVIDERS_TABLE",
+    partition_key="providerId",
+    description="Registered carrier tracking providers (EasyPost, AfterShip) and their webhook secrets.",
+)
 IDEMPOTENCY = Table(
     name="Idempotency",
     env="IDEMPOTENCY_TABLE",
@@ -191,7 +197,7 @@ IDEMPOTENCY = Table(
 )
 
 TABLES: dict[str, Table] = {
-    t.name: t for t in (ORDERS, INVENTORY, CHANNELS, DELIVERIES, RETURNS, IDEMPOTENCY)
+    t.name: t for t in (ORDERS, INVENTORY, CHANNELS, DELIVERIES, RETURNS, TRACKING_PROVIDERS, IDEMPOTENCY)
 }
 
 # Selling Partner API notifications are sent to SQS by this Amazon account
@@ -235,8 +241,8 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="ChannelsApi",
             handler="functions.channels_api.handler.lambda_handler",
-            description="Registers and lists sales channels; shows their archived deliveries.",
-            tables={"Channels": "write", "Deliveries": "read"},
+            description="Registers sales channels and tracking providers; shows their archived deliveries.",
+            tables={"Channels": "write", "TrackingProviders": "write", "Deliveries": "read"},
         ),
         Function(
             name="InventoryApi",
@@ -297,6 +303,19 @@ FUNCTIONS: dict[str, Function] = {
             handler="functions.fulfillment_events.handler.lambda_handler",
             description="Warehouse and carrier callbacks that move an order's workflow on.",
             tables={"Orders": "write", "Inventory": "write"},
+            workflows={"OrderWorkflow": ("callback",)},
+        ),
+        Function(
+            name="TrackingWebhooks",
+            handler="functions.tracking_webhooks.handler.lambda_handler",
+            description="Carrier tracking webhooks: verify, archive, keep each shipment's tracking, "
+            "deliver and flag by it.",
+            tables={
+                "TrackingProviders": "read",
+                "Deliveries": "write",
+                "Orders": "write",
+                "Idempotency": "write",
+            },
             workflows={"OrderWorkflow": ("callback",)},
         ),
         Function(
@@ -399,6 +418,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/channels/{channelId}/deliveries/{deliveryId}", "ChannelsApi"),
     Route("POST", "/channels/{channelId}/replay", "Intake"),
     Route("POST", "/webhooks/{channelId}", "Intake", api_key_required=False),
+    Route("PUT", "/tracking-providers/{providerId}", "ChannelsApi"),
+    Route("GET", "/tracking-providers", "ChannelsApi"),
+    Route("GET", "/tracking-providers/{providerId}", "ChannelsApi"),
+    Route("GET", "/tracking-providers/{providerId}/deliveries", "ChannelsApi"),
+    Route("GET", "/tracking-providers/{providerId}/deliveries/{deliveryId}", "ChannelsApi"),
+    Route("POST", "/tracking/{providerId}/webhooks", "TrackingWebhooks", api_key_required=False),
     Route("GET", "/orders", "OrdersApi"),
     Route("GET", "/orders/{orderId}", "OrdersApi"),
     Route("POST", "/orders/{orderId}/cancel", "OrdersApi"),

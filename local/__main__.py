@@ -25,6 +25,7 @@ from aws_lambda_powertools.logging.filters import SuppressFilter
 from blueprint import COMMON_ENVIRONMENT
 from local.demo import (
     DEMO_CHANNEL_ID,
+    DEMO_TRACKING_PROVIDERS,
     DEMO_WEBHOOK_SECRET,
     WAREHOUSES,
     RefundsLocation,
@@ -107,6 +108,7 @@ def banner(running: Running, seed_failures: list[str]) -> str:
         _addresses(running),
         _seed_failures(seed_failures) if seed_failures else _demo_data(),
         _first_order(running),
+        _first_tracking(running),
         _first_return(running),
         _aws_cli(running),
         ["Ctrl-C stops (all data is in memory and is discarded)."],
@@ -136,7 +138,8 @@ def _seed_failures(failures: list[str]) -> list[str]:
 def _demo_data() -> list[str]:
     return [
         f"Demo data: warehouses {' and '.join(WAREHOUSES)}, stock of {', '.join(demo_skus())},",
-        f"  and channels {DEMO_CHANNEL_ID} (api), {SHOPIFY_CHANNEL}, {WOO_CHANNEL} and {AMAZON_CHANNEL}.",
+        f"  channels {DEMO_CHANNEL_ID} (api), {SHOPIFY_CHANNEL}, {WOO_CHANNEL} and {AMAZON_CHANNEL},",
+        f"  and tracking providers {' and '.join(DEMO_TRACKING_PROVIDERS)}.",
     ]
 
 
@@ -151,6 +154,14 @@ def _first_order(running: Running) -> list[str]:
         "     --sku and --quantity choose the order's line)",
         f"  curl {key_header} {running.api_url}/orders/<orderId>",
         f"  curl {running.api_url}/health",
+    ]
+
+
+def _first_tracking(running: Running) -> list[str]:
+    send_tracking = f"{command_prefix(running.settings())}.venv/bin/python -m local.send_tracking"
+    return [
+        "Or let a carrier tracking provider ship and deliver it (demo-easypost, demo-aftership):",
+        f"  {send_tracking} <orderId>",
     ]
 
 

@@ -47,6 +47,11 @@ STOCK: dict[tuple[str, str], int] = {
     ("HOODIE-GRY-L", "wh-west"): 15,
 }
 DEMO_SKU = "TSHIRT-BLK-M"
+# Carrier tracking providers, with development-only secrets published on purpose.
+DEMO_TRACKING_PROVIDERS: dict[str, dict[str, str]] = {
+    "demo-easypost": {"type": "easypost", "webhookSecret": "oms-local-easypost-sécret"},
+    "demo-aftership": {"type": "aftership", "webhookSecret": "oms-local-aftership-secret"},
+}
 
 
 def demo_skus() -> list[str]:
@@ -91,8 +96,8 @@ class RefundsLocation:
 
 
 def seed_calls(spapi: SpApiLocation | None = None, refunds: RefundsLocation | None = None) -> list[SeedCall]:
-    """Warehouses, stock, and one channel of each type (Amazon only with an SP-API to fetch from);
-    with a refund sandbox, the api, Shopify and WooCommerce channels refund through it."""
+    """Warehouses, stock, one channel of each type (Amazon only with an SP-API to fetch from) and the
+    tracking providers; with a refund sandbox, the api, Shopify and WooCommerce channels refund through it."""
     calls = [SeedCall("PUT", f"/warehouses/{wid}", body) for wid, body in WAREHOUSES.items()]
     calls += [
         SeedCall("PUT", f"/inventory/{sku}/locations/{wid}", {"onHand": units})
@@ -109,6 +114,9 @@ def seed_calls(spapi: SpApiLocation | None = None, refunds: RefundsLocation | No
         SeedCall("PUT", f"/channels/{DEMO_CHANNEL_ID}", api),
         SeedCall("PUT", f"/channels/{SHOPIFY_CHANNEL}", shopify),
         SeedCall("PUT", f"/channels/{WOO_CHANNEL}", woo),
+    ]
+    calls += [
+        SeedCall("PUT", f"/tracking-providers/{pid}", body) for pid, body in DEMO_TRACKING_PROVIDERS.items()
     ]
     if spapi is not None:
         calls.append(

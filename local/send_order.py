@@ -265,6 +265,8 @@ def next_steps(url: str, order_id: str, sku: str) -> str:
             f"  curl {key} -d '{shipped}' {events}",
             f'  curl {key} -d \'{{"type": "DELIVERED"}}\' {events}',
             "An order that ships in parts has one fulfillment per warehouse (-F1, -F2, ...: see the order).",
+            "Or let a carrier's tracker (EasyPost or AfterShip, signed as they sign) ship and deliver it:",
+            f"  .venv/bin/python -m local.send_tracking {order_id}",
             "Or let send_return deliver it and return it (refunded through the refund sandbox):",
             f"  .venv/bin/python -m local.send_return {order_id}",
             "Or cancel what has not shipped yet:",

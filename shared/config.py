@@ -53,6 +53,10 @@ def deliveries_table() -> str:
     return required("DELIVERIES_TABLE")
 
 
+def tracking_providers_table() -> str:
+    return required("TRACKING_PROVIDERS_TABLE")
+
+
 def returns_table() -> str:
     return required("RETURNS_TABLE")
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 STANDARD_WEBHOOK_TOLERANCE_SECONDS = 5 * 60
@@ -74,7 +75,7 @@ def verify_base64_hmac(header: str, secrets: Sequence[str], headers: Mapping[str
         raise SignatureError(f"missing {header} header")
     usable = [secret for secret in secrets if secret]
     if not usable:
-        raise SignatureError("no webhook secret is configured for this channel")
+        raise SignatureError("no webhook secret is configured")
     received_bytes = received.encode("utf-8")
     matches = [
         hmac.compare_digest(base64_hmac_sha256(secret, body).encode("ascii"), received_bytes)
@@ -82,3 +83,25 @@ def verify_base64_hmac(header: str, secrets: Sequence[str], headers: Mapping[str
     ]
     if not any(matches):
         raise SignatureError(f"{header} does not match the body")
+
+
+def easypost_signature(secret: str, body: bytes) -> str:
+    """EasyPost's `X-Hmac-Signature`: `hmac-sha256-hex=` + hex HMAC-SHA256 of the raw body, keyed with
+    the NFKD-normalized secret (as EasyPost's client libraries verify it)."""
+    key = unicodedata.normalize("NFKD", secret).encode("utf-8")
+    return "hmac-sha256-hex=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def verify_easypost(secrets: Sequence[str], headers: Mapping[str, str], body: bytes) -> None:
+    """Accept the delivery if `x-hmac-signature` matches one of `secrets`; raise SignatureError otherwise."""
+    received = headers.get("x-hmac-signature", "").strip().encode("utf-8")
+    if not received:
+        raise SignatureError("missing x-hmac-signature header")
+    usable = [secret for secret in secrets if secret]
+    if not usable:
+        raise SignatureError("no webhook secret is configured")
+    matches = [
+        hmac.compare_digest(easypost_signature(secret, body).encode("utf-8"), received) for secret in usable
+    ]
+    if not any(matches):
+        raise SignatureError("x-hmac-signature does not match the body")

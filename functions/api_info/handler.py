@@ -47,8 +47,11 @@ def openapi_document() -> dict[str, Any]:
     from functions.orders_api.handler import router as orders  # noqa: PLC0415
     from functions.returns_api.handler import router as returns  # noqa: PLC0415
     from functions.sourcing_api.handler import router as sourcing  # noqa: PLC0415
+    from functions.tracking_webhooks.handler import router as tracking  # noqa: PLC0415
 
-    whole = create_resolver(router, channels, intake, orders, fulfillment, inventory, sourcing, returns)
+    whole = create_resolver(
+        router, channels, intake, orders, fulfillment, inventory, sourcing, returns, tracking
+    )
     schema = whole.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,

@@ -1,4 +1,5 @@
-"""PUT/GET /channels/{channelId}: register a sales channel; GET its archived deliveries."""
+"""PUT/GET /channels/{channelId}: register a sales channel; GET its archived deliveries.
+PUT/GET /tracking-providers/{providerId}: the same for carrier tracking providers."""
 
 from __future__ import annotations
 
@@ -16,10 +17,17 @@ from shared.api import (
     api_handler,
     create_resolver,
 )
-from shared.dal import channels, deliveries
+from shared.dal import channels, deliveries, tracking_providers
 from shared.errors import NotFound
 from shared.models.catalog import ChannelList, ChannelSettings, ChannelView, Identifier
 from shared.models.intake import DeliveryList, DeliveryView
+from shared.models.tracking import (
+    TrackingProvider,
+    TrackingProviderIn,
+    TrackingProviderList,
+    TrackingProviderView,
+    archive_key,
+)
 
 router = APIGatewayRouter()
 
@@ -103,6 +111,90 @@ def get_delivery(
 def _require(channel_id: str) -> None:
     if channels.get(channel_id) is None:
         raise NotFound(f"channel {channel_id} is not registered")
+
+
+ProviderId = Annotated[Identifier, Path(description="The tracking provider's id, chosen by the retailer")]
+DeliveryId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.put(
+    "/tracking-providers/<providerId>",
+    summary="Register or update a carrier tracking provider (EasyPost or AfterShip)",
+    description="Point the provider's webhook at `POST /tracking/{providerId}/webhooks` with the same "
+    "secret. A provider keeps its type (another is 409); a new secret leaves the old one valid for 24 hours.",
+    tags=["Tracking"],
+    security=API_KEY_REQUIRED,
+)
+def put_tracking_provider(
+    providerId: ProviderId, provider: TrackingProviderIn
+) -> Response[TrackingProviderView]:
+    stored, created = tracking_providers.put(providerId, provider)
+    return Response(
+        status_code=201 if created else 200,
+        content_type=content_types.APPLICATION_JSON,
+        body=_provider_view(stored),
+    )
+
+
+@router.get(
+    "/tracking-providers",
+    summary="The registered tracking providers (without their secrets)",
+    tags=["Tracking"],
+    security=API_KEY_REQUIRED,
+)
+def list_tracking_providers(
+    limit: PageLimit = DEFAULT_PAGE_SIZE, cursor: PageCursor = None
+) -> TrackingProviderList:
+    found, next_cursor = tracking_providers.list_page(limit, cursor)
+    return TrackingProviderList(providers=[_provider_view(p) for p in found], nextCursor=next_cursor)
+
+
+@router.get(
+    "/tracking-providers/<providerId>",
+    summary="A registered tracking provider (without its secret)",
+    tags=["Tracking"],
+    security=API_KEY_REQUIRED,
+)
+def get_tracking_provider(providerId: ProviderId) -> TrackingProviderView:
+    return _provider_view(_require_provider(providerId))
+
+
+@router.get(
+    "/tracking-providers/<providerId>/deliveries",
+    summary="The provider's archived deliveries, newest first, with what became of each",
+    tags=["Tracking"],
+    security=API_KEY_REQUIRED,
+)
+def list_provider_deliveries(
+    providerId: ProviderId, limit: PageLimit = DEFAULT_PAGE_SIZE, cursor: PageCursor = None
+) -> DeliveryList:
+    _require_provider(providerId)
+    return deliveries.list_for_channel(archive_key(providerId), limit, cursor)
+
+
+@router.get(
+    "/tracking-providers/<providerId>/deliveries/<deliveryId>",
+    summary="One archived delivery of the provider: its headers and exact body",
+    tags=["Tracking"],
+    security=API_KEY_REQUIRED,
+)
+def get_provider_delivery(providerId: ProviderId, deliveryId: DeliveryId) -> DeliveryView:
+    delivery = deliveries.get(deliveryId)
+    if delivery is None or delivery.channelId != archive_key(providerId):
+        raise NotFound(f"delivery {deliveryId} of tracking provider {providerId} does not exist")
+    return delivery.view()
+
+
+def _require_provider(provider_id: str) -> TrackingProvider:
+    provider = tracking_providers.get(provider_id)
+    if provider is None:
+        raise NotFound(f"tracking provider {provider_id} is not registered")
+    return provider
+
+
+def _provider_view(provider: TrackingProvider) -> TrackingProviderView:
+    view = provider.public_view()
+    return view.model_copy(update={"webhookUrl": f"/tracking/{provider.providerId}/webhooks"})
 
 
 app = create_resolver(router)

@@ -14,8 +14,9 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from shared import config
-from shared.dal.dynamo import in_list_condition, plain, status_update, table, to_item
+from shared.dal.dynamo import in_list_condition, plain, status_update, table, to_item, to_value
 from shared.models.order import Fulfillment, FulfillmentStatus, fulfillment_statuses_leading_to
+from shared.models.tracking import ShipmentTracking, carrier_key, tracking_number_key
 
 Item = dict[str, Any]
 
@@ -124,3 +125,50 @@ def cancel_action(item: Item, at: str) -> Item:
         {":cancelled": cancelled, ":at": at, ":entry": [{"status": cancelled, "at": at}]},
         fulfillment_statuses_leading_to(FulfillmentStatus.CANCELLED),
     )
+
+
+# -- tracking: which fulfillment a carrier's tracking number belongs to, and what the carrier said ------
+
+
+def tracking_claim_key(carrier: str, tracking_number: str) -> dict[str, str]:
+    return {"pk": f"TRACKING#{carrier_key(carrier)}#{tracking_number_key(tracking_number)}", "sk": "TRACKING"}
+
+
+def claim_tracking_action(order_id: str, fulfillment_id: str, carrier: str, tracking_number: str) -> Item:
+    """Point the carrier's tracking number at this fulfillment, written with the shipment that got it.
+    Unconditional: a number a carrier reuses belongs to its newest shipment (the match is checked
+    against the fulfillment's own carrier and number when a tracker arrives)."""
+    claim = {
+        **tracking_claim_key(carrier, tracking_number),
+        "orderId": order_id,
+        "fulfillmentId": fulfillment_id,
+    }
+    return {"Put": {"TableName": _table_name(), "Item": claim}}
+
+
+def find_by_tracking(carrier: str, tracking_number: str) -> tuple[str, str] | None:
+    """(order id, fulfillment id) of the shipment with this carrier and tracking number, if any."""
+    claim = (
+        table(_table_name())
+        .get_item(Key=tracking_claim_key(carrier, tracking_number), ConsistentRead=True)
+        .get("Item")
+    )
+    return (claim["orderId"], claim["fulfillmentId"]) if claim else None
+
+
+def tracking_action(item: Item, tracking: ShipmentTracking) -> Item:
+    """Keep what the carrier says now, only if it is newer than what the fulfillment has: an event
+    that arrives late never moves the tracking backward."""
+    return {
+        "Update": {
+            "TableName": _table_name(),
+            "Key": key(item["orderId"], item["fulfillmentId"]),
+            "UpdateExpression": "SET tracking = :tracking, trackingUpdatedAt = :updated",
+            "ConditionExpression": "attribute_exists(pk) AND "
+            "(attribute_not_exists(trackingUpdatedAt) OR trackingUpdatedAt < :updated)",
+            "ExpressionAttributeValues": {
+                ":tracking": to_value(tracking),
+                ":updated": tracking.updatedAt,
+            },
+        }
+    }

@@ -39,6 +39,7 @@ from shared.models.order import (
     statuses_leading_to,
 )
 from shared.models.sourcing import SourcingPlan
+from shared.models.tracking import Attention
 
 ORDER_SK = "ORDER"
 # The sourcing plan is its own item: written once, it keeps the order item small, and the order item
@@ -83,6 +84,19 @@ def timeline_put(order_id: str, status: str, at: str, reason: str | None) -> dic
     entry = TimelineEntry(status=status, at=at, reason=reason)
     item = to_item(entry, pk=f"ORDER#{order_id}", sk=f"EVENT#{at}#{status}")
     return {"Put": {"TableName": table_name(), "Item": item}}
+
+
+def attention_action(order_id: str, attention: Attention) -> dict[str, Any]:
+    """Flag an existing order for someone to look at (a carrier exception); the status stays."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": order_key(order_id),
+            "UpdateExpression": "SET attention = :attention",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {":attention": to_value(attention)},
+        }
+    }
 
 
 def transition_actions(

@@ -189,8 +189,21 @@ def _commit_event(
     if target is FulfillmentStatus.SHIPPED:
         held = inventory.reservations_of(item["orderId"], item["fulfillmentId"])
         actions += inventory.commit_actions(held, f"warehouse:{item['warehouseId']}")
+    if target is FulfillmentStatus.SHIPPED or sets.keys() & {"carrier", "trackingNumber"}:
+        actions += _tracking_claims({**item, **sets})
     transact(actions)
     return at
+
+
+def _tracking_claims(item: Item) -> list[dict[str, Any]]:
+    """A shipment with a carrier and tracking number is findable by them (carrier tracking webhooks)."""
+    if not (item.get("carrier") and item.get("trackingNumber")):
+        return []
+    return [
+        fulfillments.claim_tracking_action(
+            item["orderId"], item["fulfillmentId"], item["carrier"], item["trackingNumber"]
+        )
+    ]
 
 
 def _repeated(item: Item, event: FulfillmentEventIn) -> Fulfillment:
@@ -204,7 +217,8 @@ def _repeated(item: Item, event: FulfillmentEventIn) -> Fulfillment:
     reason = f"fulfillment {item['fulfillmentId']} tracking corrected ({via})"
     update = fulfillments.correction_action(item, corrected, at)
     try:
-        transact([update, orders.timeline_put(item["orderId"], "TRACKING_CORRECTED", at, reason)])
+        timeline = orders.timeline_put(item["orderId"], "TRACKING_CORRECTED", at, reason)
+        transact([update, timeline, *_tracking_claims({**item, **corrected})])
     except TransactionConflict as conflict:
         raise InvalidTransition(
             f"fulfillment {item['fulfillmentId']} changed concurrently; retry the event"

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from shared.models.order import OrderStatus
+from shared.models.tracking import TrackingOutcome
 
 
 class Outcome(StrEnum):
@@ -22,7 +23,9 @@ class Outcome(StrEnum):
 
 
 class DeliveryResult(BaseModel):
-    outcome: Outcome
+    outcome: Outcome | TrackingOutcome = Field(
+        description="For a tracking provider's delivery: TrackingOutcome"
+    )
     orderId: str | None = None
     status: OrderStatus | None = None
     reason: str | None = None

@@ -74,10 +74,17 @@ class TrackingProvider(BaseModel):
         )
 
 
+def archive_key(provider_id: str) -> str:
+    """What a provider's deliveries are archived under, in place of a channel id (which never has ':')."""
+    return f"tracking:{provider_id}"
+
+
 class TrackingProviderView(BaseModel):
     providerId: str
     type: TrackingProviderType
-    webhookUrl: str | None = Field(default=None, description="Where the provider sends its events")
+    webhookUrl: str | None = Field(
+        default=None, description="The path (on the API's base URL) the provider sends its events to"
+    )
     previousSecretValidUntil: str | None = None
     createdAt: str
     updatedAt: str
@@ -85,6 +92,7 @@ class TrackingProviderView(BaseModel):
 
 class TrackingProviderList(BaseModel):
     providers: list[TrackingProviderView]
+    nextCursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
 Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
@@ -117,6 +125,26 @@ class ShipmentTracking(BaseModel):
 
 
 MAX_CHECKPOINTS = 100
+
+# Carriers as warehouses and providers spell them, reduced to letters and digits, that name the same one.
+CARRIER_ALIASES = {
+    "unitedparcelservice": "ups",
+    "federalexpress": "fedex",
+    "unitedstatespostalservice": "usps",
+    "dhlexpress": "dhl",
+    "canadapost": "canadapost",
+}
+
+
+def carrier_key(carrier: str) -> str:
+    """One spelling per carrier: "FedEx", "fedex" and "Federal Express" are all "fedex"."""
+    reduced = "".join(character for character in carrier.casefold() if character.isalnum())
+    return CARRIER_ALIASES.get(reduced, reduced)
+
+
+def tracking_number_key(number: str) -> str:
+    """Tracking numbers compared without spaces or case ("1z 999" is "1Z999")."""
+    return "".join(number.split()).upper()
 
 
 class TrackerUpdate(BaseModel):
@@ -151,15 +179,20 @@ class TrackingOutcome(StrEnum):
     IGNORED = "IGNORED"  # not a tracker event
 
 
-class TrackingReceipt(BaseModel):
-    """The answer to a tracking provider's delivery."""
+class TrackingResult(BaseModel):
+    """What a tracking provider's event did."""
 
-    deliveryId: str = Field(description="The archived delivery")
     outcome: TrackingOutcome
     fulfillmentId: str | None = None
     orderId: str | None = None
     trackingStatus: TrackingStatus | None = None
     reason: str | None = None
+
+
+class TrackingReceipt(TrackingResult):
+    """The answer to a tracking provider's delivery."""
+
+    deliveryId: str = Field(description="The archived delivery")
 
 
 class Attention(BaseModel):
