@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -16,6 +17,7 @@ from shared.api import (
     create_resolver,
 )
 from shared.dal import orders
+from shared.errors import InvalidRequest
 from shared.logic import cancellation, order_detail, tracking_links
 from shared.models.order import OrderList, OrderStatus, OrderView
 from shared.models.returns import OrderDetail
@@ -72,8 +74,17 @@ def cancel_order(orderId: OrderId) -> OrderView:
 )
 def tracking_link(orderId: OrderId, request: TrackingLinkIn | None = None) -> TrackingLink:
     correlate_with_order(orderId)
+    _body_is_an_object_or_absent()
     days = (request or TrackingLinkIn()).expiresInDays
     return tracking_links.mint(orderId, days, _page_url())
+
+
+def _body_is_an_object_or_absent() -> None:
+    """An optional body is absent, null or an object: Powertools lets e.g. `[null, null]` through as None."""
+    raw = router.current_event.body
+    if raw and raw.strip() and not isinstance(json.loads(raw), dict | None):
+        message = "the body must be a JSON object, or absent (or null) for the defaults"
+        raise InvalidRequest(message, [{"field": "body", "message": message}])
 
 
 def _page_url() -> str:
