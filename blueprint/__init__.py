@@ -81,6 +81,16 @@ class QueueSource:
 
 
 @dataclass(frozen=True)
+class Secret:
+    """A Secrets Manager secret with a generated value (never written in code or config); `env`
+    carries its ARN (locally its name) to the functions that list it, which alone may read it."""
+
+    name: str
+    env: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Function:
     """A Lambda function: where its handler is and exactly what it may touch."""
 
@@ -93,11 +103,14 @@ class Function:
     timeout_seconds: int = 10
     settings: dict[str, str] = field(default_factory=dict)
     queue_source: QueueSource | None = None
+    # Secrets it may read (GetSecretValue), by name.
+    secrets: tuple[str, ...] = ()
 
     def environment_keys(self) -> list[str]:
         """Names of the environment variables whose values depend on where we run."""
         keys = [TABLES[name].env for name in self.tables]
         keys += [WORKFLOWS[name].env for name in self.workflows_allowed_to("start")]
+        keys += [SECRETS[name].env for name in self.secrets]
         return keys
 
     def workflows_allowed_to(self, action: WorkflowAction) -> list[str]:
@@ -106,11 +119,22 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Throttle:
+    """A token bucket: `burst` requests at once, refilled at `rate_per_second`."""
+
+    rate_per_second: float
+    burst: int
+
+
+@dataclass(frozen=True)
 class Route:
     method: Literal["GET", "PUT", "POST", "DELETE"]
     path: str
     function: str
     api_key_required: bool = True
+    # A limit of the route's own, below the stage's: the stack sets it as the method's throttling
+    # (API Gateway counts all callers of a public route together), the local gateway per client address.
+    throttle: Throttle | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +162,9 @@ ORDERS = Table(
         Index("byStatus", partition_key="status", sort_key="createdKey"),
         Index("byChannel", partition_key="channelId", sort_key="createdKey"),
         Index("byCreation", partition_key="listPartition", sort_key="createdKey"),
+        # The customer's tracking lookup: the normalized order number, and the channel order id when
+        # it normalizes differently (on an item of its own, `ORDER#<id>`/`TRACKING#NUMBER`).
+        Index("byNumber", partition_key="lookupNumber", sort_key="createdKey"),
     ),
     description="Orders, their fulfillments and timelines, and the (channel, channel order id) claims.",
 )
@@ -195,6 +222,16 @@ IDEMPOTENCY = Table(
     description="Powertools idempotency records for webhook deliveries and stock adjustments.",
     retain_on_delete=False,
 )
+
+TRACKING_LINK_KEY = Secret(
+    name="TrackingLinkKey",
+    env="TRACKING_LINK_KEY_SECRET",
+    description="The HMAC-SHA256 key of the signed, expiring links to the customer tracking page.",
+)
+SECRETS: dict[str, Secret] = {s.name: s for s in (TRACKING_LINK_KEY,)}
+
+# POST /track/lookup is public: a customer proving an order with its number and e-mail or postal code.
+TRACKING_LOOKUP_THROTTLE = Throttle(rate_per_second=5, burst=10)
 
 TABLES: dict[str, Table] = {
     t.name: t for t in (ORDERS, INVENTORY, CHANNELS, DELIVERIES, RETURNS, TRACKING_PROVIDERS, IDEMPOTENCY)
@@ -272,9 +309,17 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="OrdersApi",
             handler="functions.orders_api.handler.lambda_handler",
-            description="Order queries and cancellation.",
+            description="Order queries and cancellation; signed links to the customer tracking page.",
             tables={"Orders": "write", "Returns": "read"},
             workflows={"OrderWorkflow": ("callback",)},
+            secrets=(TRACKING_LINK_KEY.name,),
+        ),
+        Function(
+            name="TrackingPage",
+            handler="functions.tracking_page.handler.lambda_handler",
+            description="The customer tracking page and its lookup: by order number, or by a signed link.",
+            tables={"Orders": "read", "Returns": "read"},
+            secrets=(TRACKING_LINK_KEY.name,),
         ),
         Function(
             name="ReturnsApi",
@@ -427,6 +472,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/orders", "OrdersApi"),
     Route("GET", "/orders/{orderId}", "OrdersApi"),
     Route("POST", "/orders/{orderId}/cancel", "OrdersApi"),
+    Route("POST", "/orders/{orderId}/tracking-link", "OrdersApi"),
+    # Public: the customer's page (a browser sends no API key) and its lookup, which proves the order.
+    Route("GET", "/track", "TrackingPage", api_key_required=False),
+    Route("POST", "/track/lookup", "TrackingPage", api_key_required=False, throttle=TRACKING_LOOKUP_THROTTLE),
     Route("POST", "/fulfillments/{fulfillmentId}/events", "FulfillmentEvents"),
     Route("POST", "/sourcing/plan", "SourcingApi"),
     Route("POST", "/sourcing/simulations", "SourcingApi"),
@@ -497,6 +546,7 @@ def dangling_references() -> list[str]:
     for function in FUNCTIONS.values():
         problems += [f"{function.name}: no table {t}" for t in function.tables if t not in TABLES]
         problems += [f"{function.name}: no workflow {w}" for w in function.workflows if w not in WORKFLOWS]
+        problems += [f"{function.name}: no secret {s}" for s in function.secrets if s not in SECRETS]
         if function.queue_source and function.queue_source.queue not in QUEUES:
             problems.append(f"{function.name}: no queue {function.queue_source.queue}")
     problems += [

@@ -12,6 +12,7 @@ from blueprint import WORKFLOWS
 from .constructs.api import Api
 from .constructs.functions import Functions
 from .constructs.queues import Queues
+from .constructs.secrets import Secrets
 from .constructs.tables import Tables
 from .constructs.workflow import Workflow
 
@@ -21,7 +22,8 @@ class OmsStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         tables = Tables(self, "Tables")
         queues = Queues(self, "Queues")
-        functions = Functions(self, "Functions", tables=tables.by_name)
+        secrets = Secrets(self, "Secrets")
+        functions = Functions(self, "Functions", tables=tables.by_name, secrets=secrets.by_name)
         functions.connect_queues(queues.by_name)
         workflows = {
             name: Workflow(self, name, spec=spec, functions=functions.by_name)

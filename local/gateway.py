@@ -1,7 +1,8 @@
 """API Gateway (REST API, Lambda proxy integration) emulated from `blueprint.ROUTES`.
 
 moto cannot run an API Gateway -> Lambda proxy integration, so this module does what API
-Gateway does: match the route, check the API key and the payload size, build the proxy event,
+Gateway does: match the route, check the API key and the payload size, apply a route's own throttle
+(per client address: see `ClientThrottle`), build the proxy event,
 invoke the route's function in-process (through `local.invoker.REGISTRY`, like Step Functions
 tasks) and turn the proxy response into the HTTP response.
 """
@@ -24,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
-from blueprint import ROUTES, Route
+from blueprint import ROUTES, Route, Throttle
 from local.invoker import REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,48 @@ def gateway_error(
     return GatewayResponse(status, [("Content-Type", "application/json"), *extra_headers], body)
 
 
+class ClientThrottle:
+    """Token buckets per (route, client address) for routes with a `throttle` in the blueprint: a client
+    may send `burst` requests at once, then `rate_per_second`. API Gateway counts all callers of a route
+    together (it cannot tell the clients of a public route apart); here each address has its own
+    bucket, which is what protects a public lookup from one client guessing."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, str, str], tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, route: Route, throttle: Throttle, client: str, now: float | None = None) -> float:
+        """0 if the request may go on, else the seconds until it could."""
+        moment = time.monotonic() if now is None else now
+        key = (route.method, route.path, client)
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(throttle.burst), moment))
+            tokens = min(float(throttle.burst), tokens + (moment - last) * throttle.rate_per_second)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, moment)
+                return 0.0
+            self._buckets[key] = (tokens, moment)
+            return (1 - tokens) / throttle.rate_per_second
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+
+THROTTLE = ClientThrottle()
+
+
+def _throttled(route: Route, client: str) -> GatewayResponse | None:
+    if route.throttle is None:
+        return None
+    wait = THROTTLE.admit(route, route.throttle, client)
+    if not wait:
+        return None
+    retry_after = str(max(1, int(wait + 0.999)))
+    # API Gateway's THROTTLED answer in the OMS error format (infra/constructs/api.py), with Retry-After.
+    return gateway_error(429, "THROTTLED", "Too Many Requests", [("Retry-After", retry_after)])
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
@@ -111,6 +154,9 @@ def handle(
     compiled, path_parameters = matched
     if compiled.route.api_key_required and not _has_valid_api_key(header_pairs):
         return gateway_error(403, "FORBIDDEN", "missing or invalid x-api-key header")
+    throttled = _throttled(compiled.route, request.source_ip)
+    if throttled is not None:
+        return throttled
     return _invoke(compiled.route, proxy_event(compiled.route, request, path_parameters))
 
 
@@ -180,7 +226,9 @@ def _request_context(route: Route, request: Request) -> dict[str, Any]:
     return {
         "resourcePath": route.path,
         "httpMethod": route.method,
-        "path": f"/{STAGE}{request.raw_path}",
+        # The path as the client requested it (API Gateway's holds the stage, which is in its URL; this
+        # gateway serves the API at the root), so a handler can build links beside the route called.
+        "path": request.raw_path,
         "stage": STAGE,
         "requestId": str(uuid.uuid4()),
         "requestTimeEpoch": int(now * 1000),

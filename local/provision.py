@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import secrets
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,10 +21,12 @@ from blueprint import (
     FUNCTIONS,
     ORDER_WORKFLOW,
     QUEUES,
+    SECRETS,
     TABLES,
     WORKFLOWS,
     Function,
     Queue,
+    Secret,
     Table,
     Workflow,
 )
@@ -72,6 +75,9 @@ class Naming:
     def role(self) -> str:
         return f"{self.prefix}-local-execution"
 
+    def secret(self, secret: Secret) -> str:
+        return f"{self.prefix}-{secret.name}"
+
 
 DEFAULT_NAMING = Naming()
 
@@ -90,6 +96,8 @@ class Deployment:
     environment: dict[str, str]
     queue_urls: dict[str, str]
     dead_letter_queue_urls: dict[str, str]
+    # Blueprint secret name -> the local secret's name (what its `env` carries to handlers).
+    secret_names: dict[str, str]
 
     @property
     def order_workflow_arn(self) -> str:
@@ -143,11 +151,14 @@ def handler_environment(resources: Mapping[str, str]) -> dict[str, str]:
 
 
 def resource_locations(
-    table_names: Mapping[str, str], state_machine_arns: Mapping[str, str]
+    table_names: Mapping[str, str],
+    state_machine_arns: Mapping[str, str],
+    secret_names: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Environment variable -> physical name or ARN, for every resource a function may be given."""
     tables = {TABLES[name].env: physical for name, physical in table_names.items()}
-    return tables | {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()}
+    secrets_ = {SECRETS[name].env: physical for name, physical in (secret_names or {}).items()}
+    return tables | {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()} | secrets_
 
 
 def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deployment:
@@ -159,7 +170,11 @@ def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deploy
     # Functions need the state machine ARN and the state machine needs the function ARNs: like
     # CloudFormation, know the state machine ARN from its name before creating it.
     state_machine_arns = _state_machine_arns(session, naming)
-    resources = resource_locations(table_names, state_machine_arns)
+    secretsmanager = session.client("secretsmanager")
+    secret_names = {
+        secret.name: _create_secret(secretsmanager, secret, naming) for secret in SECRETS.values()
+    }
+    resources = resource_locations(table_names, state_machine_arns, secret_names)
     role_arn = _create_role(session.client("iam"), naming)
     lambda_client = session.client("lambda")
     function_arns = {
@@ -177,7 +192,17 @@ def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deploy
         environment=handler_environment(resources),
         queue_urls={name: urls[0] for name, urls in queues.items()},
         dead_letter_queue_urls={name: urls[1] for name, urls in queues.items()},
+        secret_names=secret_names,
     )
+
+
+def _create_secret(secretsmanager: Any, secret: Secret, naming: Naming) -> str:
+    """The secret with a random value, as the stack generates one (64 letters and digits)."""
+    name = naming.secret(secret)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    value = "".join(secrets.choice(alphabet) for _ in range(64))
+    secretsmanager.create_secret(Name=name, Description=secret.description, SecretString=value)
+    return name
 
 
 def _create_queue(sqs: Any, queue: Queue, naming: Naming) -> tuple[str, str]:

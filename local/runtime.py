@@ -232,6 +232,7 @@ class LocalOMS:
         self._deployment = provision(self.session, self.naming)
         self._environment.set(self._deployment.environment)
         _forget_handler_clients()
+        gateway.THROTTLE.reset()  # a new OMS: no client has used up its lookups yet
         self._register_handlers(self._deployment)
         self._pollers = start_pollers(
             self.client("sqs"), self._deployment.queue_urls, self.session.region_name

@@ -165,6 +165,7 @@ def woo_order(status: str = "processing", lines: list[tuple[str, int]] | None = 
     }
     return {
         "id": order_id,
+        "number": str(order_id),  # WooCommerce's default: the number is the id
         "status": status,
         "currency": "USD",
         "prices_include_tax": False,

@@ -72,3 +72,8 @@ def return_timings() -> dict[str, int]:
         "receiptTimeoutSeconds": int(required("RETURN_RECEIPT_TIMEOUT_SECONDS")),
         "exchangePollSeconds": int(required("EXCHANGE_POLL_SECONDS")),
     }
+
+
+def tracking_link_key_secret() -> str:
+    """The ARN (locally the name) of the secret holding the tracking links' signing key."""
+    return required("TRACKING_LINK_KEY_SECRET")

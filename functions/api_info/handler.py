@@ -28,7 +28,8 @@ API_DESCRIPTION = (
     '`{"error": {"code", "message", "details"}}`; client mistakes are 4xx. '
     "Operations marked with the apiKey scheme need the `x-api-key` header; "
     "webhooks are authenticated by their signature instead. "
-    f"This document and its Swagger UI page ({PAGE_PATH}) are public."
+    f"This document and its Swagger UI page ({PAGE_PATH}) are public, as are the customer tracking "
+    "page (/track) and its lookup."
 )
 
 
@@ -47,10 +48,20 @@ def openapi_document() -> dict[str, Any]:
     from functions.orders_api.handler import router as orders  # noqa: PLC0415
     from functions.returns_api.handler import router as returns  # noqa: PLC0415
     from functions.sourcing_api.handler import router as sourcing  # noqa: PLC0415
-    from functions.tracking_webhooks.handler import router as tracking  # noqa: PLC0415
+    from functions.tracking_page.handler import router as tracking_page  # noqa: PLC0415
+    from functions.tracking_webhooks.handler import router as tracking_webhooks  # noqa: PLC0415
 
     whole = create_resolver(
-        router, channels, intake, orders, fulfillment, inventory, sourcing, returns, tracking
+        router,
+        channels,
+        intake,
+        orders,
+        fulfillment,
+        inventory,
+        sourcing,
+        returns,
+        tracking_webhooks,
+        tracking_page,
     )
     schema = whole.get_openapi_json_schema(
         title=API_TITLE,

@@ -1,4 +1,4 @@
-"""One construct per concern: tables, queues, functions, workflow, API."""
+"""One construct per concern: tables, queues, secrets, functions, workflow, API."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from constructs import IConstruct
 # Template metadata naming the blueprint entry a resource renders, so that template readers
 # (infra/synth.py, tests) find "the Intake function" without relying on logical ids.
 BLUEPRINT_METADATA_KEY = "OmsBlueprint"
-BlueprintKind = Literal["Table", "Function", "Workflow", "Queue"]
+BlueprintKind = Literal["Table", "Function", "Workflow", "Queue", "Secret"]
 
 
 def tag_with_blueprint_name(construct: IConstruct, kind: BlueprintKind, name: str) -> None:

@@ -59,7 +59,9 @@ AUTH_REASON = (
     "By design the OMS authorizes callers with API keys (usage plan per key) on management and "
     "fulfillment routes, and channel webhooks with an HMAC signature over the raw body verified "
     "by the Intake function; /health, /openapi.json and the Swagger UI page that shows it (/swagger, "
-    "opened by a browser, which sends no API key) are public. No IAM or Cognito authorizer."
+    "opened by a browser, which sends no API key) are public, as are the customer tracking page (/track) "
+    "and its lookup (POST /track/lookup, which proves the order with its number and e-mail or postal "
+    "code, or a signed link, and has a throttle of its own). No IAM or Cognito authorizer."
 )
 
 
@@ -74,6 +76,20 @@ def error_template(code: str) -> str:
 
 def path_parameters(path: str) -> list[str]:
     return PATH_PARAMETER.findall(path)
+
+
+def route_throttles() -> dict[str, apigw.MethodDeploymentOptions]:
+    """The stage's method settings for routes with a throttle of their own, keyed `<path>/<METHOD>` as
+    CDK expects. API Gateway applies one to all callers of the method together: a public route has
+    no API key to count per client by (the local gateway counts per client address)."""
+    return {
+        f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
+            throttling_rate_limit=route.throttle.rate_per_second,
+            throttling_burst_limit=route.throttle.burst,
+        )
+        for route in ROUTES
+        if route.throttle is not None
+    }
 
 
 class Api(Construct):
@@ -127,6 +143,7 @@ class Api(Construct):
                 ),
                 throttling_rate_limit=rate,
                 throttling_burst_limit=burst,
+                method_options=route_throttles(),
             ),
         )
 

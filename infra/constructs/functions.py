@@ -11,12 +11,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ROOT, TABLES, WORKFLOWS, Access
+from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ROOT, SECRETS, TABLES, WORKFLOWS, Access
 from blueprint import Function as FunctionSpec
 
 from . import acknowledge, tag_with_blueprint_name
@@ -58,10 +59,19 @@ INDEX_REASON = (
 class Functions(Construct):
     """Every blueprint function, its log group and its least-privilege role."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, tables: Mapping[str, dynamodb.Table]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tables: Mapping[str, dynamodb.Table],
+        secrets: Mapping[str, secretsmanager.ISecret] | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self._tables = tables
-        self._table_env = {TABLES[name].env: table.table_name for name, table in tables.items()}
+        self._secrets = dict(secrets or {})
+        self._resource_env = {TABLES[name].env: table.table_name for name, table in tables.items()}
+        self._resource_env |= {SECRETS[name].env: secret.secret_arn for name, secret in self._secrets.items()}
         code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDE, ignore_mode=IgnoreMode.GIT)
         layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
@@ -107,14 +117,16 @@ class Functions(Construct):
     def _known_environment(self, spec: FunctionSpec) -> dict[str, str]:
         """Values of `spec.environment_keys()` known now; workflow ARNs come later."""
         keys = spec.environment_keys()
-        unknown = set(keys) - self._table_env.keys() - {w.env for w in WORKFLOWS.values()}
+        unknown = set(keys) - self._resource_env.keys() - {w.env for w in WORKFLOWS.values()}
         if unknown:
             raise ValueError(f"{spec.name}: no value for environment keys {sorted(unknown)}")
-        return {key: self._table_env[key] for key in keys if key in self._table_env}
+        return {key: self._resource_env[key] for key in keys if key in self._resource_env}
 
     def _grant(self, spec: FunctionSpec, function: lambda_.Function, role: iam.Role) -> None:
         for table_name, access in spec.tables.items():
             TABLE_GRANTS[access](self._tables[table_name], function)
+        for secret_name in spec.secrets:
+            self._secrets[secret_name].grant_read(function)
         if spec.workflows_allowed_to("callback"):
             # Task-token calls name no resource: IAM allows them only on "*".
             role.add_to_policy(iam.PolicyStatement(actions=TASK_TOKEN_ACTIONS, resources=["*"]))

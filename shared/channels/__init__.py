@@ -72,6 +72,20 @@ def oms_refund_id(note: str | None) -> str | None:
     return found.group(1) if found else None
 
 
+MAX_ORDER_NUMBER = 64
+
+
+def order_number(value: Any) -> str | None:
+    """The order number a customer knows (Shopify's `name`, WooCommerce's `number`), or None when the
+    channel sent none or one the OMS cannot keep (not text or a number, blank, longer than 64): the
+    order is never refused for it, and the customer then looks it up by the channel order id."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_ORDER_NUMBER:
+        return None
+    return value.strip()
+
+
 def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 

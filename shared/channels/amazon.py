@@ -7,7 +7,7 @@ and `to_canonical` maps what getOrder and getOrderItems (`shared.channels.spapi`
 here is pure: no I/O.
 
 Mapping decisions (SP-API field -> canonical field):
-- `AmazonOrderId` -> channelOrderId.
+- `AmazonOrderId` -> channelOrderId, and orderNumber (the buyer knows the order by it too).
 - Currency: `OrderTotal.CurrencyCode`, else the first item's `ItemPrice.CurrencyCode` (orders that are
   not yet paid have no `OrderTotal`). Every amount that is used must be in that currency.
 - Amounts are `Money` objects whose `Amount` is a decimal string; JSON numbers are refused (never
@@ -308,6 +308,7 @@ def to_canonical(order: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -
         return CanonicalOrder.model_validate(
             {
                 "channelOrderId": order_id,
+                "orderNumber": order_id,  # the AmazonOrderId is what the buyer sees too
                 "currency": currency,
                 "taxesIncluded": taxes_included,
                 "customer": customer,

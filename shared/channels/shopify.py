@@ -10,6 +10,7 @@ Mapping decisions (Shopify field -> canonical field):
   through float (the body is parsed with `parse_float=Decimal`; JSON integers are exact ints).
   Likewise `line_items[].id` -> the line's channelLineId (what refunds name the line by; null when
   a payload has none). Shopify has no tax rate id: channelTaxRateId stays null.
+- `name` ("#1001", what the buyer is shown) -> orderNumber, kept when usable (`order_number`).
 - All the plain amount fields (`price`, `total_price`, ...) are in shop money, so the currency is
   the shop `currency`, not `presentment_currency`; the `*_set` objects are not read.
 - Money is a decimal string; a JSON number is accepted only as an int or a Decimal (what
@@ -82,6 +83,7 @@ from shared.channels import (
     OrderPlaced,
     json_object,
     oms_refund_id,
+    order_number,
     required_header,
 )
 from shared.errors import InvalidRequest, validation_message
@@ -245,6 +247,7 @@ class _ShippingAddress(_BillingAddress):
 
 class _Order(_Model):
     id: ShopifyId
+    name: Any = None  # "#1001": what the customer sees; kept only if usable (order_number)
     currency: Currency
     taxes_included: bool | None = None
     email: str | None = None
@@ -439,6 +442,7 @@ def _canonical_fields(order: _Order) -> tuple[dict[str, Any], dict[Path, str]]:
     shipping = [line for line in order.shipping_lines or [] if not line.is_removed]
     fields: dict[str, Any] = {
         "channelOrderId": order.id,
+        "orderNumber": order_number(html.unescape(order.name) if isinstance(order.name, str) else order.name),
         "currency": order.currency,
         "taxesIncluded": bool(order.taxes_included),
         "customer": {"email": email, "name": name},

@@ -8,6 +8,7 @@ it is never used). Line `subtotal` (before coupons) and `total` (after coupons) 
 when the store's prices include tax; the order `total` is what the buyer paid, tax included.
 A line item's `id` becomes its canonical lines' channelLineId and its first tax's rate id
 (`taxes[0].id`) their channelTaxRateId: WooCommerce's refund API names lines and their tax by those.
+The order's `number` (what the buyer is shown; the id unless a plugin numbers orders) -> orderNumber.
 
 Refunds have no topic of their own: WooCommerce sends `order.updated` when one is made (or deleted),
 and every order payload lists the order's refunds as `refunds: [{"id", "reason", "total"}]`, the total
@@ -38,6 +39,7 @@ from shared.channels import (
     OrderPlaced,
     json_object,
     oms_refund_id,
+    order_number,
     required_header,
 )
 from shared.errors import InvalidRequest, validation_message
@@ -263,6 +265,7 @@ class _WooFeeLine(_Woo):
 
 
 class _WooOrder(_WooOrderHead):
+    number: Any = None  # what the customer sees (a sequential-numbers plugin changes it); kept if usable
     currency: Currency
     prices_include_tax: bool = False
     total: Amount
@@ -506,6 +509,7 @@ def _canonical_fields(
         sources += [index] * len(item_lines)
     fields = {
         "channelOrderId": order.id,
+        "orderNumber": order_number(order.number),
         "currency": order.currency,
         "taxesIncluded": included,
         "customer": customer,

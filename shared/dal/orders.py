@@ -1,7 +1,9 @@
 """Orders table: orders, their timelines and fulfillments, and (channel, channel order id) claims.
 
 Keys: order `ORDER#<id>`/`ORDER`; timeline `ORDER#<id>`/`EVENT#<at>#<status>`;
-fulfillment `ORDER#<id>`/`FULFILLMENT#<fid>`; claim `CHANNELORDER#<channel>#<channel order id>`/`CLAIM`.
+fulfillment `ORDER#<id>`/`FULFILLMENT#<fid>`; claim `CHANNELORDER#<channel>#<channel order id>`/`CLAIM`;
+the channel order id's entry in the `byNumber` index, when it differs from the order number,
+`ORDER#<id>`/`TRACKING#NUMBER`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from shared.models.order import (
 )
 from shared.models.sourcing import SourcingPlan
 from shared.models.tracking import Attention
+from shared.models.tracking_view import normalized_number
 
 ORDER_SK = "ORDER"
 # The sourcing plan is its own item: written once, it keeps the order item small, and the order item
@@ -49,6 +52,10 @@ LIST_PARTITION = "ORDERS"
 INDEX_BY_STATUS = "byStatus"
 INDEX_BY_CHANNEL = "byChannel"
 INDEX_BY_CREATION = "byCreation"
+INDEX_BY_NUMBER = "byNumber"
+# The second entry of an order in `byNumber` (its channel order id), when the number differs from it.
+# It sorts after every other item of the order, so no range read of the order's items meets it.
+NUMBER_SK = "TRACKING#NUMBER"
 
 
 def order_key(order_id: str) -> dict[str, str]:
@@ -185,11 +192,14 @@ def advance_actions(
 def create(order: Order) -> None:
     """Store a new order and claim its (channel, channel order id), or raise DuplicateChannelOrder."""
     claim = {**claim_key(order.channelId, order.channelOrderId), "orderId": order.orderId}
+    created_key = f"{order.createdAt}#{order.orderId}"
+    numbers = lookup_numbers(order)
     item = to_item(
         order,
         **order_key(order.orderId),
         listPartition=LIST_PARTITION,
-        createdKey=f"{order.createdAt}#{order.orderId}",
+        createdKey=created_key,
+        **({"lookupNumber": numbers[0]} if numbers else {}),
     )
     actions = [
         {
@@ -204,6 +214,9 @@ def create(order: Order) -> None:
     ]
     if order.status is not OrderStatus.RECEIVED:  # rejected at intake
         actions.append(timeline_put(order.orderId, order.status.value, order.createdAt, order.statusReason))
+    if len(numbers) > 1:
+        second = {"pk": f"ORDER#{order.orderId}", "sk": NUMBER_SK, "lookupNumber": numbers[1]}
+        actions.append({"Put": {"TableName": table_name(), "Item": second | {"createdKey": created_key}}})
     try:
         transact(actions)
     except TransactionConflict as conflict:
@@ -392,3 +405,32 @@ def _partition_attribute(index: str) -> str:
     return {INDEX_BY_STATUS: "status", INDEX_BY_CHANNEL: "channelId", INDEX_BY_CREATION: "listPartition"}[
         index
     ]
+
+
+def lookup_numbers(order: Order) -> list[str]:
+    """What a customer may look the order up by, normalized: its number, then its channel order id
+    when that normalizes differently (each is one `byNumber` entry: a key holds one value)."""
+    numbers = [normalized_number(order.orderNumber), normalized_number(order.channelOrderId)]
+    return list(dict.fromkeys(n for n in numbers if n is not None))
+
+
+def by_number(number: str, most: int) -> list[Order]:
+    """The orders (at most `most`, newest first) whose number or channel order id normalizes to
+    `number`, read from the keys-only byNumber index (never a scan) and one BatchGetItem."""
+    query: dict[str, Any] = {
+        "IndexName": INDEX_BY_NUMBER,
+        "KeyConditionExpression": Key("lookupNumber").eq(number),
+        "ScanIndexForward": False,
+        "Limit": most,
+    }
+    order_ids: list[str] = []
+    while len(order_ids) < most:
+        page = table(table_name()).query(**query)
+        order_ids += [str(key["pk"]).removeprefix("ORDER#") for key in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    wanted = list(dict.fromkeys(order_ids))[:most]
+    found = batch_get(table_name(), [order_key(order_id) for order_id in wanted]) if wanted else {}
+    keys = [(order_key(order_id)["pk"], ORDER_SK) for order_id in wanted]
+    return [Order.model_validate(found[key]) for key in keys if key in found]

@@ -253,6 +253,13 @@ class CanonicalOrder(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     channelOrderId: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    orderNumber: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = Field(
+        default=None,
+        description="The order's number as the customer knows it (Shopify's name '#1001', "
+        "WooCommerce's number); the channel order id when not given",
+    )
     currency: Currency
     # True when prices already include their tax (common in the EU and UK): the tax amounts are
     # kept but not added again. Declared before the amounts so their validators can see it.

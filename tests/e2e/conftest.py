@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from tests.support.orders import Client
 from tests.support.process_output import OutputTail
@@ -110,3 +114,85 @@ def client(running_oms: RunningOMS) -> Client:
     http_client = Client(send)
     http_client.seed()
     return http_client
+
+
+# --- the browser tests: Debian's Chromium driven by Playwright (see test_swagger_ui_in_a_browser.py) ---
+
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL_HINT = "install it with `sudo apt-get install chromium` (Debian; `make e2e` does so as root)"
+# What works here as root and offline: no sandbox (root), no GPU, nothing phoning home.
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")  # session, like running_oms, and before it: a skip starts no OMS
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        if os.geteuid() == 0:  # CI: `make e2e` has installed it, or failed to; either way a failure
+            pytest.fail(f"{CHROMIUM} is missing although this runs as root; {INSTALL_HINT}")
+        pytest.skip(f"{CHROMIUM} is missing: {INSTALL_HINT}")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def record_failed_resource(message: ConsoleMessage, failed: list[str]) -> None:
+    if message.type == "error" and message.text.startswith("Failed to load resource"):
+        failed.append(message.location["url"])
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from the PNG's header, after checking it is a PNG whose every chunk is intact."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    offset, chunks = 8, []
+    while offset < len(png):
+        (length,) = struct.unpack(">I", png[offset : offset + 4])
+        kind, data = png[offset + 4 : offset + 8], png[offset + 8 : offset + 8 + length]
+        (crc,) = struct.unpack(">I", png[offset + 8 + length : offset + 12 + length])
+        assert zlib.crc32(kind + data) == crc, f"the PNG's {kind!r} chunk is corrupt"
+        chunks.append((kind, data))
+        offset += 12 + length
+    (first, header), (last, _) = chunks[0], chunks[-1]
+    assert (first, last) == (b"IHDR", b"IEND")
+    width, height = struct.unpack(">II", header[:8])
+    return int(width), int(height)
+
+
+# Decoding a PNG's pixels in pure Python takes seconds; a blank page's canvas does it in milliseconds.
+COLOUR_CENSUS = """
+async (png) => {
+  const image = new Image();
+  image.src = "data:image/png;base64," + png;
+  await image.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = image.naturalWidth;
+  canvas.height = image.naturalHeight;
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  context.drawImage(image, 0, 0);
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+  const counts = new Map();
+  for (let i = 0; i < pixels.length; i += 4) {
+    const rgb = (pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2];
+    counts.set(rgb, (counts.get(rgb) || 0) + 1);
+  }
+  return Object.fromEntries([...counts].map(([rgb, n]) => ["#" + rgb.toString(16).padStart(6, "0"), n]));
+}
+"""
+
+
+def colour_census(browser: Browser, png: bytes) -> dict[str, int]:
+    """How many pixels of the PNG have each colour ("#rrggbb"), decoded on an empty page."""
+    blank: Page = browser.new_page()
+    try:
+        census: dict[str, Any] = blank.evaluate(COLOUR_CENSUS, base64.b64encode(png).decode("ascii"))
+    finally:
+        blank.close()
+    return {colour: int(count) for colour, count in census.items()}

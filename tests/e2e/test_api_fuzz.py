@@ -50,8 +50,10 @@ FINDER_PLACE_PARAMETERS = {"near", "postalCode", "city", "region", "country"}
 # Bodies with rules between their fields: orderId or order, not both; a window whose end follows its
 # start by at most 92 days; an order's discounts within its lines and amounts within its currency; a
 # return's lines naming each SKU once (a receipt's, each SKU once per condition), and its exchangeLines
-# with an EXCHANGE only.
+# with an EXCHANGE only; a tracking lookup's order number with one of e-mail and postal code, or a
+# token alone.
 CROSS_FIELD_BODIES = {
+    "POST /track/lookup",
     "POST /sourcing/plan",
     "POST /sourcing/simulations",
     "POST /orders/{orderId}/returns",

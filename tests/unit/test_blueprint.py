@@ -36,3 +36,17 @@ def test_callbacks_and_starts_are_declared_per_workflow() -> None:
     assert intake.workflows_allowed_to("start") == ["OrderWorkflow"]
     assert FUNCTIONS["FulfillmentEvents"].workflows_allowed_to("start") == []
     assert FUNCTIONS["FulfillmentEvents"].workflows_allowed_to("callback") == ["OrderWorkflow"]
+
+
+def test_a_reference_to_an_unknown_secret_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(
+        FUNCTIONS, "Stray", Function(name="Stray", handler="x.y", description="", secrets=("Nope",))
+    )
+    assert blueprint.dangling_references() == ["Stray: no secret Nope"]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_a_function_learns_where_exactly_the_secrets_it_may_read_are(name: str) -> None:
+    spec = FUNCTIONS[name]
+    secret_keys = {s.env for s in blueprint.SECRETS.values()} & set(spec.environment_keys())
+    assert secret_keys == {blueprint.SECRETS[s].env for s in spec.secrets}

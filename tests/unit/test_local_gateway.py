@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from blueprint import FUNCTIONS, ROUTES
+from blueprint import FUNCTIONS, ROUTES, TRACKING_LOOKUP_THROTTLE, Route, Throttle
 from local import gateway
-from local.gateway import GatewayServer, handle, served_routes
+from local.gateway import ClientThrottle, GatewayServer, handle, served_routes
 from local.invoker import REGISTRY, RegisteredFunction
 
 KEY = "test-key"
@@ -135,7 +135,7 @@ def test_builds_the_rest_api_proxy_event(fakes: dict[str, Recorder]) -> None:
     context = event["requestContext"]
     assert context["resourcePath"] == "/orders"
     assert context["httpMethod"] == "GET"
-    assert context["path"] == "/local/orders"
+    assert context["path"] == "/orders"  # as requested: this gateway serves the API at the root
     assert context["stage"] == "local"
     assert context["requestId"]
     assert isinstance(context["requestTimeEpoch"], int)
@@ -232,3 +232,22 @@ def test_a_request_line_http_server_refuses_still_gets_the_json_error() -> None:
         assert (error["code"], error["details"]) == ("URI_TOO_LONG", None)
     finally:
         server.stop()
+
+
+def test_a_throttled_route_admits_a_burst_per_client_then_its_rate() -> None:
+    route = Route("POST", "/track/lookup", "TrackingPage", api_key_required=False, throttle=Throttle(5, 10))
+    throttle = ClientThrottle()
+    assert [throttle.admit(route, Throttle(5, 10), "a", now=100.0) for _ in range(10)] == [0.0] * 10
+    assert throttle.admit(route, Throttle(5, 10), "a", now=100.0) == pytest.approx(0.2)
+    assert throttle.admit(route, Throttle(5, 10), "b", now=100.0) == 0.0  # each client has its bucket
+    assert throttle.admit(route, Throttle(5, 10), "a", now=100.2) == 0.0  # one token back after 1/5 s
+    assert throttle.admit(route, Throttle(5, 10), "a", now=100.2) > 0
+    assert [throttle.admit(route, Throttle(5, 10), "a", now=200.0) for _ in range(11)].count(0.0) == 10
+    throttle.reset()
+    assert throttle.admit(route, Throttle(5, 10), "a", now=200.0) == 0.0
+
+
+def test_the_stack_and_this_gateway_read_one_throttle_from_the_blueprint() -> None:
+    throttled = [route for route in ROUTES if route.throttle is not None]
+    assert [(r.method, r.path) for r in throttled] == [("POST", "/track/lookup")]
+    assert throttled[0].throttle == TRACKING_LOOKUP_THROTTLE

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ORDER_WORKFLOW, TABLES, Function, Workflow
+from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ORDER_WORKFLOW, SECRETS, TABLES, Function, Workflow
 from local.provision import (
     LAMBDA_RUNTIME,
     Deployment,
@@ -76,7 +76,7 @@ def test_creates_one_function_per_blueprint_function(deployed: tuple[boto3.Sessi
 
 
 def locations(deployment: Deployment) -> dict[str, str]:
-    return resource_locations(deployment.table_names, deployment.state_machine_arns)
+    return resource_locations(deployment.table_names, deployment.state_machine_arns, deployment.secret_names)
 
 
 def test_creates_the_order_workflow_from_the_asl_with_function_arns(
@@ -140,3 +140,20 @@ def test_a_placeholder_without_a_function_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="Unknown"):
         render_definition(workflow, {"ValidateOrder": "arn:aws:lambda:x"})
+
+
+def test_creates_each_secret_with_a_random_value_for_exactly_its_readers(
+    deployed: tuple[boto3.Session, Deployment],
+) -> None:
+    session, deployment = deployed
+    secrets = session.client("secretsmanager")
+    for secret in SECRETS.values():
+        name = deployment.secret_names[secret.name]
+        assert name == f"test-{secret.name}"
+        value = secrets.get_secret_value(SecretId=name)["SecretString"]
+        assert len(value) == 64 and value.isalnum()
+        readers = {f.name for f in FUNCTIONS.values() if secret.name in f.secrets}
+        assert readers == {"OrdersApi", "TrackingPage"}
+        for function in FUNCTIONS.values():
+            environment = function_environment(function, locations(deployment))
+            assert (environment.get(secret.env) == name) == (function.name in readers), function.name

@@ -263,6 +263,7 @@ def test_a_complete_order_maps_every_canonical_field() -> None:
 
     assert order.model_dump(mode="json") == {
         "channelOrderId": "113-4567890-1234567",
+        "orderNumber": "113-4567890-1234567",
         "currency": "USD",
         "taxesIncluded": False,
         "customer": {"email": "q8xv2m3lz0k4bd7@marketplace.amazon.com", "name": "Ada Lovelace"},

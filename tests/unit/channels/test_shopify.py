@@ -149,6 +149,7 @@ ORDER: dict[str, Any] = {
 
 EXPECTED = CanonicalOrder(
     channelOrderId=str(ORDER_ID),
+    orderNumber="#1042",  # `name`, what the buyer is shown
     currency="EUR",
     taxesIncluded=False,
     customer={"email": "siobhan.obrien@example.ie", "name": "Siobhán O'Brien"},
@@ -1041,3 +1042,10 @@ def test_a_line_refunded_for_nothing_keeps_the_scale_of_its_zero_amounts():
     del lines[0]["subtotal_set"], lines[0]["total_tax_set"]  # the numbers 0.0: read as Decimal("0.0")
     assert found.lines[0].amount == refunded(refund(refund_line_items=lines)).lines[0].amount == 0
     assert str(refunded(refund(refund_line_items=lines)).lines[0].amount) == "0.0"
+
+
+@pytest.mark.parametrize("name", [None, "", "   ", "#" + "9" * 64, ["#1042"]])
+def test_a_name_the_oms_cannot_keep_leaves_the_order_number_unset_and_the_order_placed(name: Any) -> None:
+    inbound = interpret(headers(), body(order(name=name)))
+    assert isinstance(inbound.action, OrderPlaced)
+    assert inbound.action.order.orderNumber is None  # the customer looks it up by the order id then

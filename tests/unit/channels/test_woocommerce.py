@@ -358,6 +358,7 @@ def test_interpret_acknowledges_the_ping():
 
 EXPECTED_US_ORDER = {
     "channelOrderId": "4821",
+    "orderNumber": "4821",
     "currency": "USD",
     "taxesIncluded": False,
     "customer": {"email": "zoe.harper@example.com", "name": "Zo\u00eb Harper"},
