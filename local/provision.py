@@ -11,12 +11,13 @@ import re
 import secrets
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
 from blueprint import (
+    BUSES,
     COMMON_ENVIRONMENT,
     FUNCTIONS,
     ORDER_WORKFLOW,
@@ -24,12 +25,14 @@ from blueprint import (
     SECRETS,
     TABLES,
     WORKFLOWS,
+    EventBus,
     Function,
     Queue,
     Secret,
     Table,
     Workflow,
 )
+from shared.models.events import SOURCE as EVENT_SOURCE
 
 LAMBDA_RUNTIME = "python3.13"
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
@@ -78,6 +81,16 @@ class Naming:
     def secret(self, secret: Secret) -> str:
         return f"{self.prefix}-{secret.name}"
 
+    def bus(self, bus: EventBus) -> str:
+        return f"{self.prefix}-{bus.name}"
+
+    def stream_failures(self, function: Function) -> str:
+        return f"{self.prefix}-{function.name}-stream-failures"
+
+    def event_log(self, bus: EventBus) -> str:
+        """The local runtime's own subscriber to a bus: what it prints as its event log."""
+        return f"{self.prefix}-{bus.name}-local-log"
+
 
 DEFAULT_NAMING = Naming()
 
@@ -98,6 +111,13 @@ class Deployment:
     dead_letter_queue_urls: dict[str, str]
     # Blueprint secret name -> the local secret's name (what its `env` carries to handlers).
     secret_names: dict[str, str]
+    # Blueprint table name -> its stream's ARN, for the streamed tables.
+    stream_arns: dict[str, str] = field(default_factory=dict)
+    # Blueprint bus name -> its name; function name -> its stream-failure queue URL.
+    bus_names: dict[str, str] = field(default_factory=dict)
+    stream_failure_queue_urls: dict[str, str] = field(default_factory=dict)
+    # Blueprint bus name -> the URL of the queue a rule copies every event of the bus to (the event log).
+    event_log_queue_urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def order_workflow_arn(self) -> str:
@@ -154,11 +174,13 @@ def resource_locations(
     table_names: Mapping[str, str],
     state_machine_arns: Mapping[str, str],
     secret_names: Mapping[str, str] | None = None,
+    bus_names: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Environment variable -> physical name or ARN, for every resource a function may be given."""
     tables = {TABLES[name].env: physical for name, physical in table_names.items()}
     secrets_ = {SECRETS[name].env: physical for name, physical in (secret_names or {}).items()}
-    return tables | {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()} | secrets_
+    buses = {BUSES[name].env: physical for name, physical in (bus_names or {}).items()}
+    return tables | {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()} | secrets_ | buses
 
 
 def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deployment:
@@ -174,7 +196,15 @@ def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deploy
     secret_names = {
         secret.name: _create_secret(secretsmanager, secret, naming) for secret in SECRETS.values()
     }
-    resources = resource_locations(table_names, state_machine_arns, secret_names)
+    events = session.client("events")
+    bus_names = {bus.name: _create_bus(events, bus, naming) for bus in BUSES.values()}
+    event_logs = {bus.name: _create_event_log(events, sqs, bus, naming) for bus in BUSES.values()}
+    stream_failures = {
+        function.name: sqs.create_queue(QueueName=naming.stream_failures(function))["QueueUrl"]
+        for function in FUNCTIONS.values()
+        if function.stream_source is not None
+    }
+    resources = resource_locations(table_names, state_machine_arns, secret_names, bus_names)
     role_arn = _create_role(session.client("iam"), naming)
     lambda_client = session.client("lambda")
     function_arns = {
@@ -193,7 +223,41 @@ def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deploy
         queue_urls={name: urls[0] for name, urls in queues.items()},
         dead_letter_queue_urls={name: urls[1] for name, urls in queues.items()},
         secret_names=secret_names,
+        stream_arns={
+            table.name: dynamodb.describe_table(TableName=table_names[table.name])["Table"]["LatestStreamArn"]
+            for table in TABLES.values()
+            if table.stream
+        },
+        bus_names=bus_names,
+        stream_failure_queue_urls=stream_failures,
+        event_log_queue_urls=event_logs,
     )
+
+
+def _create_bus(events: Any, bus: EventBus, naming: Naming) -> str:
+    """The bus and its archive of every OMS event, as the stack makes them."""
+    name = naming.bus(bus)
+    arn = events.create_event_bus(Name=name, Description=bus.description[:512])["EventBusArn"]
+    events.create_archive(
+        ArchiveName=f"{name}-archive",
+        EventSourceArn=arn,
+        EventPattern=json.dumps({"source": [EVENT_SOURCE]}),
+        RetentionDays=bus.archive_retention_days,
+    )
+    return name
+
+
+def _create_event_log(events: Any, sqs: Any, bus: EventBus, naming: Naming) -> str:
+    """A queue a rule copies every event of the bus to: the local runtime prints it as its event log
+    (anyone may read such a queue with the AWS CLI; this one the runtime empties as it prints)."""
+    url: str = sqs.create_queue(QueueName=naming.event_log(bus))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = f"{naming.bus(bus)}-local-log"
+    events.put_rule(
+        Name=rule, EventBusName=naming.bus(bus), EventPattern=json.dumps({"source": [EVENT_SOURCE]})
+    )
+    events.put_targets(Rule=rule, EventBusName=naming.bus(bus), Targets=[{"Id": "local-log", "Arn": arn}])
+    return url
 
 
 def _create_secret(secretsmanager: Any, secret: Secret, naming: Naming) -> str:
@@ -257,6 +321,8 @@ def _create_table(dynamodb: Any, table: Table, naming: Naming) -> str:
             }
             for index in table.indexes
         ]
+    if table.stream:
+        arguments["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     dynamodb.create_table(**arguments)
     if table.ttl_attribute:
         dynamodb.update_time_to_live(

@@ -27,17 +27,20 @@ from typing import Any, ClassVar, Literal
 
 import boto3
 import requests
+from botocore.config import Config
 from moto import mock_aws
 from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
 from blueprint import FUNCTIONS, ORDER_WORKFLOW, RETURN_WORKFLOW, api_functions
 from local import gateway, moto_patches
+from local.event_log import EventLog
 from local.gateway import GatewayResponse, GatewayServer
 from local.invoker import REGISTRY, Handler, RegisteredFunction
 from local.provision import DEFAULT_NAMING, Deployment, Naming, provision
 from local.queue_poller import QueuePoller, start_pollers
 from local.settings import AWS_PORT
+from local.stream_poller import StreamPoller, start_stream_pollers
 from shared.ids import order_id_of_return
 
 logger = logging.getLogger(__name__)
@@ -205,6 +208,8 @@ class LocalOMS:
         )
         self._gateway_server: GatewayServer | None = None
         self._pollers: list[QueuePoller] = []
+        self._stream_pollers: list[StreamPoller] = []
+        self._event_logs: list[EventLog] = []
         self._log_levels: dict[str, int] = {}
         self._deployment: Deployment | None = None
         self._clients: dict[str, Any] = {}
@@ -237,6 +242,17 @@ class LocalOMS:
         self._pollers = start_pollers(
             self.client("sqs"), self._deployment.queue_urls, self.session.region_name
         )
+        self._event_logs = [
+            EventLog(self.client("sqs"), url).start()
+            for url in self._deployment.event_log_queue_urls.values()
+        ]
+        self._stream_pollers = start_stream_pollers(
+            self._streams_client(),
+            self.client("sqs"),
+            self._deployment.stream_arns,
+            self._deployment.stream_failure_queue_urls,
+            self.session.region_name,
+        )
         if self._gateway_port is not None:
             self._gateway_server = GatewayServer("127.0.0.1", self._gateway_port).start()
 
@@ -250,6 +266,12 @@ class LocalOMS:
             for poller in self._pollers:
                 poller.stop()
             self._pollers = []
+            for stream_poller in self._stream_pollers:
+                stream_poller.stop()
+            self._stream_pollers = []
+            for log in self._event_logs:
+                log.stop()
+            self._event_logs = []
             if self._deployment is not None:
                 self._stop_running_executions()
         finally:
@@ -357,6 +379,15 @@ class LocalOMS:
             if service not in self._clients:
                 self._clients[service] = self.session.client(service)
             return self._clients[service]
+
+    def _streams_client(self) -> Any:
+        # botocore 1.44 resolves an account-based endpoint for DynamoDB Streams that moto does not serve.
+        assert self.session is not None
+        return self.session.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every domain event published so far (as EventBridge's `detail`), oldest first."""
+        return [event for log in self._event_logs for event in log.events()]
 
     def override_handler(self, function_name: str, handler: Handler) -> None:
         """Run `handler` for the blueprint function `function_name` from now on."""

@@ -40,6 +40,11 @@ def stepfunctions() -> Any:
     return boto3.client("stepfunctions", config=_RETRIES)
 
 
+@cache
+def events() -> Any:
+    return boto3.client("events", config=_RETRIES)
+
+
 _resetters: list[Any] = []
 
 
@@ -53,5 +58,6 @@ def reset() -> None:
     with _sessions_lock:
         _current.clear()  # every thread's resource is made again, from a new session
     stepfunctions.cache_clear()
+    events.cache_clear()
     for callback in _resetters:
         callback()

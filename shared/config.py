@@ -53,6 +53,10 @@ def deliveries_table() -> str:
     return required("DELIVERIES_TABLE")
 
 
+def event_bus_name() -> str:
+    return required("EVENT_BUS_NAME")
+
+
 def tracking_providers_table() -> str:
     return required("TRACKING_PROVIDERS_TABLE")
 

@@ -155,15 +155,17 @@ def put_stock(sku: SkuPath, warehouseId: WarehouseId, stock: StockIn) -> StockLe
 
 @router.put(
     "/inventory/<sku>/settings",
-    summary="Settings of a SKU: how many items its stock is spread over (hot SKUs)",
+    summary="Settings of a SKU: how many items its stock is spread over (hot SKUs), its low-stock threshold",
     description=f"`buckets` (1 to {MAX_BUCKETS}): each location's stock is spread over that many "
     "DynamoDB items, each taking its own share of reservations, so a flash-sale SKU goes past one "
-    "item's write limit. Every location is rebalanced now; reads and the ledger stay exact.",
+    "item's write limit. Every location is rebalanced now; reads and the ledger stay exact. "
+    "`lowStockThreshold` (default 0: none): when the SKU's available units fall to it, inventory.low is "
+    "published. Each PUT replaces both (an omitted threshold is 0).",
     tags=["Inventory"],
     security=API_KEY_REQUIRED,
 )
 def put_settings(sku: SkuPath, settings: SkuSettingsIn) -> SkuSettings:
-    return stock_logic.set_buckets(sku, settings.buckets, API_ACTOR)
+    return stock_logic.set_settings(sku, settings, API_ACTOR)
 
 
 @router.post(

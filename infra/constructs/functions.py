@@ -7,6 +7,7 @@ from typing import cast
 
 from aws_cdk import Duration, IgnoreMode, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -17,7 +18,7 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ROOT, SECRETS, TABLES, WORKFLOWS, Access
+from blueprint import BUSES, COMMON_ENVIRONMENT, FUNCTIONS, ROOT, SECRETS, TABLES, WORKFLOWS, Access
 from blueprint import Function as FunctionSpec
 
 from . import acknowledge, tag_with_blueprint_name
@@ -49,6 +50,10 @@ XRAY_REASON = (
 TASK_TOKEN_REASON = (
     "states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat act on a task token, not on an ARN: "
     "IAM offers no resource-level permissions for them, so Resource '*' is required. " + XRAY_REASON
+)
+STREAM_FAILURES_REASON = (
+    "This queue is the on-failure destination of a stream event-source mapping: it receives the "
+    "description of a batch given up after its retries (to redrive by hand), and is itself the last stop."
 )
 INDEX_REASON = (
     "grant_read_data/grant_read_write_data add '<table ARN>/index/*' so the function can query "
@@ -117,7 +122,8 @@ class Functions(Construct):
     def _known_environment(self, spec: FunctionSpec) -> dict[str, str]:
         """Values of `spec.environment_keys()` known now; workflow ARNs come later."""
         keys = spec.environment_keys()
-        unknown = set(keys) - self._resource_env.keys() - {w.env for w in WORKFLOWS.values()}
+        later = {w.env for w in WORKFLOWS.values()} | {b.env for b in BUSES.values()}
+        unknown = set(keys) - self._resource_env.keys() - later
         if unknown:
             raise ValueError(f"{spec.name}: no value for environment keys {sorted(unknown)}")
         return {key: self._resource_env[key] for key in keys if key in self._resource_env}
@@ -149,6 +155,47 @@ class Functions(Construct):
                         report_batch_item_failures=True,
                     )
                 )
+
+    def connect_streams(self) -> dict[str, sqs.Queue]:
+        """Invoke each stream-fed function with each of its tables' stream records, per shard in order
+        (parallelization 1), resuming from the first failure; a batch still failing after the retries is
+        described on the function's stream-failure queue (returned by function name)."""
+        failure_queues: dict[str, sqs.Queue] = {}
+        for spec in FUNCTIONS.values():
+            source = spec.stream_source
+            if source is None:
+                continue
+            failures = sqs.Queue(
+                self,
+                f"{spec.name}StreamFailures",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            acknowledge(failures, "AwsSolutions-SQS3", STREAM_FAILURES_REASON)
+            for table_name in source.tables:
+                self.by_name[spec.name].add_event_source(
+                    event_sources.DynamoEventSource(
+                        self._tables[table_name],
+                        starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                        batch_size=source.batch_size,
+                        retry_attempts=source.retry_attempts,
+                        report_batch_item_failures=True,
+                        bisect_batch_on_error=False,
+                        parallelization_factor=1,
+                        on_failure=event_sources.SqsDlq(failures),
+                    )
+                )
+            failure_queues[spec.name] = failures
+        return failure_queues
+
+    def connect_buses(self, buses: Mapping[str, events.EventBus]) -> None:
+        """Give each publishing function its buses' names and the right to put events on them only."""
+        for spec in FUNCTIONS.values():
+            for name in spec.publishes_to:
+                function, bus = self.by_name[spec.name], buses[name]
+                function.add_environment(BUSES[name].env, bus.event_bus_name)
+                bus.grant_put_events_to(function)
 
     def connect_workflows(self, state_machines: Mapping[str, sfn.StateMachine]) -> None:
         """Give each function the ARN of every workflow it may start, and the right to start it."""

@@ -34,6 +34,7 @@ class Tables(Construct):
             ),
             time_to_live_attribute=spec.ttl_attribute,
             removal_policy=RemovalPolicy.RETAIN if spec.retain_on_delete else RemovalPolicy.DESTROY,
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if spec.stream else None,
         )
         for index in spec.indexes:
             table.add_global_secondary_index(

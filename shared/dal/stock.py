@@ -4,7 +4,8 @@ Keys (Inventory table):
 - `SKU#<sku>`/`LOC#<warehouse>` is bucket 0 of a location; `LOC#<warehouse>#<k>` bucket k. A SKU
   has one bucket per location unless its settings ask for more (a hot SKU): each bucket is its own
   item, so each takes its own share of DynamoDB's writes per item.
-- `SKU#<sku>`/`SETTINGS` the SKU's settings (`buckets`).
+- `SKU#<sku>`/`SETTINGS` the SKU's settings (`buckets`, `lowStockThreshold`); `SKU#<sku>`/`STOCKLEVEL` the
+  level the event publisher last announced (`shared/dal/stock_levels.py`).
 - `LEDGER#<sku>#<warehouse>#<k>`/`<seq>` bucket k's ledger: one entry per change of the bucket,
   written in the same transaction, with the deltas and the figures it left.
 
@@ -205,8 +206,15 @@ def location(sku: str, warehouse_id: str) -> Location:
 # -- settings --------------------------------------------------------------------------------------
 
 
-def put_bucket_count(sku: str, buckets: int, at: str) -> None:
-    item = {"pk": f"SKU#{sku}", "sk": SETTINGS_SK, "sku": sku, "buckets": buckets, "updatedAt": at}
+def put_settings(sku: str, buckets: int, low_stock_threshold: int, at: str) -> None:
+    item = {
+        "pk": f"SKU#{sku}",
+        "sk": SETTINGS_SK,
+        "sku": sku,
+        "buckets": buckets,
+        "lowStockThreshold": low_stock_threshold,
+        "updatedAt": at,
+    }
     table(_name()).put_item(Item=item)
 
 

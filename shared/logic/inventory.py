@@ -27,6 +27,7 @@ from shared.models.inventory import (
     LedgerEntry,
     LedgerPage,
     SkuSettings,
+    SkuSettingsIn,
 )
 from shared.observability import count
 
@@ -44,16 +45,20 @@ def count_stock(
     return inventory.level_of(counted)
 
 
-def set_buckets(sku: str, buckets: int, actor: str) -> SkuSettings:
+def set_settings(sku: str, settings: SkuSettingsIn, actor: str) -> SkuSettings:
     """Spread the SKU's stock over `buckets` items per location from now on, and rebalance each
-    location now (its reservations stay in their buckets until they ship or are released)."""
-    stock.put_bucket_count(sku, buckets, now_iso())
+    location now (its reservations stay in their buckets until they ship or are released); keep the
+    low-stock threshold the event publisher compares with."""
+    buckets = settings.buckets
+    stock.put_settings(sku, buckets, settings.lowStockThreshold, now_iso())
     why = Why(ChangeKind.REBALANCE, actor, reason="SETTINGS")
     levels = [
         inventory.level_of(inventory.change_stock(sku, found.warehouse_id, lambda f: f.on_hand, why).location)
         for found in stock.locations(sku)
     ]
-    return SkuSettings(sku=sku, buckets=buckets, locations=levels)
+    return SkuSettings(
+        sku=sku, buckets=buckets, lowStockThreshold=settings.lowStockThreshold, locations=levels
+    )
 
 
 def count_many(request: CountsIn, actor: str) -> CountsResult:

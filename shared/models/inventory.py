@@ -149,11 +149,17 @@ class SkuSettingsIn(BaseModel):
     buckets: Annotated[int, Field(ge=1, le=MAX_BUCKETS), NotBoolean] = Field(
         description="Items each location's stock is spread over. One takes about 500 reservations/s "
         "(DynamoDB: about 1,000 writes/s per item, 2 per transactional write): a flash-sale SKU "
-        "needing more gets more buckets"
+        "needing more gets more buckets",
+    )
+    lowStockThreshold: Annotated[int, Field(ge=0, le=1_000_000), NotBoolean] = Field(
+        default=0,
+        description="inventory.low is published when the SKU's available units (all warehouses) fall to "
+        "this or below (0: never; inventory.out_of_stock and back_in_stock are published whatever it is)",
     )
 
 
 class SkuSettings(BaseModel):
     sku: str
     buckets: int
+    lowStockThreshold: int = 0
     locations: list[StockLevel] = Field(description="Each location, rebalanced over the buckets")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from blueprint import (
+    BUSES,
     COMMON_ENVIRONMENT,
     FUNCTIONS,
     ORDER_WORKFLOW,
@@ -128,6 +129,7 @@ def test_function_environment(template: Template, name: str) -> None:
     values = {table.env: {"Ref": tables[table.name]} for table in TABLES.values()}
     values |= {w.env: {"Ref": state_machine_id(template, w)} for w in WORKFLOWS.values()}
     values |= {s.env: {"Ref": logical_ids(template, "Secret")[s.name]} for s in SECRETS.values()}
+    values |= {b.env: {"Ref": logical_ids(template, "EventBus")[b.name]} for b in BUSES.values()}
     expected = {
         **COMMON_ENVIRONMENT,
         **spec.settings,
@@ -182,10 +184,31 @@ def test_function_role_touches_only_logs_xray_tables_and_workflow(template: Temp
     }
     own_queue = FUNCTIONS[name].queue_source
     own_secrets = [{"Ref": logical_ids(template, "Secret")[s]} for s in FUNCTIONS[name].secrets]
+    own_buses = [
+        {"Fn::GetAtt": [logical_ids(template, "EventBus")[b], "Arn"]} for b in FUNCTIONS[name].publishes_to
+    ]
+    streamed = FUNCTIONS[name].stream_source is not None
     for statement in function_statements(template, name):
         services = {action.split(":")[0] for action in as_list(statement["Action"])}
-        optional = [*(["sqs"] if own_queue else []), *(["secretsmanager"] if own_secrets else [])]
+        optional = [
+            *(["sqs"] if own_queue or streamed else []),
+            *(["secretsmanager"] if own_secrets else []),
+            *(["events"] if own_buses else []),
+        ]
         assert services <= {"logs", "xray", "dynamodb", "states", *optional}
+        if "events" in services:
+            assert set(as_list(statement["Action"])) == {"events:PutEvents"}
+            assert statement["Resource"] in own_buses
+        if "sqs" in services and streamed:
+            # Lambda's stream mapping sends a batch it gave up on to the on-failure queue, as this role.
+            failures = _stream_failure_queue(template, name)
+            assert set(as_list(statement["Action"])) <= {
+                "sqs:SendMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+            }
+            assert statement["Resource"] == {"Fn::GetAtt": [failures, "Arn"]}
+            continue
         if "secretsmanager" in services:
             assert set(as_list(statement["Action"])) == SECRET_READ_ACTIONS
             assert statement["Resource"] in own_secrets
@@ -257,10 +280,28 @@ def test_table_indexes(template: Template, name: str) -> None:
 # Queues
 
 
+def _stream_failure_queue(template: Template, name: str) -> str:
+    mappings = _mappings_of(template, name)
+    (queue,) = {
+        ref for m in mappings for ref in arn_references(m["DestinationConfig"]["OnFailure"]["Destination"])
+    }
+    return str(queue)
+
+
+def _mappings_of(template: Template, name: str) -> list[dict[str, Any]]:
+    function_id = logical_ids(template, "Function")[name]
+    mappings = resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    return [m["Properties"] for m in mappings if m["Properties"]["FunctionName"]["Ref"] == function_id]
+
+
+STREAM_FED = [name for name, f in FUNCTIONS.items() if f.stream_source]
+
+
 def test_every_blueprint_queue_has_a_dead_letter_queue_and_nothing_else(template: Template) -> None:
     queues = resources_of_type(template, "AWS::SQS::Queue")
     assert sorted(blueprint_names(template, "Queue").values()) == sorted(QUEUES)
-    assert len(queues) == 2 * len(QUEUES)
+    # ...and each stream-fed function has its on-failure queue.
+    assert len(queues) == 2 * len(QUEUES) + len(STREAM_FED)
 
 
 @pytest.mark.parametrize("name", QUEUES)
@@ -305,7 +346,7 @@ def test_queue_fed_functions_report_failed_records_alone(template: Template) -> 
     mappings = resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
     by_function = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"] for m in mappings}
     fed = {name: f for name, f in FUNCTIONS.items() if f.queue_source}
-    assert len(by_function) == len(fed)
+    assert len(by_function) == len(fed) + len(STREAM_FED)
     for name, function in fed.items():
         assert function.queue_source is not None
         props = by_function[logical_ids(template, "Function")[name]]
@@ -313,6 +354,51 @@ def test_queue_fed_functions_report_failed_records_alone(template: Template) -> 
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         queue_id = logical_ids(template, "Queue")[function.queue_source.queue]
         assert props["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+
+
+def test_streamed_tables_keep_old_and_new_images_and_nothing_else_streams(template: Template) -> None:
+    tables = logical_ids(template, "Table")
+    for name, spec in TABLES.items():
+        props = template["Resources"][tables[name]]["Properties"]
+        expected = {"StreamViewType": "NEW_AND_OLD_IMAGES"} if spec.stream else None
+        assert props.get("StreamSpecification") == expected, name
+
+
+@pytest.mark.parametrize("name", STREAM_FED)
+def test_stream_fed_functions_read_each_table_in_order_and_resume_at_the_first_failure(
+    template: Template, name: str
+) -> None:
+    source = FUNCTIONS[name].stream_source
+    assert source is not None
+    mappings = _mappings_of(template, name)
+    tables = logical_ids(template, "Table")
+    assert sorted(json.dumps(m["EventSourceArn"]) for m in mappings) == sorted(
+        json.dumps({"Fn::GetAtt": [tables[t], "StreamArn"]}) for t in source.tables
+    )
+    failures = _stream_failure_queue(template, name)
+    for props in mappings:
+        assert props["StartingPosition"] == "TRIM_HORIZON"
+        assert props["BatchSize"] == source.batch_size
+        assert props["MaximumRetryAttempts"] == source.retry_attempts
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["ParallelizationFactor"] == 1
+        assert props["BisectBatchOnFunctionError"] is False
+    assert template["Resources"][failures]["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_every_bus_is_archived_for_replays(template: Template) -> None:
+    buses = logical_ids(template, "EventBus")
+    assert sorted(buses) == sorted(BUSES)
+    archives = list(resources_of_type(template, "AWS::Events::Archive").values())
+    assert len(archives) == len(BUSES)
+    for name, spec in BUSES.items():
+        [archive] = [
+            a["Properties"]
+            for a in archives
+            if a["Properties"]["SourceArn"] == {"Fn::GetAtt": [buses[name], "Arn"]}
+        ]
+        assert archive["RetentionDays"] == spec.archive_retention_days
+        assert archive["EventPattern"] == {"source": ["oms"]}
 
 
 # Workflow

@@ -76,7 +76,9 @@ def test_creates_one_function_per_blueprint_function(deployed: tuple[boto3.Sessi
 
 
 def locations(deployment: Deployment) -> dict[str, str]:
-    return resource_locations(deployment.table_names, deployment.state_machine_arns, deployment.secret_names)
+    return resource_locations(
+        deployment.table_names, deployment.state_machine_arns, deployment.secret_names, deployment.bus_names
+    )
 
 
 def test_creates_the_order_workflow_from_the_asl_with_function_arns(
