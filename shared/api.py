@@ -158,6 +158,13 @@ _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
 
 
+def raw_body(router: Router) -> bytes:
+    """The request body exactly as it arrived (what a webhook's signature is computed over)."""
+    event = router.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
 def json_depth(body: bytes) -> int:
     """How deeply the JSON text nests objects and arrays (brackets inside strings do not count)."""
     depth = deepest = 0

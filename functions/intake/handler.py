@@ -3,25 +3,18 @@ and POST /channels/{channelId}/replay: archived deliveries processed again (API 
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.api import API_KEY_REQUIRED, api_handler, create_resolver
+from shared.api import API_KEY_REQUIRED, api_handler, create_resolver, raw_body
 from shared.logic import intake, replay
 from shared.models.catalog import Identifier
 from shared.models.intake import Outcome, ReplayReport, ReplayRequest, WebhookReceipt
 
 router = APIGatewayRouter()
-
-
-def _raw_body() -> bytes:
-    event = router.current_event
-    body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
 
 
 @router.post(
@@ -40,7 +33,7 @@ def _raw_body() -> bytes:
 )
 def receive(channelId: Annotated[Identifier, Path()]) -> Response[WebhookReceipt]:
     receipt = intake.receive(
-        channelId, dict(router.current_event.headers), _raw_body(), router.lambda_context
+        channelId, dict(router.current_event.headers), raw_body(router), router.lambda_context
     )
     return Response(
         status_code=202 if receipt.outcome is Outcome.CREATED else 200,

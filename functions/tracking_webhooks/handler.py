@@ -3,24 +3,17 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.api import api_handler, create_resolver
+from shared.api import api_handler, create_resolver, raw_body
 from shared.logic import tracking
 from shared.models.catalog import Identifier
 from shared.models.tracking import TrackingReceipt
 
 router = APIGatewayRouter()
-
-
-def _raw_body() -> bytes:
-    event = router.current_event
-    body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
 
 
 @router.post(
@@ -39,7 +32,7 @@ def _raw_body() -> bytes:
 )
 def receive(providerId: Annotated[Identifier, Path()]) -> TrackingReceipt:
     return tracking.receive(
-        providerId, dict(router.current_event.headers), _raw_body(), router.lambda_context
+        providerId, dict(router.current_event.headers), raw_body(router), router.lambda_context
     )
 
 
