@@ -76,6 +76,7 @@ def openapi_document() -> dict[str, Any]:
 OTHER_SUCCESSES = {
     ("put", "/channels/{channelId}"): {"201": "The channel was registered (200: updated)."},
     ("put", "/warehouses/{warehouseId}"): {"201": "The warehouse was created (200: updated)."},
+    ("put", "/tracking-providers/{providerId}"): {"201": "The provider was registered (200: updated)."},
     ("post", "/inventory/{sku}/locations/{warehouseId}/adjustments"): {
         "201": "Applied (200 with `Idempotent-Replayed: true`: applied before with this key)."
     },

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared.models.catalog import NotBoolean
 from shared.models.money import Amount
 
 LookupText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -185,7 +186,7 @@ class TrackingLinkIn(BaseModel):
     """POST /orders/{orderId}/tracking-link."""
 
     model_config = ConfigDict(extra="forbid")
-    expiresInDays: Annotated[int, Field(ge=1, le=90)] = 30
+    expiresInDays: Annotated[int, Field(ge=1, le=90), NotBoolean] = 30
 
 
 class TrackingLink(BaseModel):
