@@ -71,6 +71,21 @@ class Queue:
     retention_days: int = 14
     # AWS accounts allowed to send to it (a service that delivers from its own account).
     sender_accounts: tuple[str, ...] = ()
+    # Carries the queue's URL to the functions that send to it (`Function.sends_to`).
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class BusRule:
+    """Copies the OMS events of `bus` whose type is one of `event_types` (every event when empty)
+    to `queue`, where a function consumes them: each consumer gets its own queue, so a slow one
+    holds up nothing else."""
+
+    name: str
+    bus: str
+    queue: str
+    event_types: tuple[str, ...] = ()
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,8 @@ class Function:
     stream_source: StreamSource | None = None
     # The buses it publishes events on (gets each bus's name in its environment).
     publishes_to: tuple[str, ...] = ()
+    # The queues it sends messages to (gets each queue's URL in its environment).
+    sends_to: tuple[str, ...] = ()
 
     def environment_keys(self) -> list[str]:
         """Names of the environment variables whose values depend on where we run."""
@@ -142,6 +159,7 @@ class Function:
         keys += [WORKFLOWS[name].env for name in self.workflows_allowed_to("start")]
         keys += [SECRETS[name].env for name in self.secrets]
         keys += [BUSES[name].env for name in self.publishes_to]
+        keys += [env for name in self.sends_to if (env := QUEUES[name].env)]
         return keys
 
     def workflows_allowed_to(self, action: WorkflowAction) -> list[str]:
@@ -293,6 +311,8 @@ OMS_EVENTS = EventBus(
     "backorders, stock levels, returns.",
 )
 BUSES: dict[str, EventBus] = {b.name: b for b in (OMS_EVENTS,)}
+
+RULES: dict[str, BusRule] = {}
 
 WORKFLOW_TIMINGS = {
     # Seconds. The warehouse must report within the timeout; PICKED/PACKED events are heartbeats.
@@ -609,9 +629,17 @@ def dangling_references() -> list[str]:
                 if t not in TABLES or not TABLES[t].stream
             ]
         problems += [f"{function.name}: no bus {b}" for b in function.publishes_to if b not in BUSES]
+        problems += [
+            f"{function.name}: no queue {q} with an env to send to"
+            for q in function.sends_to
+            if q not in QUEUES or not QUEUES[q].env
+        ]
     problems += [
         f"{r.method} {r.path}: no function {r.function}" for r in ROUTES if r.function not in FUNCTIONS
     ]
+    for rule in RULES.values():
+        problems += [f"rule {rule.name}: no bus {rule.bus}"] if rule.bus not in BUSES else []
+        problems += [f"rule {rule.name}: no queue {rule.queue}"] if rule.queue not in QUEUES else []
     for workflow in WORKFLOWS.values():
         problems += [
             f"{workflow.name}: {placeholder} names no function {name}"

@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from blueprint import WORKFLOWS
+from blueprint import QUEUES, WORKFLOWS
 
 from .constructs.api import Api
 from .constructs.events import Buses
@@ -27,6 +27,7 @@ class OmsStack(Stack):
         functions = Functions(self, "Functions", tables=tables.by_name, secrets=secrets.by_name)
         functions.connect_queues(queues.by_name)
         buses = Buses(self, "Buses")
+        buses.connect_rules(queues.by_name)
         functions.connect_buses(buses.by_name)
         stream_failures = functions.connect_streams()
         workflows = {
@@ -41,12 +42,13 @@ class OmsStack(Stack):
         for name, workflow in workflows.items():
             CfnOutput(self, f"{name}Arn", value=workflow.state_machine.state_machine_arn)
         for name, queue in queues.by_name.items():
-            CfnOutput(
-                self,
-                f"{name}QueueArn",
-                value=queue.queue_arn,
-                description="Register as the SP-API notifications destination (createDestination).",
-            )
+            if QUEUES[name].sender_accounts:
+                CfnOutput(
+                    self,
+                    f"{name}QueueArn",
+                    value=queue.queue_arn,
+                    description="Register as the SP-API notifications destination (createDestination).",
+                )
             CfnOutput(self, f"{name}DeadLetterQueueUrl", value=queues.dead_letters[name].queue_url)
         for name, bus in buses.by_name.items():
             CfnOutput(self, f"{name}BusName", value=bus.event_bus_name, description="Subscribe rules here.")

@@ -22,9 +22,11 @@ from blueprint import (
     FUNCTIONS,
     ORDER_WORKFLOW,
     QUEUES,
+    RULES,
     SECRETS,
     TABLES,
     WORKFLOWS,
+    BusRule,
     EventBus,
     Function,
     Queue,
@@ -175,12 +177,15 @@ def resource_locations(
     state_machine_arns: Mapping[str, str],
     secret_names: Mapping[str, str] | None = None,
     bus_names: Mapping[str, str] | None = None,
+    queue_urls: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Environment variable -> physical name or ARN, for every resource a function may be given."""
     tables = {TABLES[name].env: physical for name, physical in table_names.items()}
     secrets_ = {SECRETS[name].env: physical for name, physical in (secret_names or {}).items()}
     buses = {BUSES[name].env: physical for name, physical in (bus_names or {}).items()}
-    return tables | {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()} | secrets_ | buses
+    queues = {env: url for name, url in (queue_urls or {}).items() if (env := QUEUES[name].env)}
+    workflows = {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()}
+    return tables | workflows | secrets_ | buses | queues
 
 
 def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deployment:
@@ -199,12 +204,20 @@ def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deploy
     events = session.client("events")
     bus_names = {bus.name: _create_bus(events, bus, naming) for bus in BUSES.values()}
     event_logs = {bus.name: _create_event_log(events, sqs, bus, naming) for bus in BUSES.values()}
+    for rule in RULES.values():
+        _create_rule(events, sqs, rule, naming, queue_url=queues[rule.queue][0])
     stream_failures = {
         function.name: sqs.create_queue(QueueName=naming.stream_failures(function))["QueueUrl"]
         for function in FUNCTIONS.values()
         if function.stream_source is not None
     }
-    resources = resource_locations(table_names, state_machine_arns, secret_names, bus_names)
+    resources = resource_locations(
+        table_names,
+        state_machine_arns,
+        secret_names,
+        bus_names,
+        {name: urls[0] for name, urls in queues.items()},
+    )
     role_arn = _create_role(session.client("iam"), naming)
     lambda_client = session.client("lambda")
     function_arns = {
@@ -258,6 +271,17 @@ def _create_event_log(events: Any, sqs: Any, bus: EventBus, naming: Naming) -> s
     )
     events.put_targets(Rule=rule, EventBusName=naming.bus(bus), Targets=[{"Id": "local-log", "Arn": arn}])
     return url
+
+
+def _create_rule(events: Any, sqs: Any, rule: BusRule, naming: Naming, queue_url: str) -> None:
+    """The rule copying the bus's OMS events of the rule's types to its queue, as the stack makes it."""
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern: dict[str, list[str]] = {"source": [EVENT_SOURCE]}
+    if rule.event_types:
+        pattern["detail-type"] = list(rule.event_types)
+    bus_name, rule_name = naming.bus(BUSES[rule.bus]), f"{naming.prefix}-{rule.name}"
+    events.put_rule(Name=rule_name, EventBusName=bus_name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=rule_name, EventBusName=bus_name, Targets=[{"Id": rule.queue, "Arn": arn}])
 
 
 def _create_secret(secretsmanager: Any, secret: Secret, naming: Naming) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from blueprint import BUSES
+from blueprint import BUSES, RULES
 from blueprint import EventBus as EventBusSpec
 from shared.models.events import SOURCE
 
@@ -28,3 +32,19 @@ class Buses(Construct):
         )
         tag_with_blueprint_name(bus, "EventBus", spec.name)
         return bus
+
+    def connect_rules(self, queues: Mapping[str, sqs.Queue]) -> None:
+        """Each blueprint rule: the bus's OMS events of its types copied to its queue (the target adds
+        the queue policy that lets this rule, and only it, send)."""
+        for spec in RULES.values():
+            rule = events.Rule(
+                self,
+                f"{spec.name}Rule",
+                event_bus=self.by_name[spec.bus],
+                description=spec.description[:512] or None,
+                event_pattern=events.EventPattern(
+                    source=[SOURCE], detail_type=list(spec.event_types) or None
+                ),
+                targets=[targets.SqsQueue(queues[spec.queue])],
+            )
+            tag_with_blueprint_name(rule, "Rule", spec.name)

@@ -18,7 +18,7 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from blueprint import BUSES, COMMON_ENVIRONMENT, FUNCTIONS, ROOT, SECRETS, TABLES, WORKFLOWS, Access
+from blueprint import BUSES, COMMON_ENVIRONMENT, FUNCTIONS, QUEUES, ROOT, SECRETS, TABLES, WORKFLOWS, Access
 from blueprint import Function as FunctionSpec
 
 from . import acknowledge, tag_with_blueprint_name
@@ -123,6 +123,7 @@ class Functions(Construct):
         """Values of `spec.environment_keys()` known now; workflow ARNs come later."""
         keys = spec.environment_keys()
         later = {w.env for w in WORKFLOWS.values()} | {b.env for b in BUSES.values()}
+        later |= {q.env for q in QUEUES.values() if q.env}
         unknown = set(keys) - self._resource_env.keys() - later
         if unknown:
             raise ValueError(f"{spec.name}: no value for environment keys {sorted(unknown)}")
@@ -145,8 +146,13 @@ class Functions(Construct):
                 acknowledge(role, _index_finding(self._tables[table_name]), INDEX_REASON)
 
     def connect_queues(self, queues: Mapping[str, sqs.Queue]) -> None:
-        """Invoke each queue-fed function with batches from its queue (the mapping grants receive)."""
+        """Invoke each queue-fed function with batches from its queue (the mapping grants receive);
+        give each sender the URLs of its queues and the right to send to them only."""
         for spec in FUNCTIONS.values():
+            for name in spec.sends_to:
+                function, queue = self.by_name[spec.name], queues[name]
+                function.add_environment(cast(str, QUEUES[name].env), queue.queue_url)
+                queue.grant_send_messages(function)
             if spec.queue_source is not None:
                 self.by_name[spec.name].add_event_source(
                     event_sources.SqsEventSource(

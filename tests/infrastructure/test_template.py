@@ -15,6 +15,7 @@ from blueprint import (
     ORDER_WORKFLOW,
     QUEUES,
     ROUTES,
+    RULES,
     SECRETS,
     TABLES,
     WORKFLOWS,
@@ -334,12 +335,22 @@ def test_queue_policy_refuses_plain_http_and_admits_only_its_senders(template: T
         for s in statements
     )
     allowed = [s for s in statements if s["Effect"] == "Allow"]
-    assert {json.dumps(s["Principal"], sort_keys=True) for s in allowed} == {
+    accounts = [s for s in allowed if "AWS" in s["Principal"]]
+    assert {json.dumps(s["Principal"], sort_keys=True) for s in accounts} == {
         json.dumps({"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::{account}:root"]]}})
         for account in QUEUES[name].sender_accounts
     }
-    for statement in allowed:
+    for statement in accounts:
         assert set(as_list(statement["Action"])) == {"sqs:SendMessage", "sqs:GetQueueAttributes"}
+    # A bus rule that feeds the queue may send, and only from that rule.
+    rules = logical_ids(template, "Rule")
+    feeding = sorted(rules[rule.name] for rule in RULES.values() if rule.queue == name)
+    services = [s for s in allowed if "AWS" not in s["Principal"]]
+    assert all(s["Principal"] == {"Service": "events.amazonaws.com"} for s in services)
+    assert all(set(as_list(s["Action"])) == {"sqs:SendMessage"} for s in services)
+    assert (
+        sorted(arn_references(s["Condition"]["ArnEquals"]["aws:SourceArn"])[0] for s in services) == feeding
+    )
 
 
 def test_queue_fed_functions_report_failed_records_alone(template: Template) -> None:
@@ -557,7 +568,7 @@ def test_outputs(template: Template) -> None:
         {"ApiUrl", "ApiKeyId"}
         | {f"{name}Arn" for name in WORKFLOWS}
         | {f"{name}TableName" for name in TABLES}
-        | {f"{name}QueueArn" for name in QUEUES}
+        | {f"{name}QueueArn" for name, queue in QUEUES.items() if queue.sender_accounts}
         | {f"{name}DeadLetterQueueUrl" for name in QUEUES}
     )
     assert expected <= template["Outputs"].keys()
