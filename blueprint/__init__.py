@@ -266,6 +266,14 @@ TRACKING_PROVIDERS = Table(
     partition_key="providerId",
     description="Registered carrier tracking providers (EasyPost, AfterShip) and their webhook secrets.",
 )
+SUBSCRIPTIONS = Table(
+    name="Subscriptions",
+    env="SUBSCRIPTIONS_TABLE",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expiresAt",
+    description="The retailer's webhook subscriptions and every event delivery to each, with its attempts.",
+)
 IDEMPOTENCY = Table(
     name="Idempotency",
     env="IDEMPOTENCY_TABLE",
@@ -286,7 +294,17 @@ SECRETS: dict[str, Secret] = {s.name: s for s in (TRACKING_LINK_KEY,)}
 TRACKING_LOOKUP_THROTTLE = Throttle(rate_per_second=5, burst=10)
 
 TABLES: dict[str, Table] = {
-    t.name: t for t in (ORDERS, INVENTORY, CHANNELS, DELIVERIES, RETURNS, TRACKING_PROVIDERS, IDEMPOTENCY)
+    t.name: t
+    for t in (
+        ORDERS,
+        INVENTORY,
+        CHANNELS,
+        DELIVERIES,
+        RETURNS,
+        TRACKING_PROVIDERS,
+        SUBSCRIPTIONS,
+        IDEMPOTENCY,
+    )
 }
 
 # Selling Partner API notifications are sent to SQS by this Amazon account
@@ -302,7 +320,22 @@ AMAZON_NOTIFICATIONS = Queue(
     sender_accounts=(SPAPI_NOTIFICATIONS_ACCOUNT,),
 )
 
-QUEUES: dict[str, Queue] = {q.name: q for q in (AMAZON_NOTIFICATIONS,)}
+WEBHOOK_FANOUT_TIMEOUT_SECONDS = 30
+WEBHOOK_SENDER_TIMEOUT_SECONDS = 60
+WEBHOOK_EVENTS = Queue(
+    name="WebhookEvents",
+    description="Every OMS event, to be matched against the webhook subscriptions.",
+    visibility_timeout_seconds=6 * WEBHOOK_FANOUT_TIMEOUT_SECONDS,
+)
+WEBHOOK_DELIVERIES = Queue(
+    name="WebhookDeliveries",
+    description="One message per delivery attempt, delayed until it is due (SQS delays 15 minutes at "
+    "most: a message for a later attempt is sent on again until its time).",
+    visibility_timeout_seconds=6 * WEBHOOK_SENDER_TIMEOUT_SECONDS,
+    env="WEBHOOK_DELIVERIES_QUEUE_URL",
+)
+
+QUEUES: dict[str, Queue] = {q.name: q for q in (AMAZON_NOTIFICATIONS, WEBHOOK_EVENTS, WEBHOOK_DELIVERIES)}
 
 OMS_EVENTS = EventBus(
     name="OmsEvents",
@@ -312,7 +345,20 @@ OMS_EVENTS = EventBus(
 )
 BUSES: dict[str, EventBus] = {b.name: b for b in (OMS_EVENTS,)}
 
-RULES: dict[str, BusRule] = {}
+WEBHOOK_EVENTS_RULE = BusRule(
+    name="WebhookEvents",
+    bus="OmsEvents",
+    queue=WEBHOOK_EVENTS.name,
+    description="Every OMS event, for the outbound webhooks.",
+)
+RULES: dict[str, BusRule] = {r.name: r for r in (WEBHOOK_EVENTS_RULE,)}
+
+# Outbound webhooks. Seconds to wait after each failed attempt: 8 attempts over 27.6 hours (the
+# schedule Svix, the Standard Webhooks authors, use), then the delivery is dead-lettered.
+WEBHOOK_DELIVERY = {
+    "WEBHOOK_RETRY_SCHEDULE": "5,300,1800,7200,18000,36000,36000",
+    "WEBHOOK_TIMEOUT_SECONDS": "10",
+}
 
 WORKFLOW_TIMINGS = {
     # Seconds. The warehouse must report within the timeout; PICKED/PACKED events are heartbeats.
@@ -435,6 +481,34 @@ FUNCTIONS: dict[str, Function] = {
             stream_source=StreamSource(tables=("Orders", "Returns", "Inventory")),
             publishes_to=(OMS_EVENTS.name,),
             timeout_seconds=60,
+        ),
+        Function(
+            name="SubscriptionsApi",
+            handler="functions.subscriptions_api.handler.lambda_handler",
+            description="The retailer's webhook subscriptions: register, list, delete; deliveries and "
+            "redelivery of dead letters.",
+            tables={"Subscriptions": "write"},
+            sends_to=(WEBHOOK_DELIVERIES.name,),
+        ),
+        Function(
+            name="WebhookFanout",
+            handler="functions.webhook_fanout.handler.lambda_handler",
+            description="Outbound webhooks: each OMS event becomes one delivery per matching subscription.",
+            tables={"Subscriptions": "write"},
+            queue_source=QueueSource(WEBHOOK_EVENTS.name, batch_size=10),
+            sends_to=(WEBHOOK_DELIVERIES.name,),
+            timeout_seconds=WEBHOOK_FANOUT_TIMEOUT_SECONDS,
+        ),
+        Function(
+            name="WebhookSender",
+            handler="functions.webhook_sender.handler.lambda_handler",
+            description="Outbound webhooks: POSTs each due delivery signed per Standard Webhooks; "
+            "schedules the retry or dead-letters it.",
+            tables={"Subscriptions": "write"},
+            queue_source=QueueSource(WEBHOOK_DELIVERIES.name, batch_size=10),
+            sends_to=(WEBHOOK_DELIVERIES.name,),
+            settings=WEBHOOK_DELIVERY,
+            timeout_seconds=WEBHOOK_SENDER_TIMEOUT_SECONDS,
         ),
         Function(
             name="ValidateOrder",
@@ -565,6 +639,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/returns", "ReturnsApi"),
     Route("GET", "/returns/{returnId}", "ReturnsApi"),
     Route("POST", "/returns/{returnId}/events", "ReturnsApi"),
+    Route("PUT", "/subscriptions/{subscriptionId}", "SubscriptionsApi"),
+    Route("GET", "/subscriptions", "SubscriptionsApi"),
+    Route("GET", "/subscriptions/{subscriptionId}", "SubscriptionsApi"),
+    Route("DELETE", "/subscriptions/{subscriptionId}", "SubscriptionsApi"),
+    Route("GET", "/subscriptions/{subscriptionId}/deliveries", "SubscriptionsApi"),
+    Route("POST", "/subscriptions/{subscriptionId}/redeliver", "SubscriptionsApi"),
 )
 
 ORDER_WORKFLOW = Workflow(

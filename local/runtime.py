@@ -42,6 +42,7 @@ from local.queue_poller import QueuePoller, start_pollers
 from local.settings import AWS_PORT
 from local.stream_poller import StreamPoller, start_stream_pollers
 from shared.ids import order_id_of_return
+from shared.logic.webhooks import LOCAL_URLS_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ def local_environment() -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
+        # Webhook subscribers on this machine may be plain http (the stack takes https only).
+        LOCAL_URLS_ENV: "allowed",
     }
     if not verbose():
         values |= {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
@@ -329,8 +332,12 @@ class LocalOMS:
                     memory_mb=function.memory_mb,
                     timeout_seconds=function.timeout_seconds,
                     aliases=(function.name,),
-                    # Powertools' event handler and batch processor keep the invocation in globals.
-                    process_state=function.name in routed or function.queue_source is not None,
+                    # Powertools' event handler keeps the invocation in globals shared by every
+                    # resolver, and its idempotency config (the Idempotency table's users) the Lambda
+                    # context. A queue-fed function's batch processor is its own, and one poller per
+                    # queue never runs two of its batches at once.
+                    process_state=function.name in routed
+                    or (function.queue_source is not None and "Idempotency" in function.tables),
                 )
             )
 

@@ -45,6 +45,11 @@ def events() -> Any:
     return boto3.client("events", config=_RETRIES)
 
 
+@cache
+def sqs() -> Any:
+    return boto3.client("sqs", config=_RETRIES)
+
+
 _resetters: list[Any] = []
 
 
@@ -59,5 +64,6 @@ def reset() -> None:
         _current.clear()  # every thread's resource is made again, from a new session
     stepfunctions.cache_clear()
     events.cache_clear()
+    sqs.cache_clear()
     for callback in _resetters:
         callback()

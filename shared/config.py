@@ -81,3 +81,11 @@ def return_timings() -> dict[str, int]:
 def tracking_link_key_secret() -> str:
     """The ARN (locally the name) of the secret holding the tracking links' signing key."""
     return required("TRACKING_LINK_KEY_SECRET")
+
+
+def subscriptions_table() -> str:
+    return required("SUBSCRIPTIONS_TABLE")
+
+
+def webhook_deliveries_queue_url() -> str:
+    return required("WEBHOOK_DELIVERIES_QUEUE_URL")

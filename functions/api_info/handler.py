@@ -48,6 +48,7 @@ def openapi_document() -> dict[str, Any]:
     from functions.orders_api.handler import router as orders  # noqa: PLC0415
     from functions.returns_api.handler import router as returns  # noqa: PLC0415
     from functions.sourcing_api.handler import router as sourcing  # noqa: PLC0415
+    from functions.subscriptions_api.handler import router as subscriptions  # noqa: PLC0415
     from functions.tracking_page.handler import router as tracking_page  # noqa: PLC0415
     from functions.tracking_webhooks.handler import router as tracking_webhooks  # noqa: PLC0415
 
@@ -62,6 +63,7 @@ def openapi_document() -> dict[str, Any]:
         returns,
         tracking_webhooks,
         tracking_page,
+        subscriptions,
     )
     schema = whole.get_openapi_json_schema(
         title=API_TITLE,
@@ -83,6 +85,11 @@ OTHER_SUCCESSES = {
     ("post", "/orders/{orderId}/returns"): {
         "201": "Authorized (200 with `Idempotent-Replayed: true`: authorized before with this key)."
     },
+    ("put", "/subscriptions/{subscriptionId}"): {
+        "201": "Subscribed; a generated `secret` is in this answer only (200: updated)."
+    },
+    ("post", "/subscriptions/{subscriptionId}/redeliver"): {"202": "Queued for delivery (see each outcome)."},
+    ("delete", "/subscriptions/{subscriptionId}"): {"204": "Unsubscribed."},
     ("post", "/webhooks/{channelId}"): {
         "202": "The order is new; its workflow has started (200: already received, same orderId)."
     },
@@ -106,6 +113,10 @@ def with_documented_outcomes(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation["responses"]
             responses.pop("422", None)
             for status, description in OTHER_SUCCESSES.get((method, path), {}).items():
+                if status == "204":  # no content: it replaces the 200 Powertools infers
+                    responses.pop("200", None)
+                    responses[status] = {"description": description}
+                    continue
                 responses[status] = {**responses["200"], "description": description}
             responses["4XX"] = {
                 "description": "The request cannot be served as sent; see error.code",

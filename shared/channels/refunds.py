@@ -77,6 +77,7 @@ from typing import Any, Final, NoReturn
 from pydantic import ValidationError
 
 from shared.errors import TransientError, validation_message
+from shared.http_client import OPENER  # redirects answered, never followed
 
 # The port settings live with the refund models (channel settings embed them); re-exported here.
 from shared.models.refunds import (
@@ -416,21 +417,10 @@ def _post(
     )
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is answered as the 3xx it is: urllib would follow it as a GET, carrying the token
-    or the Basic credentials to wherever it points."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
 def _exchange(url: str, headers: Mapping[str, str], body: bytes) -> _Response:
     http_request = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))
     try:
-        with _OPENER.open(http_request, timeout=TIMEOUT_SECONDS) as reply:
+        with OPENER.open(http_request, timeout=TIMEOUT_SECONDS) as reply:
             return _Response(reply.status, _lower(reply.headers), _json(reply.read()))
     except urllib.error.HTTPError as refused:
         try:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from blueprint import ORDER_WORKFLOW, QUEUES, ROUTES, WORKFLOWS, Workflow
+from blueprint import ORDER_WORKFLOW, QUEUES, ROUTES, RULES, WORKFLOWS, Workflow
 from infra.constructs import BLUEPRINT_METADATA_KEY
 from infra.synth import resources_of_type, template_routes, template_state_machine_definition
 from local import gateway
@@ -71,3 +71,23 @@ def test_the_stack_and_the_local_runtime_make_the_same_queues(
     assert redrive["deadLetterTargetArn"].endswith(
         local_oms.deployment.dead_letter_queue_urls[name].rsplit("/")[-1]
     )
+
+
+@pytest.mark.parametrize("name", RULES)
+def test_the_stack_and_the_local_runtime_route_the_same_events_to_the_same_queue(
+    template: dict[str, Any], local_oms: LocalOMS, name: str
+) -> None:
+    rule = RULES[name]
+    cloud = next(
+        r["Properties"]
+        for r in resources_of_type(template, "AWS::Events::Rule").values()
+        if r.get("Metadata", {}).get(BLUEPRINT_METADATA_KEY, {}).get("name") == name
+    )
+    events = local_oms.client("events")
+    bus = local_oms.deployment.bus_names[rule.bus]
+    local = events.describe_rule(Name=f"{local_oms.naming.prefix}-{name}", EventBusName=bus)
+    (target,) = events.list_targets_by_rule(Rule=local["Name"], EventBusName=bus)["Targets"]
+
+    assert json.loads(local["EventPattern"]) == cloud["EventPattern"]
+    queue_url = local_oms.deployment.queue_urls[rule.queue]
+    assert target["Arn"].rsplit(":", 1)[-1] == queue_url.rsplit("/", 1)[-1]

@@ -131,6 +131,7 @@ def test_function_environment(template: Template, name: str) -> None:
     values |= {w.env: {"Ref": state_machine_id(template, w)} for w in WORKFLOWS.values()}
     values |= {s.env: {"Ref": logical_ids(template, "Secret")[s.name]} for s in SECRETS.values()}
     values |= {b.env: {"Ref": logical_ids(template, "EventBus")[b.name]} for b in BUSES.values()}
+    values |= {q.env: {"Ref": logical_ids(template, "Queue")[q.name]} for q in QUEUES.values() if q.env}
     expected = {
         **COMMON_ENVIRONMENT,
         **spec.settings,
@@ -184,6 +185,8 @@ def test_function_role_touches_only_logs_xray_tables_and_workflow(template: Temp
         "Fn::GetAtt": [function_props(template, name)["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]
     }
     own_queue = FUNCTIONS[name].queue_source
+    queues = logical_ids(template, "Queue")
+    sent_to = [{"Fn::GetAtt": [queues[q], "Arn"]} for q in FUNCTIONS[name].sends_to]
     own_secrets = [{"Ref": logical_ids(template, "Secret")[s]} for s in FUNCTIONS[name].secrets]
     own_buses = [
         {"Fn::GetAtt": [logical_ids(template, "EventBus")[b], "Arn"]} for b in FUNCTIONS[name].publishes_to
@@ -192,7 +195,7 @@ def test_function_role_touches_only_logs_xray_tables_and_workflow(template: Temp
     for statement in function_statements(template, name):
         services = {action.split(":")[0] for action in as_list(statement["Action"])}
         optional = [
-            *(["sqs"] if own_queue or streamed else []),
+            *(["sqs"] if own_queue or streamed or sent_to else []),
             *(["secretsmanager"] if own_secrets else []),
             *(["events"] if own_buses else []),
         ]
@@ -215,6 +218,15 @@ def test_function_role_touches_only_logs_xray_tables_and_workflow(template: Temp
             assert statement["Resource"] in own_secrets
         if "logs" in services:
             assert statement["Resource"] == own_log_group
+        if "sqs" in services and statement["Resource"] in sent_to:
+            # CDK merges sending and (for a queue it also consumes) receiving into one statement.
+            consumes = own_queue and statement["Resource"] == {"Fn::GetAtt": [queues[own_queue.queue], "Arn"]}
+            sending = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+            assert sending <= set(as_list(statement["Action"]))
+            assert set(as_list(statement["Action"])) <= sending | (
+                QUEUE_CONSUMER_ACTIONS if consumes else set()
+            )
+            continue
         if "sqs" in services:
             assert own_queue is not None
             assert set(as_list(statement["Action"])) <= QUEUE_CONSUMER_ACTIONS
@@ -347,9 +359,13 @@ def test_queue_policy_refuses_plain_http_and_admits_only_its_senders(template: T
     feeding = sorted(rules[rule.name] for rule in RULES.values() if rule.queue == name)
     services = [s for s in allowed if "AWS" not in s["Principal"]]
     assert all(s["Principal"] == {"Service": "events.amazonaws.com"} for s in services)
-    assert all(set(as_list(s["Action"])) == {"sqs:SendMessage"} for s in services)
+    assert all(
+        set(as_list(s["Action"])) <= {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+        for s in services
+    )
     assert (
-        sorted(arn_references(s["Condition"]["ArnEquals"]["aws:SourceArn"])[0] for s in services) == feeding
+        sorted(next(iter(arn_references(s["Condition"]["ArnEquals"]["aws:SourceArn"]))) for s in services)
+        == feeding
     )
 
 
@@ -410,6 +426,25 @@ def test_every_bus_is_archived_for_replays(template: Template) -> None:
         ]
         assert archive["RetentionDays"] == spec.archive_retention_days
         assert archive["EventPattern"] == {"source": ["oms"]}
+
+
+@pytest.mark.parametrize("name", RULES)
+def test_a_bus_rule_copies_its_event_types_from_its_bus_to_its_queue(template: Template, name: str) -> None:
+    spec = RULES[name]
+    rule = template["Resources"][logical_ids(template, "Rule")[name]]["Properties"]
+    assert rule["EventBusName"] == {"Ref": logical_ids(template, "EventBus")[spec.bus]}
+    expected_pattern: dict[str, list[str]] = {"source": ["oms"]}
+    if spec.event_types:
+        expected_pattern["detail-type"] = list(spec.event_types)
+    assert rule["EventPattern"] == expected_pattern
+    assert rule["State"] == "ENABLED"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [logical_ids(template, "Queue")[spec.queue], "Arn"]}
+
+
+def test_every_rule_is_a_blueprint_rule(template: Template) -> None:
+    assert sorted(blueprint_names(template, "Rule").values()) == sorted(RULES)
+    assert len(resources_of_type(template, "AWS::Events::Rule")) == len(RULES)
 
 
 # Workflow

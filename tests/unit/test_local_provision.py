@@ -77,7 +77,11 @@ def test_creates_one_function_per_blueprint_function(deployed: tuple[boto3.Sessi
 
 def locations(deployment: Deployment) -> dict[str, str]:
     return resource_locations(
-        deployment.table_names, deployment.state_machine_arns, deployment.secret_names, deployment.bus_names
+        deployment.table_names,
+        deployment.state_machine_arns,
+        deployment.secret_names,
+        deployment.bus_names,
+        deployment.queue_urls,
     )
 
 
