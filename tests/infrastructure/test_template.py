@@ -384,7 +384,7 @@ def test_queue_policy_refuses_plain_http_and_admits_only_its_senders(template: T
     feeding = sorted(rules[rule.name] for rule in RULES.values() if rule.queue == name)
     services = [s for s in allowed if "AWS" not in s["Principal"]]
     assert all(s["Principal"] == {"Service": "events.amazonaws.com"} for s in services)
-    # CDK's SQS target grants what its `grant_send_messages` does: send, and read the queue's URL and attributes.
+    # CDK's SQS target grants what `grant_send_messages` does: send, read the queue's URL and attributes.
     rule_actions = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
     assert all(set(as_list(s["Action"])) == rule_actions for s in services)
     assert (

@@ -9,10 +9,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 from pydantic import ValidationError
 
 from blueprint import CUSTOMER_EMAIL_EVENTS, EMAIL_TEMPLATES, FUNCTIONS, TRACKING_PAGE_URL_ENV
+from shared.dal import email
 from shared.logic import notifications, tracking_links
 from shared.logic.notifications import Email, Skip, decide, email_for, template_data
 from shared.models.events import DomainEvent, EventType
@@ -278,3 +280,47 @@ def test_settings_need_a_sender_when_enabled_and_real_addresses_and_booleans() -
     ):
         with pytest.raises(ValidationError):
             NotificationSettingsIn.model_validate(invalid)
+
+
+# SES's answers
+
+
+@pytest.fixture
+def stubbed_ses(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    email._ses.cache_clear()
+    with Stubber(email._ses()) as stubber:
+        yield stubber
+    email._ses.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "code", ["MessageRejected", "MailFromDomainNotVerifiedException", "AccountSendingPausedException"]
+)
+def test_a_refusal_the_retailer_must_fix_is_told_apart_from_a_failure_worth_retrying(
+    stubbed_ses: Any, code: str
+) -> None:
+    stubbed_ses.add_client_error("send_templated_email", service_error_code=code, service_message="no")
+    stubbed_ses.add_client_error(
+        "send_templated_email", service_error_code="Throttling", http_status_code=400
+    )
+    with pytest.raises(email.EmailRejected) as rejected:
+        email.send_templated("t", "a@b.co", "c@d.co", {"x": "1"})
+    assert rejected.value.code == code
+    with pytest.raises(Exception) as throttled:
+        email.send_templated("t", "a@b.co", "c@d.co", {"x": "1"})
+    assert not isinstance(throttled.value, email.EmailRejected)
+
+
+def test_a_sender_is_verified_by_its_address_or_its_domain(stubbed_ses: Any) -> None:
+    expected = {"Identities": ["Orders@Shop.example", "shop.example"]}
+    answer = {"VerificationAttributes": {"shop.example": {"VerificationStatus": "Success"}}}
+    stubbed_ses.add_response("get_identity_verification_attributes", answer, expected)
+    assert email.sender_verified("Orders@Shop.example") is True
+    pending = {"VerificationAttributes": {"a@b.co": {"VerificationStatus": "Pending"}}}
+    stubbed_ses.add_response(
+        "get_identity_verification_attributes", pending, {"Identities": ["a@b.co", "b.co"]}
+    )
+    assert email.sender_verified("a@b.co") is False
