@@ -1,4 +1,5 @@
-"""The OMS described once: tables, functions, routes and the workflows (one per order, one per return).
+"""The OMS described once: tables, functions, routes, the workflows (one per order, one per return) and
+the customer e-mail templates.
 
 Both renderings read this module and nothing else to learn what exists:
 - `infra/` turns it into the CDK stack (API Gateway, Lambda, Step Functions, DynamoDB);
@@ -16,6 +17,7 @@ from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS_DIR = Path(__file__).resolve().parent / "workflows"
+EMAILS_DIR = Path(__file__).resolve().parent / "emails"
 
 Access = Literal["read", "write"]
 # What a function may do to a workflow, declared per workflow like its table access:
@@ -130,6 +132,34 @@ class EventBus:
 
 
 @dataclass(frozen=True)
+class EmailTemplate:
+    """An Amazon SES e-mail template: a subject and an HTML and a text body with SES `{{var}}`
+    placeholders, kept in `blueprint/emails/<file_stem>.{subject,html,txt}`. The stack deploys it as an
+    `AWS::SES::Template`, the local runtime creates it on moto's SES; `env` carries its name (which
+    the rendering prefixes, so two stacks never share one) to the functions that send it.
+
+    SES escapes nothing: the HTML body uses only the `...Html` variant of each value (HTML-escaped by
+    the sender), the subject and text body only the plain one."""
+
+    name: str
+    env: str
+    file_stem: str
+    description: str
+
+    def _part(self, suffix: str) -> str:
+        return (EMAILS_DIR / f"{self.file_stem}.{suffix}").read_text(encoding="utf-8")
+
+    def subject(self) -> str:
+        return self._part("subject").strip()
+
+    def html(self) -> str:
+        return self._part("html")
+
+    def text(self) -> str:
+        return self._part("txt")
+
+
+@dataclass(frozen=True)
 class Function:
     """A Lambda function: where its handler is and exactly what it may touch."""
 
@@ -149,6 +179,13 @@ class Function:
     publishes_to: tuple[str, ...] = ()
     # The queues it sends messages to (gets each queue's URL in its environment).
     sends_to: tuple[str, ...] = ()
+    # The SES templates it may send e-mail with (gets each template's name in its environment), from
+    # any verified identity of the account (senders are set per channel, at run time).
+    sends_email: tuple[str, ...] = ()
+    # It may ask SES whether e-mail addresses and domains are verified.
+    checks_email_identities: bool = False
+    # It links to the customer tracking page (gets the page's URL in its environment).
+    links_to_tracking_page: bool = False
 
     def environment_keys(self) -> list[str]:
         """Names of the environment variables whose values depend on where we run."""
@@ -160,6 +197,8 @@ class Function:
         keys += [SECRETS[name].env for name in self.secrets]
         keys += [BUSES[name].env for name in self.publishes_to]
         keys += [env for name in self.sends_to if (env := QUEUES[name].env)]
+        keys += [EMAIL_TEMPLATES[name].env for name in self.sends_email]
+        keys += [TRACKING_PAGE_URL_ENV] if self.links_to_tracking_page else []
         return keys
 
     def workflows_allowed_to(self, action: WorkflowAction) -> list[str]:
@@ -335,7 +374,19 @@ WEBHOOK_DELIVERIES = Queue(
     env="WEBHOOK_DELIVERIES_QUEUE_URL",
 )
 
-QUEUES: dict[str, Queue] = {q.name: q for q in (AMAZON_NOTIFICATIONS, WEBHOOK_EVENTS, WEBHOOK_DELIVERIES)}
+
+# Customer e-mails ---------------------------------------------------------------------------------
+CUSTOMER_NOTIFIER_TIMEOUT_SECONDS = 30
+
+CUSTOMER_NOTIFICATIONS = Queue(
+    name="CustomerNotifications",
+    description="The domain events that may mean an e-mail to the order's customer.",
+    visibility_timeout_seconds=6 * CUSTOMER_NOTIFIER_TIMEOUT_SECONDS,
+)
+
+QUEUES: dict[str, Queue] = {
+    q.name: q for q in (AMAZON_NOTIFICATIONS, WEBHOOK_EVENTS, WEBHOOK_DELIVERIES, CUSTOMER_NOTIFICATIONS)
+}
 
 OMS_EVENTS = EventBus(
     name="OmsEvents",
@@ -351,7 +402,6 @@ WEBHOOK_EVENTS_RULE = BusRule(
     queue=WEBHOOK_EVENTS.name,
     description="Every OMS event, for the outbound webhooks.",
 )
-RULES: dict[str, BusRule] = {r.name: r for r in (WEBHOOK_EVENTS_RULE,)}
 
 # Outbound webhooks. Seconds to wait after each failed attempt: 8 attempts over 27.6 hours (the
 # schedule Svix, the Standard Webhooks authors, use), then the delivery is dead-lettered.
@@ -359,6 +409,49 @@ WEBHOOK_DELIVERY = {
     "WEBHOOK_RETRY_SCHEDULE": "5,300,1800,7200,18000,36000,36000",
     "WEBHOOK_TIMEOUT_SECONDS": "10",
 }
+
+CUSTOMER_EMAIL_EVENTS = BusRule(
+    name="CustomerEmailEvents",
+    bus=OMS_EVENTS.name,
+    queue=CUSTOMER_NOTIFICATIONS.name,
+    # Each may mean an e-mail (shared/logic/notifications.py decides which): the order confirmed
+    # (its first status after RECEIVED), a shipment shipped, a shipment delivered, a refund issued.
+    event_types=("order.status_changed", "fulfillment.shipped", "fulfillment.delivered", "return.refunded"),
+    description="Copies the events customers are e-mailed about to the CustomerNotifications queue.",
+)
+RULES: dict[str, BusRule] = {r.name: r for r in (WEBHOOK_EVENTS_RULE, CUSTOMER_EMAIL_EVENTS)}
+
+EMAIL_TEMPLATES: dict[str, EmailTemplate] = {
+    t.name: t
+    for t in (
+        EmailTemplate(
+            name="OrderConfirmed",
+            env="ORDER_CONFIRMED_TEMPLATE",
+            file_stem="order_confirmed",
+            description="The order was accepted: its stock is reserved, or it waits for a restock.",
+        ),
+        EmailTemplate(
+            name="OrderShipped",
+            env="ORDER_SHIPPED_TEMPLATE",
+            file_stem="order_shipped",
+            description="A shipment left the warehouse: carrier, tracking number, a signed tracking link.",
+        ),
+        EmailTemplate(
+            name="OrderDelivered",
+            env="ORDER_DELIVERED_TEMPLATE",
+            file_stem="order_delivered",
+            description="A shipment was delivered.",
+        ),
+        EmailTemplate(
+            name="RefundIssued",
+            env="REFUND_ISSUED_TEMPLATE",
+            file_stem="refund_issued",
+            description="A return's refund was made through the channel: amount and currency.",
+        ),
+    )
+}
+# The customer tracking page's URL (`<API base URL>/track`), for the functions that link to it.
+TRACKING_PAGE_URL_ENV = "TRACKING_PAGE_URL"
 
 WORKFLOW_TIMINGS = {
     # Seconds. The warehouse must report within the timeout; PICKED/PACKED events are heartbeats.
@@ -388,6 +481,8 @@ FUNCTIONS: dict[str, Function] = {
             handler="functions.channels_api.handler.lambda_handler",
             description="Registers sales channels and tracking providers; shows their archived deliveries.",
             tables={"Channels": "write", "TrackingProviders": "write", "Deliveries": "read"},
+            # The customer e-mail settings: a channel's sender must be verified in SES.
+            checks_email_identities=True,
         ),
         Function(
             name="InventoryApi",
@@ -511,6 +606,18 @@ FUNCTIONS: dict[str, Function] = {
             timeout_seconds=WEBHOOK_SENDER_TIMEOUT_SECONDS,
         ),
         Function(
+            name="CustomerNotifier",
+            handler="functions.customer_notifier.handler.lambda_handler",
+            description="E-mails the order's customer through the channel's SES sender: confirmed, "
+            "shipped, delivered, refunded; once per event.",
+            tables={"Orders": "read", "Channels": "read", "Idempotency": "write"},
+            secrets=(TRACKING_LINK_KEY.name,),
+            queue_source=QueueSource(CUSTOMER_NOTIFICATIONS.name, batch_size=10),
+            sends_email=tuple(EMAIL_TEMPLATES),
+            links_to_tracking_page=True,
+            timeout_seconds=CUSTOMER_NOTIFIER_TIMEOUT_SECONDS,
+        ),
+        Function(
             name="ValidateOrder",
             handler="functions.validate_order.handler.lambda_handler",
             description="Workflow step: business validation of a received order.",
@@ -609,6 +716,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/channels/{channelId}/deliveries", "ChannelsApi"),
     Route("GET", "/channels/{channelId}/deliveries/{deliveryId}", "ChannelsApi"),
     Route("POST", "/channels/{channelId}/replay", "Intake"),
+    Route("PUT", "/channels/{channelId}/notifications", "ChannelsApi"),
+    Route("GET", "/channels/{channelId}/notifications", "ChannelsApi"),
     Route("POST", "/webhooks/{channelId}", "Intake", api_key_required=False),
     Route("PUT", "/tracking-providers/{providerId}", "ChannelsApi"),
     Route("GET", "/tracking-providers", "ChannelsApi"),
@@ -713,6 +822,11 @@ def dangling_references() -> list[str]:
             f"{function.name}: no queue {q} with an env to send to"
             for q in function.sends_to
             if q not in QUEUES or not QUEUES[q].env
+        ]
+        problems += [
+            f"{function.name}: no e-mail template {t}"
+            for t in function.sends_email
+            if t not in EMAIL_TEMPLATES
         ]
     problems += [
         f"{r.method} {r.path}: no function {r.function}" for r in ROUTES if r.function not in FUNCTIONS

@@ -10,6 +10,7 @@ from constructs import Construct
 from blueprint import QUEUES, WORKFLOWS
 
 from .constructs.api import Api
+from .constructs.emails import EmailTemplates
 from .constructs.events import Buses
 from .constructs.functions import Functions
 from .constructs.queues import Queues
@@ -24,7 +25,10 @@ class OmsStack(Stack):
         tables = Tables(self, "Tables")
         queues = Queues(self, "Queues")
         secrets = Secrets(self, "Secrets")
-        functions = Functions(self, "Functions", tables=tables.by_name, secrets=secrets.by_name)
+        emails = EmailTemplates(self, "EmailTemplates")
+        functions = Functions(
+            self, "Functions", tables=tables.by_name, secrets=secrets.by_name, email_templates=emails.names
+        )
         functions.connect_queues(queues.by_name)
         buses = Buses(self, "Buses")
         buses.connect_rules(queues.by_name)
@@ -36,6 +40,7 @@ class OmsStack(Stack):
         }
         functions.connect_workflows({name: workflow.state_machine for name, workflow in workflows.items()})
         api = Api(self, "Api", functions=functions.by_name)
+        functions.connect_tracking_page(api.rest_api)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the OMS API.")
         CfnOutput(self, "ApiKeyId", value=api.api_key.key_id, description="Id of the generated API key.")

@@ -47,6 +47,10 @@ STOCK: dict[tuple[str, str], int] = {
     ("HOODIE-GRY-L", "wh-west"): 15,
 }
 DEMO_SKU = "TSHIRT-BLK-M"
+# The demo channels' customer e-mails come from this address, verified in the local SES (moto) when
+# the local OMS starts, as a retailer verifies theirs in the SES console.
+DEMO_SENDER = "orders@demo-shop.example"
+DEMO_NOTIFICATIONS: dict[str, Any] = {"enabled": True, "sender": DEMO_SENDER}
 # Carrier tracking providers, with development-only secrets published on purpose.
 DEMO_TRACKING_PROVIDERS: dict[str, dict[str, str]] = {
     "demo-easypost": {"type": "easypost", "webhookSecret": "oms-local-easypost-sécret"},
@@ -118,13 +122,21 @@ def seed_calls(spapi: SpApiLocation | None = None, refunds: RefundsLocation | No
     calls += [
         SeedCall("PUT", f"/tracking-providers/{pid}", body) for pid, body in DEMO_TRACKING_PROVIDERS.items()
     ]
+    channel_ids = [DEMO_CHANNEL_ID, SHOPIFY_CHANNEL, WOO_CHANNEL]
     if spapi is not None:
         calls.append(
             SeedCall(
                 "PUT", f"/channels/{AMAZON_CHANNEL}", amazon_channel(spapi.endpoint, spapi.token_endpoint)
             )
         )
+        channel_ids.append(AMAZON_CHANNEL)
+    calls += [SeedCall("PUT", f"/channels/{cid}/notifications", DEMO_NOTIFICATIONS) for cid in channel_ids]
     return calls
+
+
+def verify_demo_sender(ses: Any) -> None:
+    """Verify the demo channels' sender in the local SES (moto verifies at once)."""
+    ses.verify_email_identity(EmailAddress=DEMO_SENDER)
 
 
 def seed(

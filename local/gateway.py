@@ -346,6 +346,8 @@ class GatewayServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving (if it started: the socket is bound from construction) and close the socket."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=5)
         self._server.server_close()
-        self._thread.join(timeout=5)

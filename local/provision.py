@@ -19,14 +19,17 @@ import boto3
 from blueprint import (
     BUSES,
     COMMON_ENVIRONMENT,
+    EMAIL_TEMPLATES,
     FUNCTIONS,
     ORDER_WORKFLOW,
     QUEUES,
     RULES,
     SECRETS,
     TABLES,
+    TRACKING_PAGE_URL_ENV,
     WORKFLOWS,
     BusRule,
+    EmailTemplate,
     EventBus,
     Function,
     Queue,
@@ -37,6 +40,9 @@ from blueprint import (
 from shared.models.events import SOURCE as EVENT_SOURCE
 
 LAMBDA_RUNTIME = "python3.13"
+# Where the customer tracking page is when no gateway serves the API on a socket (in-process tests):
+# what the tracking-link route answers for a request without a Host.
+DEFAULT_TRACKING_PAGE_URL = "http://localhost/track"
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 _ASSUME_ROLE_POLICY = {
@@ -93,6 +99,9 @@ class Naming:
         """The local runtime's own subscriber to a bus: what it prints as its event log."""
         return f"{self.prefix}-{bus.name}-local-log"
 
+    def email_template(self, template: EmailTemplate) -> str:
+        return f"{self.prefix}-{template.name}"
+
 
 DEFAULT_NAMING = Naming()
 
@@ -120,6 +129,9 @@ class Deployment:
     stream_failure_queue_urls: dict[str, str] = field(default_factory=dict)
     # Blueprint bus name -> the URL of the queue a rule copies every event of the bus to (the event log).
     event_log_queue_urls: dict[str, str] = field(default_factory=dict)
+    # Blueprint e-mail template name -> the SES template's name; where the customer tracking page is.
+    email_template_names: dict[str, str] = field(default_factory=dict)
+    tracking_page_url: str = DEFAULT_TRACKING_PAGE_URL
 
     @property
     def order_workflow_arn(self) -> str:
@@ -178,6 +190,9 @@ def resource_locations(
     secret_names: Mapping[str, str] | None = None,
     bus_names: Mapping[str, str] | None = None,
     queue_urls: Mapping[str, str] | None = None,
+    *,
+    email_template_names: Mapping[str, str] | None = None,
+    tracking_page_url: str = DEFAULT_TRACKING_PAGE_URL,
 ) -> dict[str, str]:
     """Environment variable -> physical name or ARN, for every resource a function may be given."""
     tables = {TABLES[name].env: physical for name, physical in table_names.items()}
@@ -185,11 +200,18 @@ def resource_locations(
     buses = {BUSES[name].env: physical for name, physical in (bus_names or {}).items()}
     queues = {env: url for name, url in (queue_urls or {}).items() if (env := QUEUES[name].env)}
     workflows = {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()}
-    return tables | workflows | secrets_ | buses | queues
+    emails = {EMAIL_TEMPLATES[name].env: physical for name, physical in (email_template_names or {}).items()}
+    pages = {TRACKING_PAGE_URL_ENV: tracking_page_url}
+    return tables | workflows | secrets_ | buses | queues | emails | pages
 
 
-def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deployment:
-    """Create every blueprint resource through `session`'s clients (moto in-process or on a port)."""
+def provision(
+    session: boto3.Session,
+    naming: Naming = DEFAULT_NAMING,
+    tracking_page_url: str = DEFAULT_TRACKING_PAGE_URL,
+) -> Deployment:
+    """Create every blueprint resource through `session`'s clients (moto in-process or on a port).
+    `tracking_page_url`: where the gateway serves the customer tracking page (`<API URL>/track`)."""
     dynamodb = session.client("dynamodb")
     table_names = {table.name: _create_table(dynamodb, table, naming) for table in TABLES.values()}
     sqs = session.client("sqs")
@@ -211,12 +233,16 @@ def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deploy
         for function in FUNCTIONS.values()
         if function.stream_source is not None
     }
+    ses = session.client("ses")
+    email_templates = {t.name: _create_email_template(ses, t, naming) for t in EMAIL_TEMPLATES.values()}
     resources = resource_locations(
         table_names,
         state_machine_arns,
         secret_names,
         bus_names,
         {name: urls[0] for name, urls in queues.items()},
+        email_template_names=email_templates,
+        tracking_page_url=tracking_page_url,
     )
     role_arn = _create_role(session.client("iam"), naming)
     lambda_client = session.client("lambda")
@@ -244,7 +270,23 @@ def provision(session: boto3.Session, naming: Naming = DEFAULT_NAMING) -> Deploy
         bus_names=bus_names,
         stream_failure_queue_urls=stream_failures,
         event_log_queue_urls=event_logs,
+        email_template_names=email_templates,
+        tracking_page_url=tracking_page_url,
     )
+
+
+def _create_email_template(ses: Any, template: EmailTemplate, naming: Naming) -> str:
+    """The SES template, from the same files as the stack's `AWS::SES::Template`."""
+    name = naming.email_template(template)
+    ses.create_template(
+        Template={
+            "TemplateName": name,
+            "SubjectPart": template.subject(),
+            "HtmlPart": template.html(),
+            "TextPart": template.text(),
+        }
+    )
+    return name
 
 
 def _create_bus(events: Any, bus: EventBus, naming: Naming) -> str:

@@ -34,10 +34,12 @@ from moto.server import ThreadedMotoServer
 
 from blueprint import FUNCTIONS, ORDER_WORKFLOW, RETURN_WORKFLOW, api_functions
 from local import gateway, moto_patches
+from local.demo import verify_demo_sender
 from local.event_log import EventLog
 from local.gateway import GatewayResponse, GatewayServer
 from local.invoker import REGISTRY, Handler, RegisteredFunction
-from local.provision import DEFAULT_NAMING, Deployment, Naming, provision
+from local.mail_log import MailLog, SentEmail
+from local.provision import DEFAULT_NAMING, DEFAULT_TRACKING_PAGE_URL, Deployment, Naming, provision
 from local.queue_poller import QueuePoller, start_pollers
 from local.settings import AWS_PORT
 from local.stream_poller import StreamPoller, start_stream_pollers
@@ -213,6 +215,7 @@ class LocalOMS:
         self._pollers: list[QueuePoller] = []
         self._stream_pollers: list[StreamPoller] = []
         self._event_logs: list[EventLog] = []
+        self._mail_log: MailLog | None = None
         self._log_levels: dict[str, int] = {}
         self._deployment: Deployment | None = None
         self._clients: dict[str, Any] = {}
@@ -237,8 +240,13 @@ class LocalOMS:
         self._environment.set(local_environment())
         self._aws.start(self._environment)
         self.session = boto3.Session(region_name=os.environ["AWS_DEFAULT_REGION"])
-        self._deployment = provision(self.session, self.naming)
+        if self._gateway_port is not None:
+            # Bound now (serving once the handlers are registered): functions learn the page's URL.
+            self._gateway_server = GatewayServer("127.0.0.1", self._gateway_port)
+        page_url = f"{self._gateway_server.url}/track" if self._gateway_server else DEFAULT_TRACKING_PAGE_URL
+        self._deployment = provision(self.session, self.naming, tracking_page_url=page_url)
         self._environment.set(self._deployment.environment)
+        verify_demo_sender(self.client("ses"))  # the demo channels' customer e-mails may be sent
         _forget_handler_clients()
         gateway.THROTTLE.reset()  # a new OMS: no client has used up its lookups yet
         self._register_handlers(self._deployment)
@@ -256,8 +264,10 @@ class LocalOMS:
             self._deployment.stream_failure_queue_urls,
             self.session.region_name,
         )
-        if self._gateway_port is not None:
-            self._gateway_server = GatewayServer("127.0.0.1", self._gateway_port).start()
+        account = self.client("sts").get_caller_identity()["Account"]
+        self._mail_log = MailLog(self.client("ses"), account, self.session.region_name).start()
+        if self._gateway_server is not None:
+            self._gateway_server.start()
 
     def close(self) -> None:
         """Stop everything and forget all state, so the next LocalOMS starts from nothing."""
@@ -275,6 +285,9 @@ class LocalOMS:
             for log in self._event_logs:
                 log.stop()
             self._event_logs = []
+            if self._mail_log is not None:
+                self._mail_log.stop()
+                self._mail_log = None
             if self._deployment is not None:
                 self._stop_running_executions()
         finally:
@@ -395,6 +408,13 @@ class LocalOMS:
     def events(self) -> list[dict[str, Any]]:
         """Every domain event published so far (as EventBridge's `detail`), oldest first."""
         return [event for log in self._event_logs for event in log.events()]
+
+    def sent_emails(self) -> list[SentEmail]:
+        """Every e-mail sent through SES so far (moto keeps them), oldest first, rendered from its
+        template as the recipient gets it: sender, recipients, subject, text and HTML bodies."""
+        if self._mail_log is None:
+            raise RuntimeError("LocalOMS is not started")
+        return self._mail_log.sent()
 
     def override_handler(self, function_name: str, handler: Handler) -> None:
         """Run `handler` for the blueprint function `function_name` from now on."""

@@ -42,6 +42,7 @@ def health() -> dict[str, str]:
 def openapi_document() -> dict[str, Any]:
     # Imported here, not at module level: /health must not pay for every API module at cold start.
     from functions.channels_api.handler import router as channels  # noqa: PLC0415
+    from functions.channels_api.notifications import router as channel_notifications  # noqa: PLC0415
     from functions.fulfillment_events.handler import router as fulfillment  # noqa: PLC0415
     from functions.intake.handler import router as intake  # noqa: PLC0415
     from functions.inventory_api.handler import router as inventory  # noqa: PLC0415
@@ -55,6 +56,7 @@ def openapi_document() -> dict[str, Any]:
     whole = create_resolver(
         router,
         channels,
+        channel_notifications,
         intake,
         orders,
         fulfillment,

@@ -1,5 +1,6 @@
 """PUT/GET /channels/{channelId}: register a sales channel; GET its archived deliveries.
-PUT/GET /tracking-providers/{providerId}: the same for carrier tracking providers."""
+PUT/GET /tracking-providers/{providerId}: the same for carrier tracking providers.
+PUT/GET /channels/{channelId}/notifications: the channel's customer e-mails (`notifications.py`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from functions.channels_api import notifications
 from shared.api import (
     API_KEY_REQUIRED,
     DEFAULT_PAGE_SIZE,
@@ -197,5 +199,5 @@ def _provider_view(provider: TrackingProvider) -> TrackingProviderView:
     return view.model_copy(update={"webhookUrl": f"/tracking/{provider.providerId}/webhooks"})
 
 
-app = create_resolver(router)
+app = create_resolver(router, notifications.router)
 lambda_handler = api_handler(app)

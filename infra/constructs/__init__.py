@@ -10,7 +10,9 @@ from constructs import IConstruct
 # Template metadata naming the blueprint entry a resource renders, so that template readers
 # (infra/synth.py, tests) find "the Intake function" without relying on logical ids.
 BLUEPRINT_METADATA_KEY = "OmsBlueprint"
-BlueprintKind = Literal["Table", "Function", "Workflow", "Queue", "Secret", "EventBus", "Rule"]
+BlueprintKind = Literal[
+    "Table", "Function", "Workflow", "Queue", "Secret", "EventBus", "Rule", "EmailTemplate"
+]
 
 
 def tag_with_blueprint_name(construct: IConstruct, kind: BlueprintKind, name: str) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import cast
 
 from aws_cdk import Duration, IgnoreMode, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -18,7 +19,20 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from blueprint import BUSES, COMMON_ENVIRONMENT, FUNCTIONS, QUEUES, ROOT, SECRETS, TABLES, WORKFLOWS, Access
+from blueprint import (
+    BUSES,
+    COMMON_ENVIRONMENT,
+    EMAIL_TEMPLATES,
+    FUNCTIONS,
+    QUEUES,
+    ROOT,
+    SECRETS,
+    TABLES,
+    TRACKING_PAGE_URL_ENV,
+    WORKFLOWS,
+    Access,
+    api_functions,
+)
 from blueprint import Function as FunctionSpec
 
 from . import acknowledge, tag_with_blueprint_name
@@ -55,6 +69,19 @@ STREAM_FAILURES_REASON = (
     "This queue is the on-failure destination of a stream event-source mapping: it receives the "
     "description of a batch given up after its retries (to redrive by hand), and is itself the last stop."
 )
+# Customer e-mails (ses:*): senders are set per channel at run time, so the identity is any of the
+# account's in the region; the templates are the stack's own.
+SEND_EMAIL_ACTIONS = ["ses:SendTemplatedEmail"]
+CHECK_IDENTITY_ACTIONS = ["ses:GetIdentityVerificationAttributes"]
+EMAIL_IDENTITY_REASON = (
+    "ses:SendTemplatedEmail is granted on the stack's own templates and on the account's SES identities "
+    "in this region (identity/*): each channel sets its own sender at run time (checked verified when "
+    "set), so no identity ARN is known at deploy time; SES itself refuses any unverified sender."
+)
+CHECK_IDENTITY_REASON = (
+    "ses:GetIdentityVerificationAttributes supports no resource-level permissions, so IAM requires "
+    "Resource '*'; it only reads whether an address or domain is verified. "
+)
 INDEX_REASON = (
     "grant_read_data/grant_read_write_data add '<table ARN>/index/*' so the function can query "
     "the table's own global secondary indexes; the wildcard never reaches beyond this one table."
@@ -71,12 +98,18 @@ class Functions(Construct):
         *,
         tables: Mapping[str, dynamodb.Table],
         secrets: Mapping[str, secretsmanager.ISecret] | None = None,
+        email_templates: Mapping[str, str] | None = None,
     ) -> None:
+        """`email_templates`: blueprint template name -> its SES template's name."""
         super().__init__(scope, construct_id)
         self._tables = tables
         self._secrets = dict(secrets or {})
+        self._email_templates = dict(email_templates or {})
         self._resource_env = {TABLES[name].env: table.table_name for name, table in tables.items()}
         self._resource_env |= {SECRETS[name].env: secret.secret_arn for name, secret in self._secrets.items()}
+        self._resource_env |= {
+            EMAIL_TEMPLATES[name].env: ses_name for name, ses_name in self._email_templates.items()
+        }
         code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDE, ignore_mode=IgnoreMode.GIT)
         layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
@@ -124,6 +157,7 @@ class Functions(Construct):
         keys = spec.environment_keys()
         later = {w.env for w in WORKFLOWS.values()} | {b.env for b in BUSES.values()}
         later |= {q.env for q in QUEUES.values() if q.env}
+        later.add(TRACKING_PAGE_URL_ENV)
         unknown = set(keys) - self._resource_env.keys() - later
         if unknown:
             raise ValueError(f"{spec.name}: no value for environment keys {sorted(unknown)}")
@@ -137,10 +171,30 @@ class Functions(Construct):
         if spec.workflows_allowed_to("callback"):
             # Task-token calls name no resource: IAM allows them only on "*".
             role.add_to_policy(iam.PolicyStatement(actions=TASK_TOKEN_ACTIONS, resources=["*"]))
+        if spec.sends_email:
+            role.add_to_policy(
+                iam.PolicyStatement(actions=SEND_EMAIL_ACTIONS, resources=self._email_resources(spec))
+            )
+        if spec.checks_email_identities:
+            role.add_to_policy(iam.PolicyStatement(actions=CHECK_IDENTITY_ACTIONS, resources=["*"]))
+
+    def _email_resources(self, spec: FunctionSpec) -> list[str]:
+        """The account's SES identities in the region, and exactly the templates the function sends."""
+        stack = Stack.of(self)
+        identities = stack.format_arn(service="ses", resource="identity", resource_name="*")
+        templates = [
+            stack.format_arn(service="ses", resource="template", resource_name=self._email_templates[name])
+            for name in spec.sends_email
+        ]
+        return [identities, *templates]
 
     def _acknowledge_wildcard_resources(self, spec: FunctionSpec, role: iam.Role) -> None:
         reason = TASK_TOKEN_REASON if spec.workflows_allowed_to("callback") else XRAY_REASON
+        if spec.checks_email_identities:
+            reason = CHECK_IDENTITY_REASON + reason
         acknowledge(role, "AwsSolutions-IAM5[Resource::*]", reason)
+        if spec.sends_email:
+            acknowledge(role, EMAIL_IDENTITY_FINDING, EMAIL_IDENTITY_REASON)
         for table_name in spec.tables:
             if TABLES[table_name].indexes:
                 acknowledge(role, _index_finding(self._tables[table_name]), INDEX_REASON)
@@ -203,6 +257,20 @@ class Functions(Construct):
                 function.add_environment(BUSES[name].env, bus.event_bus_name)
                 bus.grant_put_events_to(function)
 
+    def connect_tracking_page(self, rest_api: apigw.RestApi) -> None:
+        """Give each function that links to the customer tracking page the page's URL. Only functions
+        outside the API may (the API depends on its functions: an API function would make a cycle)."""
+        routed = {function.name for function in api_functions()}
+        for spec in FUNCTIONS.values():
+            if spec.links_to_tracking_page:
+                if spec.name in routed:
+                    raise ValueError(
+                        f"{spec.name} serves routes: the page's URL in its environment is a cycle"
+                    )
+                self.by_name[spec.name].add_environment(
+                    TRACKING_PAGE_URL_ENV, rest_api.url_for_path("/track")
+                )
+
     def connect_workflows(self, state_machines: Mapping[str, sfn.StateMachine]) -> None:
         """Give each function the ARN of every workflow it may start, and the right to start it."""
         for spec in FUNCTIONS.values():
@@ -210,6 +278,11 @@ class Functions(Construct):
                 function, state_machine = self.by_name[spec.name], state_machines[name]
                 function.add_environment(WORKFLOWS[name].env, state_machine.state_machine_arn)
                 state_machine.grant_start_execution(function)
+
+
+EMAIL_IDENTITY_FINDING = (
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]"
+)
 
 
 def _index_finding(table: dynamodb.Table) -> str:

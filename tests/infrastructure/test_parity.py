@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from blueprint import ORDER_WORKFLOW, QUEUES, ROUTES, RULES, WORKFLOWS, Workflow
+from blueprint import BUSES, EMAIL_TEMPLATES, ORDER_WORKFLOW, QUEUES, ROUTES, RULES, WORKFLOWS, Workflow
 from infra.constructs import BLUEPRINT_METADATA_KEY
 from infra.synth import resources_of_type, template_routes, template_state_machine_definition
 from local import gateway
@@ -73,21 +73,42 @@ def test_the_stack_and_the_local_runtime_make_the_same_queues(
     )
 
 
+def _tagged(template: dict[str, Any], resource_type: str, kind: str, name: str) -> dict[str, Any]:
+    return next(
+        r["Properties"]
+        for r in resources_of_type(template, resource_type).values()
+        if r.get("Metadata", {}).get(BLUEPRINT_METADATA_KEY) == {"kind": kind, "name": name}
+    )
+
+
 @pytest.mark.parametrize("name", RULES)
-def test_the_stack_and_the_local_runtime_route_the_same_events_to_the_same_queue(
+def test_the_stack_and_the_local_runtime_make_the_same_bus_rules(
     template: dict[str, Any], local_oms: LocalOMS, name: str
 ) -> None:
-    rule = RULES[name]
-    cloud = next(
-        r["Properties"]
-        for r in resources_of_type(template, "AWS::Events::Rule").values()
-        if r.get("Metadata", {}).get(BLUEPRINT_METADATA_KEY, {}).get("name") == name
-    )
+    cloud = _tagged(template, "AWS::Events::Rule", "Rule", name)
     events = local_oms.client("events")
-    bus = local_oms.deployment.bus_names[rule.bus]
+    bus = local_oms.deployment.bus_names[RULES[name].bus]
     local = events.describe_rule(Name=f"{local_oms.naming.prefix}-{name}", EventBusName=bus)
     (target,) = events.list_targets_by_rule(Rule=local["Name"], EventBusName=bus)["Targets"]
 
     assert json.loads(local["EventPattern"]) == cloud["EventPattern"]
-    queue_url = local_oms.deployment.queue_urls[rule.queue]
-    assert target["Arn"].rsplit(":", 1)[-1] == queue_url.rsplit("/", 1)[-1]
+    assert local["State"] == cloud["State"] == "ENABLED"
+    queue_url = local_oms.deployment.queue_urls[RULES[name].queue]
+    assert target["Arn"].rsplit(":", 1)[1] == queue_url.rsplit("/", 1)[1]
+    assert RULES[name].bus in BUSES
+
+
+@pytest.mark.parametrize("name", EMAIL_TEMPLATES)
+def test_the_stack_and_the_local_runtime_make_the_same_email_templates(
+    template: dict[str, Any], local_oms: LocalOMS, name: str
+) -> None:
+    cloud = _tagged(template, "AWS::SES::Template", "EmailTemplate", name)["Template"]
+    local = local_oms.client("ses").get_template(
+        TemplateName=local_oms.deployment.email_template_names[name]
+    )["Template"]
+
+    assert local["TemplateName"] == f"{local_oms.naming.prefix}-{name}"
+    assert cloud["TemplateName"].endswith(f"-{name}")
+    assert {k: v for k, v in local.items() if k != "TemplateName"} == {
+        k: v for k, v in cloud.items() if k != "TemplateName"
+    }

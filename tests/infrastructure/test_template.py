@@ -11,6 +11,7 @@ import pytest
 from blueprint import (
     BUSES,
     COMMON_ENVIRONMENT,
+    EMAIL_TEMPLATES,
     FUNCTIONS,
     ORDER_WORKFLOW,
     QUEUES,
@@ -18,12 +19,19 @@ from blueprint import (
     RULES,
     SECRETS,
     TABLES,
+    TRACKING_PAGE_URL_ENV,
     WORKFLOWS,
     Workflow,
 )
 from infra.constructs import BlueprintKind
-from infra.constructs.functions import POWERTOOLS_LAYER_PARAMETER, RUNTIME, TASK_TOKEN_ACTIONS
-from infra.synth import arn_references, blueprint_names, resources_of_type, template_routes
+from infra.constructs.functions import (
+    CHECK_IDENTITY_ACTIONS,
+    POWERTOOLS_LAYER_PARAMETER,
+    RUNTIME,
+    SEND_EMAIL_ACTIONS,
+    TASK_TOKEN_ACTIONS,
+)
+from infra.synth import STACK_NAME, arn_references, blueprint_names, resources_of_type, template_routes
 
 pytestmark = pytest.mark.slow
 
@@ -132,6 +140,8 @@ def test_function_environment(template: Template, name: str) -> None:
     values |= {s.env: {"Ref": logical_ids(template, "Secret")[s.name]} for s in SECRETS.values()}
     values |= {b.env: {"Ref": logical_ids(template, "EventBus")[b.name]} for b in BUSES.values()}
     values |= {q.env: {"Ref": logical_ids(template, "Queue")[q.name]} for q in QUEUES.values() if q.env}
+    values |= {t.env: f"{STACK_NAME}-{t.name}" for t in EMAIL_TEMPLATES.values()}
+    values[TRACKING_PAGE_URL_ENV] = tracking_page_url(template)
     expected = {
         **COMMON_ENVIRONMENT,
         **spec.settings,
@@ -185,53 +195,79 @@ def test_function_role_touches_only_logs_xray_tables_and_workflow(template: Temp
         "Fn::GetAtt": [function_props(template, name)["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]
     }
     own_queue = FUNCTIONS[name].queue_source
-    queues = logical_ids(template, "Queue")
-    sent_to = [{"Fn::GetAtt": [queues[q], "Arn"]} for q in FUNCTIONS[name].sends_to]
+    sent_to = FUNCTIONS[name].sends_to
     own_secrets = [{"Ref": logical_ids(template, "Secret")[s]} for s in FUNCTIONS[name].secrets]
     own_buses = [
         {"Fn::GetAtt": [logical_ids(template, "EventBus")[b], "Arn"]} for b in FUNCTIONS[name].publishes_to
     ]
     streamed = FUNCTIONS[name].stream_source is not None
+    emails = FUNCTIONS[name].sends_email or FUNCTIONS[name].checks_email_identities
     for statement in function_statements(template, name):
         services = {action.split(":")[0] for action in as_list(statement["Action"])}
         optional = [
             *(["sqs"] if own_queue or streamed or sent_to else []),
             *(["secretsmanager"] if own_secrets else []),
             *(["events"] if own_buses else []),
+            *(["ses"] if emails else []),
         ]
         assert services <= {"logs", "xray", "dynamodb", "states", *optional}
+        if "ses" in services:
+            assert_ses_statement_is_narrow(template, name, statement)
         if "events" in services:
             assert set(as_list(statement["Action"])) == {"events:PutEvents"}
             assert statement["Resource"] in own_buses
-        if "sqs" in services and streamed:
-            # Lambda's stream mapping sends a batch it gave up on to the on-failure queue, as this role.
-            failures = _stream_failure_queue(template, name)
-            assert set(as_list(statement["Action"])) <= {
-                "sqs:SendMessage",
-                "sqs:GetQueueAttributes",
-                "sqs:GetQueueUrl",
-            }
-            assert statement["Resource"] == {"Fn::GetAtt": [failures, "Arn"]}
-            continue
+        if "sqs" in services:
+            assert_sqs_statement_is_its_own(template, name, statement)
         if "secretsmanager" in services:
             assert set(as_list(statement["Action"])) == SECRET_READ_ACTIONS
             assert statement["Resource"] in own_secrets
         if "logs" in services:
             assert statement["Resource"] == own_log_group
-        if "sqs" in services and statement["Resource"] in sent_to:
-            # CDK merges sending and (for a queue it also consumes) receiving into one statement.
-            consumes = own_queue and statement["Resource"] == {"Fn::GetAtt": [queues[own_queue.queue], "Arn"]}
-            sending = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-            assert sending <= set(as_list(statement["Action"]))
-            assert set(as_list(statement["Action"])) <= sending | (
-                QUEUE_CONSUMER_ACTIONS if consumes else set()
-            )
-            continue
-        if "sqs" in services:
-            assert own_queue is not None
-            assert set(as_list(statement["Action"])) <= QUEUE_CONSUMER_ACTIONS
-            queue_id = logical_ids(template, "Queue")[own_queue.queue]
-            assert statement["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+
+
+def assert_sqs_statement_is_its_own(template: Template, name: str, statement: dict[str, Any]) -> None:
+    """The stream's on-failure queue, the queues it sends to, or the queue it consumes: nothing else."""
+    spec = FUNCTIONS[name]
+    queues = logical_ids(template, "Queue")
+    actions = set(as_list(statement["Action"]))
+    sending = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    if spec.stream_source is not None:
+        # Lambda's stream mapping sends a batch it gave up on to the on-failure queue, as this role.
+        assert actions <= sending
+        assert statement["Resource"] == {"Fn::GetAtt": [_stream_failure_queue(template, name), "Arn"]}
+        return
+    consumed = {"Fn::GetAtt": [queues[spec.queue_source.queue], "Arn"]} if spec.queue_source else None
+    if statement["Resource"] in [{"Fn::GetAtt": [queues[q], "Arn"]} for q in spec.sends_to]:
+        # CDK merges sending and (for a queue it also consumes) receiving into one statement.
+        assert sending <= actions
+        assert actions <= sending | (QUEUE_CONSUMER_ACTIONS if statement["Resource"] == consumed else set())
+        return
+    assert consumed is not None
+    assert actions <= QUEUE_CONSUMER_ACTIONS
+    assert statement["Resource"] == consumed
+
+
+def assert_ses_statement_is_narrow(template: Template, name: str, statement: dict[str, Any]) -> None:
+    """Sending: the account's identities in the region and the function's own templates, nothing else;
+    checking identities: Resource '*', which is all IAM offers for it."""
+    spec = FUNCTIONS[name]
+    ses_actions = {a for a in as_list(statement["Action"]) if a.startswith("ses:")}
+    if ses_actions == set(SEND_EMAIL_ACTIONS):
+        assert spec.sends_email
+        assert [json.dumps(r) for r in as_list(statement["Resource"])] == [
+            json.dumps(ses_arn("identity/*")),
+            *(json.dumps(ses_arn(f"template/{STACK_NAME}-{t}")) for t in sorted(spec.sends_email)),
+        ]
+    else:
+        assert ses_actions == set(CHECK_IDENTITY_ACTIONS) and spec.checks_email_identities
+        assert statement["Resource"] == "*"
+
+
+def ses_arn(resource: str) -> dict[str, Any]:
+    region, account = {"Ref": "AWS::Region"}, {"Ref": "AWS::AccountId"}
+    return {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ses:", region, ":", account, f":{resource}"]]
+    }
 
 
 def test_no_iam_statement_has_a_wildcard_action(template: Template) -> None:
@@ -359,12 +395,11 @@ def test_queue_policy_refuses_plain_http_and_admits_only_its_senders(template: T
     feeding = sorted(rules[rule.name] for rule in RULES.values() if rule.queue == name)
     services = [s for s in allowed if "AWS" not in s["Principal"]]
     assert all(s["Principal"] == {"Service": "events.amazonaws.com"} for s in services)
-    assert all(
-        set(as_list(s["Action"])) <= {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-        for s in services
-    )
+    # CDK's SQS target grants what `grant_send_messages` does: send, read the queue's URL and attributes.
+    rule_actions = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    assert all(set(as_list(s["Action"])) == rule_actions for s in services)
     assert (
-        sorted(next(iter(arn_references(s["Condition"]["ArnEquals"]["aws:SourceArn"]))) for s in services)
+        sorted(next(arn_references(s["Condition"]["ArnEquals"]["aws:SourceArn"])) for s in services)
         == feeding
     )
 
@@ -582,7 +617,7 @@ def test_every_blueprint_secret_is_generated_and_read_only_by_its_functions(temp
         assert (
             readers
             == {f.name for f in FUNCTIONS.values() if name in f.secrets}
-            == {"OrdersApi", "TrackingPage"}
+            == {"OrdersApi", "TrackingPage", "CustomerNotifier"}
         )
     every_statement = [
         statement
@@ -592,7 +627,81 @@ def test_every_blueprint_secret_is_generated_and_read_only_by_its_functions(temp
     secret_statements = [
         s for s in every_statement if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
     ]
-    assert len(secret_statements) == 2
+    assert len(secret_statements) == 3
+
+
+# Customer e-mails
+
+
+def tracking_page_url(template: Template) -> Any:
+    """The customer tracking page's URL, `<the stage's invoke URL>/track`, as CloudFormation joins it."""
+    (api,) = resources_of_type(template, "AWS::ApiGateway::RestApi")
+    (stage,) = resources_of_type(template, "AWS::ApiGateway::Stage")
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "https://",
+                {"Ref": api},
+                ".execute-api.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/",
+                {"Ref": stage},
+                "/track",
+            ],
+        ]
+    }
+
+
+def test_every_blueprint_email_template_is_an_ses_template_named_after_the_stack(template: Template) -> None:
+    templates = resources_of_type(template, "AWS::SES::Template")
+    names = blueprint_names(template, "EmailTemplate")
+    assert sorted(names.values()) == sorted(EMAIL_TEMPLATES) and len(templates) == len(EMAIL_TEMPLATES)
+    for logical_id, name in names.items():
+        spec = EMAIL_TEMPLATES[name]
+        assert templates[logical_id]["Properties"]["Template"] == {
+            "TemplateName": f"{STACK_NAME}-{name}",
+            "SubjectPart": spec.subject(),
+            "HtmlPart": spec.html(),
+            "TextPart": spec.text(),
+        }
+
+
+def test_only_the_notifier_may_send_email_and_only_the_channels_api_check_senders(template: Template) -> None:
+    granted: dict[str, set[str]] = defaultdict(set)
+    for name in FUNCTIONS:
+        for statement in function_statements(template, name):
+            granted[name] |= {a for a in as_list(statement["Action"]) if a.startswith("ses:")}
+    assert {name: actions for name, actions in granted.items() if actions} == {
+        "CustomerNotifier": set(SEND_EMAIL_ACTIONS),
+        "ChannelsApi": set(CHECK_IDENTITY_ACTIONS),
+    }
+
+
+def test_the_customer_email_rule_copies_exactly_its_event_types_to_the_notifiers_queue(
+    template: Template,
+) -> None:
+    # Each rule's pattern and target: test_a_bus_rule_copies_its_event_types_from_its_bus_to_its_queue.
+    rule = RULES["CustomerEmailEvents"]
+    assert rule.queue == "CustomerNotifications"
+    assert set(rule.event_types) == {
+        "order.status_changed",
+        "fulfillment.shipped",
+        "fulfillment.delivered",
+        "return.refunded",
+    }
+    consumers = [f.name for f in FUNCTIONS.values() if f.queue_source and f.queue_source.queue == rule.queue]
+    assert consumers == ["CustomerNotifier"]
+
+
+def test_the_notifier_learns_the_tracking_pages_url_from_the_api(template: Template) -> None:
+    variables = function_props(template, "CustomerNotifier")["Environment"]["Variables"]
+    assert variables[TRACKING_PAGE_URL_ENV] == tracking_page_url(template)
+    linking = {name for name, f in FUNCTIONS.items() if f.links_to_tracking_page}
+    assert linking == {"CustomerNotifier"}
+    assert not linking & {route.function for route in ROUTES}  # an API function would be a cycle
 
 
 # Stack

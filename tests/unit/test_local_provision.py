@@ -8,8 +8,19 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from blueprint import COMMON_ENVIRONMENT, FUNCTIONS, ORDER_WORKFLOW, SECRETS, TABLES, Function, Workflow
+from blueprint import (
+    COMMON_ENVIRONMENT,
+    EMAIL_TEMPLATES,
+    FUNCTIONS,
+    ORDER_WORKFLOW,
+    SECRETS,
+    TABLES,
+    TRACKING_PAGE_URL_ENV,
+    Function,
+    Workflow,
+)
 from local.provision import (
+    DEFAULT_TRACKING_PAGE_URL,
     LAMBDA_RUNTIME,
     Deployment,
     EnvironmentConflictError,
@@ -82,6 +93,8 @@ def locations(deployment: Deployment) -> dict[str, str]:
         deployment.secret_names,
         deployment.bus_names,
         deployment.queue_urls,
+        email_template_names=deployment.email_template_names,
+        tracking_page_url=deployment.tracking_page_url,
     )
 
 
@@ -159,7 +172,36 @@ def test_creates_each_secret_with_a_random_value_for_exactly_its_readers(
         value = secrets.get_secret_value(SecretId=name)["SecretString"]
         assert len(value) == 64 and value.isalnum()
         readers = {f.name for f in FUNCTIONS.values() if secret.name in f.secrets}
-        assert readers == {"OrdersApi", "TrackingPage"}
+        assert readers == {"OrdersApi", "TrackingPage", "CustomerNotifier"}
         for function in FUNCTIONS.values():
             environment = function_environment(function, locations(deployment))
             assert (environment.get(secret.env) == name) == (function.name in readers), function.name
+
+
+def test_creates_each_email_template_from_the_blueprint_files(
+    deployed: tuple[boto3.Session, Deployment],
+) -> None:
+    session, deployment = deployed
+    ses = session.client("ses")
+    assert sorted(deployment.email_template_names) == sorted(EMAIL_TEMPLATES)
+    for template in EMAIL_TEMPLATES.values():
+        name = deployment.email_template_names[template.name]
+        assert name == f"test-{template.name}"
+        stored = ses.get_template(TemplateName=name)["Template"]
+        assert stored["SubjectPart"] == template.subject()
+        assert stored["HtmlPart"] == template.html()
+        assert stored["TextPart"] == template.text()
+        senders = [f for f in FUNCTIONS.values() if template.name in f.sends_email]
+        assert [f.name for f in senders] == ["CustomerNotifier"]
+        assert function_environment(senders[0], locations(deployment))[template.env] == name
+
+
+def test_functions_that_link_to_the_tracking_page_learn_where_it_is(
+    deployed: tuple[boto3.Session, Deployment],
+) -> None:
+    _, deployment = deployed
+    for function in FUNCTIONS.values():
+        environment = function_environment(function, locations(deployment))
+        expected = DEFAULT_TRACKING_PAGE_URL if function.links_to_tracking_page else None
+        assert environment.get(TRACKING_PAGE_URL_ENV) == expected, function.name
+    assert deployment.tracking_page_url == "http://localhost/track"
