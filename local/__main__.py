@@ -110,6 +110,7 @@ def banner(running: Running, seed_failures: list[str]) -> str:
         _first_order(running),
         _first_tracking(running),
         _first_return(running),
+        _first_subscription(running),
         _aws_cli(running),
         ["Ctrl-C stops (all data is in memory and is discarded)."],
     ]
@@ -171,6 +172,16 @@ def _first_return(running: Running) -> list[str]:
         "Then return it (delivered first if need be; refunded through the refund sandbox):",
         f"  {send_return} <orderId>",
         f"  curl {running.refunds_url}{SEEN_PATH}   (the refunds the sandbox made)",
+    ]
+
+
+def _first_subscription(running: Running) -> list[str]:
+    key_header = f"-H {shlex.quote(f'x-api-key: {running.api_key}')}"
+    body = shlex.quote('{"url": "http://127.0.0.1:9000/hooks", "eventTypes": ["*"]}')
+    return [
+        "Have every event POSTed to a receiver of yours, signed (Standard Webhooks; http is fine locally):",
+        f"  curl {key_header} -X PUT -d {body} {running.api_url}/subscriptions/mine",
+        f"  curl {key_header} {running.api_url}/subscriptions/mine/deliveries   (attempts, results)",
     ]
 
 
