@@ -51,8 +51,9 @@ FINDER_PLACE_PARAMETERS = {"near", "postalCode", "city", "region", "country"}
 # start by at most 92 days; an order's discounts within its lines and amounts within its currency; a
 # return's lines naming each SKU once (a receipt's, each SKU once per condition), and its exchangeLines
 # with an EXCHANGE only; a tracking lookup's order number with one of e-mail and postal code, or a
-# token alone.
+# token alone; customer e-mails enabled with a sender.
 CROSS_FIELD_BODIES = {
+    "PUT /channels/{channelId}/notifications",
     "POST /track/lookup",
     "POST /sourcing/plan",
     "POST /sourcing/simulations",
