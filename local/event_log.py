@@ -33,6 +33,10 @@ class EventLog:
         self._thread.start()
         return self
 
+    def request_stop(self) -> None:
+        """Ask it to stop, without waiting (so that several end their waits at once)."""
+        self._stopping.set()
+
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(timeout=WAIT_SECONDS + 5)

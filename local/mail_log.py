@@ -50,6 +50,10 @@ class MailLog:
         self._thread.start()
         return self
 
+    def request_stop(self) -> None:
+        """Ask it to stop, without waiting (so that several end their waits at once)."""
+        self._stopping.set()
+
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(timeout=POLL_SECONDS + 5)

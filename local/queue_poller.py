@@ -37,6 +37,10 @@ class QueuePoller:
         self._thread.start()
         return self
 
+    def request_stop(self) -> None:
+        """Ask it to stop, without waiting (so that several end their waits at once)."""
+        self._stopping.set()
+
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(timeout=WAIT_SECONDS + 5)

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 import boto3
 import requests
@@ -77,6 +77,14 @@ def local_environment() -> dict[str, str]:
     if not verbose():
         values |= {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
     return values
+
+
+class _Background(Protocol):
+    """A thread of the runtime's own: a poller or a log."""
+
+    def request_stop(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class EnvironmentOverlay:
@@ -276,18 +284,14 @@ class LocalOMS:
         try:
             if self._gateway_server is not None:
                 self._gateway_server.stop()
-            for poller in self._pollers:
-                poller.stop()
-            self._pollers = []
-            for stream_poller in self._stream_pollers:
-                stream_poller.stop()
-            self._stream_pollers = []
-            for log in self._event_logs:
-                log.stop()
-            self._event_logs = []
-            if self._mail_log is not None:
-                self._mail_log.stop()
-                self._mail_log = None
+            background: list[_Background] = [*self._pollers, *self._stream_pollers, *self._event_logs]
+            background += [self._mail_log] if self._mail_log is not None else []
+            for worker in background:
+                worker.request_stop()  # all at once: each ends its current wait in parallel
+            for worker in background:
+                worker.stop()
+            self._pollers, self._stream_pollers, self._event_logs = [], [], []
+            self._mail_log = None
             if self._deployment is not None:
                 self._stop_running_executions()
         finally:

@@ -23,8 +23,6 @@ from tests.support.orders import CHANNEL_ID, CHANNEL_SECRET, Client, canonical_o
 from tests.support.returns import authorized, delivered_order, receive, wait_for_return
 
 CUSTOMER = "ada@example.com"
-# A port of the range this project's tests may use for HTTP.
-REFUNDS_PORT = 18400
 
 
 def notifications(client: Client, channel_id: str = CHANNEL_ID, **settings: Any) -> tuple[int, Any]:
@@ -133,7 +131,7 @@ def test_an_order_is_emailed_confirmed_shipped_with_a_tracking_link_and_delivere
 
 @pytest.fixture
 def refunds() -> Iterator[FakeChannelRefunds]:
-    with FakeChannelRefunds(signing_secret=CHANNEL_SECRET, port=REFUNDS_PORT) as sandbox:
+    with FakeChannelRefunds(signing_secret=CHANNEL_SECRET) as sandbox:
         yield sandbox
 
 
