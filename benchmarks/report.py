@@ -67,7 +67,8 @@ LAMBDA_DURATION = """The duration is an assumption: the median **local** handler
 warm-up (in-process, DynamoDB answered by moto without a network), rounded up to the millisecond as Lambda
 bills. On AWS each DynamoDB and Step Functions call adds a few ms of network time instead of moto's
 Python; the concurrent column shows how much the local figure moves under load (GIL and the DynamoDB
-lock). Memory sizes are the blueprint's."""
+lock). For a stream- or queue-fed function the figure is per batch (as Lambda bills it), and the
+warm-up's batches ran beside the next warm-up order's steps. Memory sizes are the blueprint's."""
 
 UNIT_RULES = """How units are computed: moto reports no ConsumedCapacity for TransactWriteItems, so every
 DynamoDB call is recorded at the botocore level (request and response) and priced from item sizes:
@@ -520,8 +521,9 @@ ASYNC_NOTES = """What is counted and what is assumed here:
 - **Batching depends on traffic.** Lambda invocations and SQS receives and deletes are per batch,
   and batches are as the local pollers made them: each stream read about every 0.25 s, each queue
   long-polled 1 s for up to 10 messages by one poller whose handler takes one batch at a time, so
-  messages gather while it works. Lambda's mappings poll with several pollers at once and invoke as
-  soon as a batch is there, so on AWS batches are likely smaller at this rate. At low traffic every
+  messages gather while it works (most for CustomerNotifier, which locally takes turns with the API
+  handlers, see section 1). Lambda's mappings poll with several pollers at once and invoke as soon as
+  a batch is there, so on AWS batches are likely smaller at this rate. At low traffic every
   record and message can come alone: then the asynchronous side would make {alone_invocations} Lambda
   invocations and {alone_sqs} SQS requests per order, {alone_usd} more per 1,000 orders (requests
   only: the compute time would be spread over more, shorter invocations).

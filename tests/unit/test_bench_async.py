@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from benchmarks import pricing
+from benchmarks import pricing, report
 from benchmarks.async_side import (
     ASYNC_FUNCTIONS,
     CHUNK_BYTES,
@@ -321,6 +321,30 @@ def test_the_asynchronous_side_is_priced_beside_the_rest_and_apart() -> None:
     everything = pricing.total(pricing.cost_lines(usage))
     without_emails = pricing.total(pricing.cost_lines(usage), without=frozenset({pricing.EMAIL_SERVICE}))
     assert everything - without_emails == pytest.approx(0.3)
+
+
+def test_section_2_shows_the_asynchronous_side_and_its_share() -> None:
+    side = AsyncSide(
+        events=8,
+        event_chunks=8,
+        events_by_type=Counter({"order.created": 2, "order.status_changed": 6}),
+        rule_messages=Counter({"WebhookEvents": 8, "CustomerNotifications": 6}),
+        received=Counter({"WebhookEvents": 8, "CustomerNotifications": 6}),
+        emails=6,
+        emails_by_template=Counter({"oms-OrderConfirmed": 2, "oms-OrderShipped": 4}),
+    )
+    usage = per_order(side)
+    shown = report._async_section(usage) + report._cost_section(usage)
+    assert (
+        "WebhookEvents 4; received by the queues' consumers: "
+        "CustomerNotifications 3, WebhookEvents 4: they agree" in shown
+    )
+    assert "| SES (e-mails) | 3 | 3 | $0.10 per 1,000 e-mails | $0.3000 | $0.3000 |" in shown
+    assert "With them off (a channel's default)" in shown
+    assert "disagree" not in shown
+    missing = per_order(AsyncSide(rule_messages=Counter({"WebhookEvents": 2})), emails_on=False)
+    assert "**they disagree**" in report._async_section(missing)
+    assert "were off in this run" in report._async_section(missing)
 
 
 def test_every_new_price_has_a_source() -> None:
