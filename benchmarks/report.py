@@ -448,7 +448,7 @@ def _usage_rows(usage: PerOrder) -> str:
         (
             "of which the asynchronous side",
             _n(usage.async_invocations),
-            "stream- and queue-fed functions, one invocation per batch (next section)",
+            "stream- and queue-fed functions, one invocation per batch (below)",
         ),
         (
             "Lambda GB-seconds",
@@ -473,9 +473,9 @@ def _usage_rows(usage: PerOrder) -> str:
         (
             "EventBridge events",
             _n(usage.events),
-            "PutEvents entries accepted, per 64 KB chunk (next section)",
+            "PutEvents entries accepted, per 64 KB chunk (below)",
         ),
-        ("SQS requests", _n(usage.sqs_requests), "sends to the queues, receives and deletes (next section)"),
+        ("SQS requests", _n(usage.sqs_requests), "sends to the queues, receives and deletes (below)"),
         (
             "SES e-mails",
             _n(usage.emails),
