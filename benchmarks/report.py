@@ -311,7 +311,11 @@ def _measured(single: Run, split: Run | None, env: Environment) -> str:
 
 ASYNC_LOCAL = """The asynchronous side (stream records published by EventPublisher, the rules' queues
 and their consumers, e-mails through the local SES) runs in the same process during the phases, so it
-competes with them for the GIL and the DynamoDB lock; nothing in the phases waits for it. After the
+competes with them for the GIL and the DynamoDB lock (it makes many of the DynamoDB requests in the
+table below); nothing in the phases waits for it, but CustomerNotifier's batches run under the lock the
+API handlers take turns on (its Powertools idempotency keeps state in globals, see
+`local/invoker.py`), so webhooks and fulfillment events queue behind them: a local effect, as on AWS
+each invocation has an execution environment of its own. After the
 last execution ended it took {drain} more to drain (every stream read to its end, every queue empty,
 no stream- or queue-fed handler running; looked at every 0.2 s until two looks in a row found
 nothing, so up to 0.4 s high); the measured window stayed open until then, not timed above."""
