@@ -7,7 +7,9 @@ a CSV import through the CLI (`--import-rows`) and the hot-SKU write spread, a s
 (`--hot-sku-rate`). Then the returns (`--returns`, 0: none): a return refunded and an exchange.
 
 `--only returns` runs the returns section alone (well under a minute) and writes it into the
-report at `--output` in place of the section 7 there, leaving the other sections as they were."""
+report at `--output` in place of the section 7 there, leaving the other sections as they were.
+`--only orders` does the same for the order scenarios, sections 1 to 3 (and the introduction and
+closing sections, which describe them)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from benchmarks import flash_sale, hot_sku, returns, returns_report, stock_impor
 from benchmarks.flash_sale import FlashSaleSettings
 from benchmarks.inventory_report import InventoryRuns
 from benchmarks.local_run import SINGLE_SHIPMENT, SPLIT_SHIPMENT, Settings, run
-from benchmarks.report import Environment, Run, render
+from benchmarks.report import Environment, Run, closing_sections, orders_sections, render, splice_orders
 from benchmarks.usage import per_order
 from shared import observability
 from shared.models.inventory import MAX_BUCKETS
@@ -125,7 +127,7 @@ def _returns_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--only",
-        choices=("returns",),
+        choices=("returns", "orders"),
         help="run only this section and write it into --output in place of its section there",
     )
 
@@ -206,16 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     if arguments.only == "returns":
         return _returns_alone(arguments, argv)
-    scenarios = [(SINGLE_SHIPMENT, arguments.orders), (SPLIT_SHIPMENT, arguments.split_orders)]
+    if arguments.only == "orders":
+        return _orders_alone(arguments, argv)
     load_before = os.getloadavg()[0]  # other work on the machine skews the local figures
     started = time.perf_counter()
-    runs = []
     with handler_logs(arguments.verbose):
-        for scenario, orders in scenarios:
-            if orders:
-                settings = Settings(orders, arguments.concurrency, arguments.warmup, scenario=scenario)
-                result = run(settings)
-                runs.append(Run(result, per_order(result)))
+        runs = _order_runs(arguments)
         inventory = _inventory(arguments)
         returned = (
             returns.run(returns.ReturnSettings(returns=arguments.returns)) if arguments.returns else None
@@ -230,6 +228,37 @@ def main(argv: list[str] | None = None) -> int:
     print(f"written to {arguments.output}", file=sys.stderr)
     checks = [check for r in runs for check in r.result.checks] + inventory.checks()
     checks += returned.checks if returned else []
+    return 0 if all(check.passed for check in checks) else 1
+
+
+def _order_runs(arguments: argparse.Namespace) -> list[Run]:
+    """The single-shipment orders, then the split ones (if any), each on a fresh local OMS."""
+    scenarios = [(SINGLE_SHIPMENT, arguments.orders), (SPLIT_SHIPMENT, arguments.split_orders)]
+    runs = []
+    for scenario, orders in scenarios:
+        if orders:
+            started = time.perf_counter()
+            result = run(Settings(orders, arguments.concurrency, arguments.warmup, scenario=scenario))
+            runs.append(Run(result, per_order(result), time.perf_counter() - started))
+    return runs
+
+
+def _orders_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
+    """Sections 1 to 3 alone: printed, and written into the report at --output (or a new one)."""
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    with handler_logs(arguments.verbose):
+        runs = _order_runs(arguments)
+    single, split = runs[0], runs[1] if len(runs) > 1 else None
+    ran = environment(argv, time.perf_counter() - started, load_before)
+    orders, closing = orders_sections(single, split, ran), closing_sections(single.usage)
+    print(orders)
+    output: Path = arguments.output
+    before = output.read_text(encoding="utf-8") if output.exists() else "# OMS benchmarks\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(splice_orders(before, orders, closing), encoding="utf-8")
+    print(f"sections 1 to 3 written into {output}", file=sys.stderr)
+    checks = [check for r in runs for check in r.result.checks]
     return 0 if all(check.passed for check in checks) else 1
 
 

@@ -6,6 +6,11 @@ every fulfillment of every order. A `Scenario` says what the orders are and how 
 them: `SINGLE_SHIPMENT` (each order from one warehouse) or `SPLIT_SHIPMENT` (two warehouses each).
 Every handler is the real one, wrapped only to be timed. What the benchmark does to watch the OMS
 (GET requests, polling, reading histories) runs `unobserved` and is not counted as order usage.
+
+The orders also drive the asynchronous side (the tables' streams, `EventPublisher`, the bus rules'
+queues and the functions they feed): every window stays open until it has drained (`drain`), so
+what an order makes happen there is counted in its window, and the seeding's own events in none.
+The channel's customer e-mails are on (`Settings.emails`), from the demo sender LocalOMS verifies.
 """
 
 from __future__ import annotations
@@ -19,16 +24,19 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeSerializer
+from botocore.config import Config
 
+from benchmarks.async_side import ASYNC_FUNCTIONS
 from benchmarks.dynamodb_units import TableInfo
 from benchmarks.recorder import Recorder, Usage
 from blueprint import FUNCTIONS, ORDERS, TABLES
+from local.demo import DEMO_SENDER
 from local.gateway import COMPILED_ROUTES
 from local.invoker import import_handler
 from local.runtime import LocalOMS
 from shared import aws
 from shared.dal.orders import order_key
-from tests.support.orders import STOCK, Client, Send, canonical_order
+from tests.support.orders import CHANNEL_ID, STOCK, Client, Send, canonical_order
 
 Lines = tuple[tuple[str, int], ...]  # (sku, quantity) per order line
 Parts = tuple[tuple[str, Lines], ...]  # (warehouse id, its lines) per fulfillment, as planned
@@ -102,6 +110,13 @@ AWAIT_DELIVERY_STATE = "AwaitDelivery"
 ENDED = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
 ITERATION_ENDED = frozenset({"MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"})
 POLL_SECONDS = 0.05
+DRAIN_POLL_SECONDS = 0.2
+DRAINED_LOOKS = 2  # consecutive looks that find nothing left, DRAIN_POLL_SECONDS apart
+QUEUE_BACKLOG = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
 
 StockLevels = dict[tuple[str, str], dict[str, int]]  # (sku, warehouse) -> onHand, reserved, available
 T = TypeVar("T")
@@ -115,6 +130,7 @@ class Settings:
     warmup: int
     scenario: Scenario = SINGLE_SHIPMENT
     timeout_seconds: float = 300.0  # for each wait
+    emails: bool = True  # the channel's customer e-mails on (sent through the local SES)
 
 
 @dataclass(frozen=True)
@@ -182,6 +198,9 @@ class RunResult:
     tables: dict[str, TableInfo]  # physical table name -> keys and indexes
     final_items: dict[str, list[dict[str, Any]]]  # physical table name -> items at the end
     probe: MotoProbe
+    queue_names: dict[str, str]  # queue URL -> blueprint queue name
+    drain_seconds: float | None  # the last execution ended -> the asynchronous side drained (None: never)
+    warmup_drain_seconds: float | None  # the same for the warm-up window
 
 
 def run(settings: Settings) -> RunResult:
@@ -203,14 +222,24 @@ def _run(oms: LocalOMS, recorder: Recorder, settings: Settings) -> RunResult:
         oms.override_handler(function.name, recorder.timed(function.name, import_handler(function.handler)))
     client = Client(sender(oms, recorder))
     _seed(client, settings)
+    drain(oms, recorder, settings.timeout_seconds)  # the seeding's own events: in no window
     with recorder.window() as warmup_usage:
         _warm_up(oms, client, recorder, settings)
+        warmup_drain = drain(oms, recorder, settings.timeout_seconds)
     stock_before = _stock(client, settings.scenario)
     with recorder.window() as usage:
         measured = _measure(oms, client, recorder, settings)
+        measured_drain = drain(oms, recorder, settings.timeout_seconds)
     with recorder.unobserved():
         return _results(
-            oms, client, settings, measured, usage=usage, warmup_usage=warmup_usage, stock_before=stock_before
+            oms,
+            client,
+            settings,
+            measured,
+            usage=usage,
+            warmup_usage=warmup_usage,
+            stock_before=stock_before,
+            drains=(warmup_drain, measured_drain),
         )
 
 
@@ -223,6 +252,7 @@ def _results(
     usage: Usage,
     warmup_usage: Usage,
     stock_before: StockLevels,
+    drains: tuple[float | None, float | None],
 ) -> RunResult:
     order_ids = measured.order_ids
     orders = {order_id: client.order(order_id) for order_id in order_ids}
@@ -235,6 +265,7 @@ def _results(
         _shipments_check(settings.scenario, order_ids, orders),
         _inventory_check(stock_before, stock_after, shipped),
         _shipped_check(shipped, settings.scenario.units_ordered(settings.orders)),
+        drained_check(*drains, timeout=settings.timeout_seconds),
     ]
     return RunResult(
         settings=settings,
@@ -251,6 +282,9 @@ def _results(
         tables=tables_of(oms),
         final_items=final_items_of(oms),
         probe=_probe(oms, order_ids[0]),
+        queue_names={url: name for name, url in oms.deployment.queue_urls.items()},
+        drain_seconds=drains[1],
+        warmup_drain_seconds=drains[0],
     )
 
 
@@ -282,6 +316,11 @@ def route_of(method: str, path: str) -> str:
 
 def _seed(client: Client, settings: Settings) -> None:
     client.seed()
+    if settings.emails:
+        notifications = {"enabled": True, "sender": DEMO_SENDER}
+        status, body = client.call("PUT", f"/channels/{CHANNEL_ID}/notifications", notifications)
+        if status != 200:
+            raise RuntimeError(f"could not turn the channel's e-mails on: {status} {body}")
     on_hand = STOCK_PER_ORDER * (settings.orders + settings.warmup)
     for sku, warehouse_id in settings.scenario.stock_locations():
         status, body = client.call("PUT", f"/inventory/{sku}/locations/{warehouse_id}", {"onHand": on_hand})
@@ -494,6 +533,66 @@ def states_of(history: list[dict[str, Any]]) -> dict[int, str]:
 def _wait_for_executions(oms: LocalOMS, order_ids: list[str], settings: Settings) -> None:
     for order_id in order_ids:
         oms.wait_for_execution(order_id, timeout=settings.timeout_seconds)
+
+
+# -- the asynchronous side ---------------------------------------------------------------------
+
+
+def drain(oms: LocalOMS, recorder: Recorder, timeout: float) -> float | None:
+    """Wait until the asynchronous side has nothing left to do: every record of every stream handed
+    to its function, no stream- or queue-fed handler running, no message in (or in flight from, or
+    delayed on) any queue, at `DRAINED_LOOKS` looks in a row. Returns how long that took (None if it
+    had not drained after `timeout` seconds). Unobserved: the looks are not counted."""
+    started = time.perf_counter()
+    deadline = time.monotonic() + timeout
+    looks = 0
+    assert oms.session is not None
+    with recorder.unobserved():
+        streams = oms.session.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+        while True:
+            idle = not _stream_backlog(streams, recorder, oms) and not recorder.running(ASYNC_FUNCTIONS)
+            looks = looks + 1 if idle and not _queue_backlog(oms) else 0
+            if looks >= DRAINED_LOOKS:
+                return time.perf_counter() - started
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(DRAIN_POLL_SECONDS)
+
+
+def _stream_backlog(streams: Any, recorder: Recorder, oms: LocalOMS) -> bool:
+    """Whether some stream holds a record after the last one handed to a handler."""
+    for arn in oms.deployment.stream_arns.values():
+        last = recorder.stream_position(arn)
+        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            where: dict[str, str] = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": str(last)}
+                if last is not None
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], **where)
+            if streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1)["Records"]:
+                return True
+    return False
+
+
+def _queue_backlog(oms: LocalOMS) -> bool:
+    sqs = oms.client("sqs")
+    for url in oms.deployment.queue_urls.values():
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(QUEUE_BACKLOG))["Attributes"]
+        if any(int(attributes.get(name, 0)) for name in QUEUE_BACKLOG):
+            return True
+    return False
+
+
+def drained_check(warmup: float | None, measured: float | None, *, timeout: float) -> Check:
+    def said(seconds: float | None) -> str:
+        return f"{seconds:.1f} s" if seconds is not None else f"**not after {timeout:.0f} s**"
+
+    detail = (
+        f"streams read to the end, queues empty, no stream- or queue-fed handler running: "
+        f"{said(measured)} after the last execution ended (warm-up: {said(warmup)})"
+    )
+    return Check("asynchronous side drained in each window", None not in (warmup, measured), detail)
 
 
 def _stock(client: Client, scenario: Scenario) -> StockLevels:

@@ -2,7 +2,8 @@
 
 The prices are constants, not looked up: they are the public list prices as published in 2025
 (DynamoDB on-demand after its November 2024 price cut; Lambda on arm64, which `infra/` deploys).
-Re-check them on the pages below before quoting any figure.
+Re-check them on the pages below before quoting any figure. The asynchronous side's (EventBridge,
+SQS, SES: `ASYNC_PRICES`) were written down later, likewise without a live check.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from benchmarks.usage import PerOrder
 PRICES_AS_OF = (
     "list prices as published on the pages below in 2025, written down on 2026-11-26 without a live "
     "check: re-check them before quoting any figure"
+)
+ASYNC_PRICES_AS_OF = (
+    "list prices as published on the pages below in 2025, written down on 2026-12-02, likewise without "
+    "a live check"
 )
 REGION = "us-east-1"
 ORDERS_PRICED = 1_000
@@ -69,6 +74,34 @@ READ_REQUEST_UNIT = Price(
     "https://aws.amazon.com/dynamodb/pricing/on-demand/",
     "RRU",
 )
+EVENTBRIDGE_EVENT = Price(
+    1.00,
+    1_000_000,
+    "EventBridge custom event published (PutEvents; each 64 KB chunk of an entry is one event)",
+    "https://aws.amazon.com/eventbridge/pricing/",
+    "events",
+)
+EVENTBRIDGE_ARCHIVE = Price(
+    0.10,
+    1,
+    "EventBridge archive, events archived (storage, $0.023 per GB-month, not included)",
+    "https://aws.amazon.com/eventbridge/pricing/",
+    "GB",
+)
+SQS_REQUEST = Price(
+    0.40,
+    1_000_000,
+    "SQS standard queue request (each 64 KB chunk of a payload is one; after the first million a month)",
+    "https://aws.amazon.com/sqs/pricing/",
+    "requests",
+)
+SES_EMAIL = Price(
+    0.10,
+    1_000,
+    "SES outbound e-mail (each recipient is one; no free tier counted)",
+    "https://aws.amazon.com/ses/pricing/",
+    "e-mails",
+)
 PRICES = (
     STATE_TRANSITION,
     LAMBDA_REQUEST,
@@ -77,6 +110,10 @@ PRICES = (
     WRITE_REQUEST_UNIT,
     READ_REQUEST_UNIT,
 )
+ASYNC_PRICES = (EVENTBRIDGE_EVENT, EVENTBRIDGE_ARCHIVE, SQS_REQUEST, SES_EMAIL)
+EMAIL_SERVICE = "SES (e-mails)"
+# Reading a table's stream costs nothing when Lambda reads it for a trigger (the stream pollers' calls).
+FREE_STREAM_READS_SOURCE = "https://aws.amazon.com/dynamodb/pricing/on-demand/"
 
 
 @dataclass(frozen=True)
@@ -91,6 +128,7 @@ class CostLine:
 
 
 def cost_lines(usage: PerOrder) -> list[CostLine]:
+    """Everything one order does, the asynchronous side included."""
     return billed(
         transitions=usage.transitions.mean,
         lambda_requests=usage.lambda_invocations,
@@ -98,7 +136,36 @@ def cost_lines(usage: PerOrder) -> list[CostLine]:
         api_requests=usage.api_requests_total,
         write_units=usage.dynamodb.writes,
         read_units=usage.dynamodb.reads,
+    ) + asynchronous(
+        events=usage.events,
+        archived_gb=usage.archived_gb,
+        sqs_requests=usage.sqs_requests,
+        emails=usage.emails,
     )
+
+
+def async_cost_lines(usage: PerOrder) -> list[CostLine]:
+    """The part of `cost_lines` that is the asynchronous side's (line by line, the same services):
+    its functions' invocations, time and DynamoDB units, and the events, queues and e-mails."""
+    units = usage.async_dynamodb
+    return billed(
+        transitions=0,
+        lambda_requests=usage.async_invocations,
+        gb_seconds=usage.async_gb_seconds,
+        api_requests=0,
+        write_units=units.writes,
+        read_units=units.reads,
+    ) + asynchronous(
+        events=usage.events,
+        archived_gb=usage.archived_gb,
+        sqs_requests=usage.sqs_requests,
+        emails=usage.emails,
+    )
+
+
+def total(lines: list[CostLine], *, without: frozenset[str] = frozenset()) -> float:
+    """$ per 1,000 orders of `lines`, leaving out the services named in `without`."""
+    return sum(line.usd_per_1000_orders for line in lines if line.service not in without)
 
 
 def billed(
@@ -118,6 +185,16 @@ def billed(
         CostLine("API Gateway (REST requests)", api_requests, API_REQUEST),
         CostLine("DynamoDB (write request units)", write_units, WRITE_REQUEST_UNIT),
         CostLine("DynamoDB (read request units)", read_units, READ_REQUEST_UNIT),
+    ]
+
+
+def asynchronous(*, events: float, archived_gb: float, sqs_requests: float, emails: float) -> list[CostLine]:
+    """The cost lines of the services only the asynchronous side uses."""
+    return [
+        CostLine("EventBridge (custom events)", events, EVENTBRIDGE_EVENT),
+        CostLine("EventBridge (archive, GB archived)", archived_gb, EVENTBRIDGE_ARCHIVE),
+        CostLine("SQS (requests)", sqs_requests, SQS_REQUEST),
+        CostLine(EMAIL_SERVICE, emails, SES_EMAIL),
     ]
 
 

@@ -9,10 +9,20 @@ and never from a thread inside `unobserved()`: what the benchmark itself does to
 
 DynamoDB calls are kept whole, as wire-format JSON (request and response), so that request units
 can be computed from item sizes afterwards (moto reports no ConsumedCapacity for transactions).
+Calls to the services of the asynchronous side (EventBridge, SQS, SES) are kept too, with their
+parameters and parsed answers and the thread that made them: PutEvents entries are billed events,
+and an SQS call from a queue poller's thread (`poll-<function>`, `local/queue_poller.py`) is what
+Lambda's event-source mapping would request on AWS, while the local runtime's own readers
+(`event-log`, `mail-log`) have no counterpart there.
+
+The timing wrapper also keeps, outside windows too, which handlers are running and the last stream
+record each stream-fed handler was given, so that a run can wait until the asynchronous side has
+drained (`benchmarks.local_run.drain`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -29,6 +39,9 @@ from local.invoker import Handler
 
 _REQUEST_BODY = "oms_benchmark_request_body"
 _STARTED = "oms_benchmark_started"
+_PARAMETERS = "oms_benchmark_parameters"
+# Services whose calls are kept whole (parameters and parsed answer), not only counted.
+DETAILED_SERVICES = frozenset({"events", "sqs", "ses"})
 
 
 @dataclass(frozen=True)
@@ -44,9 +57,24 @@ class DynamoCall:
 
 
 @dataclass(frozen=True)
+class AwsCall:
+    """One call to a service of `DETAILED_SERVICES`: who made it (the blueprint function, else None;
+    the thread's name), what it asked (the client's parameters) and what it got (parsed)."""
+
+    function: str | None
+    thread: str
+    service: str
+    operation: str
+    parameters: dict[str, Any]
+    response: dict[str, Any]
+    failed: bool
+
+
+@dataclass(frozen=True)
 class Invocation:
     function: str
     seconds: float
+    records: int = 0  # records in the event (a stream or queue batch); 0 for other events
 
 
 @dataclass
@@ -57,6 +85,7 @@ class Usage:
     aws_calls: Counter[str] = field(default_factory=Counter)  # "service.Operation" -> calls
     invocations: list[Invocation] = field(default_factory=list)
     api_requests: Counter[str] = field(default_factory=Counter)  # "METHOD /route" -> requests
+    detailed_calls: list[AwsCall] = field(default_factory=list)  # calls to DETAILED_SERVICES
 
 
 class Recorder:
@@ -64,7 +93,10 @@ class Recorder:
         self._lock = threading.Lock()
         self._usage: Usage | None = None
         self._thread = threading.local()
+        self._running: Counter[str] = Counter()  # function -> invocations in progress
+        self._stream_positions: dict[str, int] = {}  # stream ARN -> last sequence number handed over
         self._hooks: list[tuple[str, Any]] = [
+            ("before-parameter-build", self._before_parameter_build),
             ("before-call", self._before_call),
             ("after-call", self._after_call),
         ]
@@ -122,21 +154,50 @@ class Recorder:
         """`handler`, timed, and named as the caller of the AWS calls it makes on its thread."""
 
         def run(event: Any, context: Any) -> Any:
-            usage = self._current()
-            if usage is None:
-                return handler(event, context)
-            caller = getattr(self._thread, "function", None)
-            self._thread.function = function
-            started = time.perf_counter()
+            records = batch_records(event)
+            with self._lock:
+                self._running[function] += 1
+                self._note_stream_positions(records)
             try:
-                return handler(event, context)
+                return self._run(function, handler, event, context, len(records))
             finally:
-                elapsed = time.perf_counter() - started
-                self._thread.function = caller
                 with self._lock:
-                    usage.invocations.append(Invocation(function, elapsed))
+                    self._running[function] -= 1
 
         return run
+
+    def _run(self, function: str, handler: Handler, event: Any, context: Any, records: int) -> Any:
+        usage = self._current()
+        if usage is None:
+            return handler(event, context)
+        caller = getattr(self._thread, "function", None)
+        self._thread.function = function
+        started = time.perf_counter()
+        try:
+            return handler(event, context)
+        finally:
+            elapsed = time.perf_counter() - started
+            self._thread.function = caller
+            with self._lock:
+                usage.invocations.append(Invocation(function, elapsed, records))
+
+    def _note_stream_positions(self, records: list[Any]) -> None:
+        for record in records:
+            stream = record.get("dynamodb") if isinstance(record, dict) else None
+            arn = record.get("eventSourceARN") if isinstance(record, dict) else None
+            if isinstance(stream, dict) and arn and "SequenceNumber" in stream:
+                sequence = int(stream["SequenceNumber"])
+                self._stream_positions[arn] = max(sequence, self._stream_positions.get(arn, sequence))
+
+    def running(self, functions: frozenset[str]) -> int:
+        """How many invocations of `functions` are in progress (in a window or not)."""
+        with self._lock:
+            return sum(self._running[name] for name in functions)
+
+    def stream_position(self, stream_arn: str) -> int | None:
+        """The sequence number of the last record of the stream handed to a handler (None: none yet)."""
+        with self._lock:
+            return self._stream_positions.get(stream_arn)
 
     def _current(self) -> Usage | None:
         if getattr(self._thread, "unobserved", False):
@@ -145,17 +206,36 @@ class Recorder:
 
     # -- botocore hooks ----------------------------------------------------------------------
 
+    def _before_parameter_build(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        if self._current() is not None and model.service_model.service_name in DETAILED_SERVICES:
+            context[_PARAMETERS] = copy.deepcopy(params)
+
     def _before_call(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         if self._current() is not None and model.service_model.service_name == "dynamodb":
             context[_REQUEST_BODY] = params.get("body") or b"{}"
             context[_STARTED] = time.perf_counter()
 
-    def _after_call(self, http_response: Any, model: Any, context: dict[str, Any], **_: Any) -> None:
+    def _after_call(
+        self, http_response: Any, model: Any, context: dict[str, Any], parsed: Any = None, **_: Any
+    ) -> None:
         usage = self._current()
         if usage is None:
             return
         service = model.service_model.service_name
-        call = None
+        call: DynamoCall | None = None
+        detailed = None
+        if service in DETAILED_SERVICES and _PARAMETERS in context:
+            detailed = AwsCall(
+                function=getattr(self._thread, "function", None),
+                thread=threading.current_thread().name,
+                service=service,
+                operation=model.name,
+                parameters=context[_PARAMETERS],
+                response=dict(parsed) if isinstance(parsed, dict) else {},
+                failed=http_response.status_code >= 300,
+            )
         if service == "dynamodb" and _REQUEST_BODY in context:
             call = DynamoCall(
                 function=getattr(self._thread, "function", None),
@@ -169,3 +249,11 @@ class Recorder:
             usage.aws_calls[f"{service}.{model.name}"] += 1
             if call is not None:
                 usage.dynamodb_calls.append(call)
+            if detailed is not None:
+                usage.detailed_calls.append(detailed)
+
+
+def batch_records(event: Any) -> list[Any]:
+    """The records of a stream or queue batch (`{"Records": [...]}`); none for any other event."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    return records if isinstance(records, list) else []

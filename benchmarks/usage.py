@@ -8,6 +8,9 @@
   the Lambda tasks in the histories plus the API requests the clients made.
 - API Gateway requests: the webhook and fulfillment-event requests the clients sent.
 - DynamoDB request units: from the recorded calls (`benchmarks.dynamodb_units`).
+- The asynchronous side (stream- and queue-fed functions, EventBridge events, SQS requests, SES
+  e-mails): `benchmarks.async_side`; its functions' invocations and DynamoDB units are in the
+  figures above like any other function's, and can be told apart (`asynchronous`, `ASYNC_FUNCTIONS`).
 """
 
 from __future__ import annotations
@@ -15,15 +18,17 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from benchmarks.async_side import ASYNC_FUNCTIONS, AsyncSide, asynchronous_side
 from benchmarks.dynamodb_units import ItemCatalog, TableInfo, UnitCounter, Units, item_size
 from benchmarks.local_run import RunResult, map_iterations
 from benchmarks.recorder import DynamoCall, Invocation, Usage
 from blueprint import FUNCTIONS
 
 MB_PER_GB = 1024
+BYTES_PER_GB = 1024**3
 
 
 @dataclass(frozen=True)
@@ -121,10 +126,57 @@ class PerOrder:
     largest_items: dict[str, int]  # table -> bytes, at the end of the run
     failed_dynamodb_calls: float
     failed_dynamodb_units: Units  # per order, of the failed calls (billed all the same)
+    asynchronous: AsyncSide = field(default_factory=AsyncSide)  # in all, over the measured orders
+    warmup_asynchronous: AsyncSide = field(default_factory=AsyncSide)  # the same, the warm-up orders
+    emails_on: bool = False  # the channel's customer e-mails were on in the run
+    drain_seconds: float | None = None  # the last execution ended -> the asynchronous side drained
+    window_seconds: float = 0.0  # how long the measured window was open (the phases and the drain)
 
     @property
     def lambda_invocations(self) -> float:
         return sum(f.invocations_per_order for f in self.functions)
+
+    @property
+    def async_functions(self) -> list[FunctionUsage]:
+        return [f for f in self.functions if f.name in ASYNC_FUNCTIONS]
+
+    @property
+    def async_invocations(self) -> float:
+        return sum(f.invocations_per_order for f in self.async_functions)
+
+    @property
+    def async_gb_seconds(self) -> float:
+        return sum(f.gb_seconds_per_order for f in self.async_functions)
+
+    @property
+    def async_dynamodb(self) -> Units:
+        """Per order, the DynamoDB units of the stream- and queue-fed functions."""
+        total = Units()
+        for name, units in self.dynamodb_by_function.items():
+            if name in ASYNC_FUNCTIONS:
+                total.add(units)
+        return total
+
+    def per_order(self, total: float) -> float:
+        """A total over the measured orders (e.g. of `asynchronous`), per order."""
+        return total / max(1, self.orders)
+
+    @property
+    def events(self) -> float:
+        """EventBridge events billed per order (64 KB chunks of the entries published)."""
+        return self.per_order(self.asynchronous.event_chunks)
+
+    @property
+    def sqs_requests(self) -> float:
+        return self.per_order(self.asynchronous.sqs_requests)
+
+    @property
+    def emails(self) -> float:
+        return self.per_order(self.asynchronous.emails)
+
+    @property
+    def archived_gb(self) -> float:
+        return self.per_order(self.asynchronous.archived_bytes) / BYTES_PER_GB
 
     @property
     def api_requests_total(self) -> float:
@@ -176,6 +228,15 @@ def per_order(result: RunResult) -> PerOrder:
         },
         failed_dynamodb_calls=sum(call.failed for call in result.usage.dynamodb_calls) / orders,
         failed_dynamodb_units=failed.scaled(1 / orders),
+        asynchronous=asynchronous_side(
+            result.usage.detailed_calls, result.usage.invocations, result.queue_names
+        ),
+        warmup_asynchronous=asynchronous_side(
+            result.warmup_usage.detailed_calls, result.warmup_usage.invocations, result.queue_names
+        ),
+        emails_on=settings.emails,
+        drain_seconds=result.drain_seconds,
+        window_seconds=result.timings.total_seconds + (result.drain_seconds or 0.0),
     )
 
 
