@@ -313,6 +313,14 @@ SUBSCRIPTIONS = Table(
     ttl_attribute="expiresAt",
     description="The retailer's webhook subscriptions and every event delivery to each, with its attempts.",
 )
+ANALYTICS = Table(
+    name="Analytics",
+    env="ANALYTICS_TABLE",
+    partition_key="pk",
+    sort_key="sk",
+    description="Order analytics: counters per scope (all, channel, warehouse, region) and day, and what "
+    "each order last contributed to them.",
+)
 IDEMPOTENCY = Table(
     name="Idempotency",
     env="IDEMPOTENCY_TABLE",
@@ -342,6 +350,7 @@ TABLES: dict[str, Table] = {
         RETURNS,
         TRACKING_PROVIDERS,
         SUBSCRIPTIONS,
+        ANALYTICS,
         IDEMPOTENCY,
     )
 }
@@ -384,8 +393,24 @@ CUSTOMER_NOTIFICATIONS = Queue(
     visibility_timeout_seconds=6 * CUSTOMER_NOTIFIER_TIMEOUT_SECONDS,
 )
 
+# Order analytics ----------------------------------------------------------------------------------
+ANALYTICS_AGGREGATOR_TIMEOUT_SECONDS = 60
+
+ANALYTICS_EVENTS = Queue(
+    name="AnalyticsEvents",
+    description="The order, shipment, backorder and return events the analytics are aggregated from.",
+    visibility_timeout_seconds=6 * ANALYTICS_AGGREGATOR_TIMEOUT_SECONDS,
+)
+
 QUEUES: dict[str, Queue] = {
-    q.name: q for q in (AMAZON_NOTIFICATIONS, WEBHOOK_EVENTS, WEBHOOK_DELIVERIES, CUSTOMER_NOTIFICATIONS)
+    q.name: q
+    for q in (
+        AMAZON_NOTIFICATIONS,
+        WEBHOOK_EVENTS,
+        WEBHOOK_DELIVERIES,
+        CUSTOMER_NOTIFICATIONS,
+        ANALYTICS_EVENTS,
+    )
 }
 
 OMS_EVENTS = EventBus(
@@ -419,7 +444,32 @@ CUSTOMER_EMAIL_EVENTS = BusRule(
     event_types=("order.status_changed", "fulfillment.shipped", "fulfillment.delivered", "return.refunded"),
     description="Copies the events customers are e-mailed about to the CustomerNotifications queue.",
 )
-RULES: dict[str, BusRule] = {r.name: r for r in (WEBHOOK_EVENTS_RULE, CUSTOMER_EMAIL_EVENTS)}
+ANALYTICS_EVENTS_RULE = BusRule(
+    name="AnalyticsEvents",
+    bus=OMS_EVENTS.name,
+    queue=ANALYTICS_EVENTS.name,
+    # Every event that changes what an order contributes (shared/logic/analytics.py): not tracking
+    # updates (a carrier exception comes as fulfillment.exception) nor stock levels.
+    event_types=(
+        "order.created",
+        "order.status_changed",
+        "order.cancelled",
+        "fulfillment.planned",
+        "fulfillment.shipped",
+        "fulfillment.delivered",
+        "fulfillment.exception",
+        "backorder.created",
+        "backorder.filled",
+        "backorder.expired",
+        "return.authorized",
+        "return.received",
+        "return.refunded",
+    ),
+    description="Copies the events the order analytics are aggregated from to the AnalyticsEvents queue.",
+)
+RULES: dict[str, BusRule] = {
+    r.name: r for r in (WEBHOOK_EVENTS_RULE, CUSTOMER_EMAIL_EVENTS, ANALYTICS_EVENTS_RULE)
+}
 
 EMAIL_TEMPLATES: dict[str, EmailTemplate] = {
     t.name: t
@@ -618,6 +668,22 @@ FUNCTIONS: dict[str, Function] = {
             timeout_seconds=CUSTOMER_NOTIFIER_TIMEOUT_SECONDS,
         ),
         Function(
+            name="AnalyticsAggregator",
+            handler="functions.analytics_aggregator.handler.lambda_handler",
+            description="Order analytics: each order event brings the order's counters up to date "
+            "(its contribution now, in place of the one applied before).",
+            tables={"Orders": "read", "Returns": "read", "Analytics": "write"},
+            queue_source=QueueSource(ANALYTICS_EVENTS.name, batch_size=10),
+            timeout_seconds=ANALYTICS_AGGREGATOR_TIMEOUT_SECONDS,
+        ),
+        Function(
+            name="AnalyticsApi",
+            handler="functions.analytics_api.handler.lambda_handler",
+            description="Order analytics read from the daily aggregates: summary, timeseries, CSV export, "
+            "top warehouses by region.",
+            tables={"Analytics": "read"},
+        ),
+        Function(
             name="ValidateOrder",
             handler="functions.validate_order.handler.lambda_handler",
             description="Workflow step: business validation of a received order.",
@@ -754,6 +820,11 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/subscriptions/{subscriptionId}", "SubscriptionsApi"),
     Route("GET", "/subscriptions/{subscriptionId}/deliveries", "SubscriptionsApi"),
     Route("POST", "/subscriptions/{subscriptionId}/redeliver", "SubscriptionsApi"),
+    Route("GET", "/analytics/summary", "AnalyticsApi"),
+    Route("GET", "/analytics/timeseries", "AnalyticsApi"),
+    Route("GET", "/analytics/metrics", "AnalyticsApi"),
+    Route("GET", "/analytics/export", "AnalyticsApi"),
+    Route("GET", "/analytics/warehouses", "AnalyticsApi"),
 )
 
 ORDER_WORKFLOW = Workflow(

@@ -89,3 +89,7 @@ def subscriptions_table() -> str:
 
 def webhook_deliveries_queue_url() -> str:
     return required("WEBHOOK_DELIVERIES_QUEUE_URL")
+
+
+def analytics_table() -> str:
+    return required("ANALYTICS_TABLE")

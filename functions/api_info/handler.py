@@ -41,6 +41,7 @@ def health() -> dict[str, str]:
 @cache
 def openapi_document() -> dict[str, Any]:
     # Imported here, not at module level: /health must not pay for every API module at cold start.
+    from functions.analytics_api.handler import router as analytics  # noqa: PLC0415
     from functions.channels_api.handler import router as channels  # noqa: PLC0415
     from functions.channels_api.notifications import router as channel_notifications  # noqa: PLC0415
     from functions.fulfillment_events.handler import router as fulfillment  # noqa: PLC0415
@@ -66,6 +67,7 @@ def openapi_document() -> dict[str, Any]:
         tracking_webhooks,
         tracking_page,
         subscriptions,
+        analytics,
     )
     schema = whole.get_openapi_json_schema(
         title=API_TITLE,

@@ -8,7 +8,7 @@ the channel order id's entry in the `byNumber` index, when it differs from the o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -434,3 +434,19 @@ def by_number(number: str, most: int) -> list[Order]:
     found = batch_get(table_name(), [order_key(order_id) for order_id in wanted]) if wanted else {}
     keys = [(order_key(order_id)["pk"], ORDER_SK) for order_id in wanted]
     return [Order.model_validate(found[key]) for key in keys if key in found]
+
+
+def order_ids(created_from: str | None = None, created_before: str | None = None) -> Iterator[str]:
+    """Every order's id (created in [created_from, created_before) when given), oldest first, from the
+    byCreation index (keys only; for the analytics backfill)."""
+    condition = Key("listPartition").eq(LIST_PARTITION)
+    if created_from or created_before:
+        condition &= Key("createdKey").between(created_from or "0", created_before or "~")
+    query: dict[str, Any] = {"IndexName": INDEX_BY_CREATION, "KeyConditionExpression": condition}
+    while True:
+        page = table(table_name()).query(**query)
+        for key in page["Items"]:
+            yield str(key["pk"]).removeprefix("ORDER#")
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -170,6 +170,8 @@ def _after_event(item: Item, target: FulfillmentStatus, event: FulfillmentEventI
         "updatedAt": at,
         **event.model_dump(exclude_none=True, exclude={"type", "occurredAt"}),
     }
+    if target is FulfillmentStatus.SHIPPED:
+        changes["shippedAt"] = event.occurred(at)
     if target is FulfillmentStatus.DELIVERED:
         changes["deliveredAt"] = event.occurred(at)
     return public({**item, **changes})
@@ -182,6 +184,8 @@ def _commit_event(
     sets: dict[str, Any] = {
         k: v for k, v in (("carrier", event.carrier), ("trackingNumber", event.trackingNumber)) if v
     }
+    if target is FulfillmentStatus.SHIPPED:
+        sets["shippedAt"] = event.occurred(at)
     if target is FulfillmentStatus.DELIVERED:
         sets["deliveredAt"] = event.occurred(at)
     removes = ["waitToken", "awaiting"] if item.get("awaiting") == target.value else []

@@ -376,6 +376,7 @@ class Fulfillment(BaseModel):
     statusReason: str | None = Field(default=None, description="Why the fulfillment FAILED")
     carrier: str | None = None
     trackingNumber: str | None = None
+    shippedAt: str | None = Field(default=None, description="When it shipped, as the warehouse reported")
     deliveredAt: str | None = Field(
         default=None,
         description="When it was delivered, as the carrier or warehouse reported; starts the return window",

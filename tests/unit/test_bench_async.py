@@ -32,11 +32,13 @@ from benchmarks.usage import FunctionUsage, PerOrder, Spread
 
 WEBHOOK_EVENTS_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/oms-WebhookEvents"
 NOTIFICATIONS_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/oms-CustomerNotifications"
+ANALYTICS_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/oms-AnalyticsEvents"
 DELIVERIES_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/oms-WebhookDeliveries"
 LOG_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/oms-OmsEvents-log"
 QUEUE_NAMES = {
     WEBHOOK_EVENTS_URL: "WebhookEvents",
     NOTIFICATIONS_URL: "CustomerNotifications",
+    ANALYTICS_URL: "AnalyticsEvents",
     DELIVERIES_URL: "WebhookDeliveries",
 }
 
@@ -87,8 +89,13 @@ def test_each_started_64_kb_is_billed_once(size: int, billed: int) -> None:
 
 
 def test_the_rules_copy_every_event_to_webhooks_and_some_to_the_notifier() -> None:
-    assert sorted(rule_queues("order.status_changed")) == ["CustomerNotifications", "WebhookEvents"]
-    assert rule_queues("order.created") == ["WebhookEvents"]
+    assert sorted(rule_queues("order.status_changed")) == [
+        "AnalyticsEvents",
+        "CustomerNotifications",
+        "WebhookEvents",
+    ]
+    assert sorted(rule_queues("order.created")) == ["AnalyticsEvents", "WebhookEvents"]
+    assert rule_queues("tracking.updated") == ["WebhookEvents"]
 
 
 def test_the_asynchronous_functions_are_the_stream_and_queue_fed_ones() -> None:
@@ -118,6 +125,8 @@ def window_calls() -> list[AwsCall]:
         call("sqs", "DeleteMessageBatch", {"QueueUrl": WEBHOOK_EVENTS_URL}, thread="poll-WebhookFanout"),
         received(NOTIFICATIONS_URL, "c" * 10, thread="poll-CustomerNotifier"),
         call("sqs", "DeleteMessageBatch", {"QueueUrl": NOTIFICATIONS_URL}, thread="poll-CustomerNotifier"),
+        received(ANALYTICS_URL, "e", "f", thread="poll-AnalyticsAggregator"),
+        call("sqs", "DeleteMessageBatch", {"QueueUrl": ANALYTICS_URL}, thread="poll-AnalyticsAggregator"),
         call(
             "sqs",
             "SendMessageBatch",
@@ -145,24 +154,27 @@ def test_a_window_is_sorted_into_events_sqs_requests_and_e_mails() -> None:
         Invocation("EventPublisher", 0.01, records=2),
         Invocation("WebhookFanout", 0.01, records=2),
         Invocation("CustomerNotifier", 0.01, records=1),
+        Invocation("AnalyticsAggregator", 0.01, records=2),
         Invocation("Intake", 0.01),
     ]
     side = asynchronous_side(window_calls(), invocations, QUEUE_NAMES)
 
     assert (side.put_events_calls, side.events, side.refused_events, side.event_chunks) == (1, 2, 1, 2)
     assert side.events_by_type == Counter({"order.status_changed": 1, "order.created": 1})
-    # order.status_changed goes to both rules' queues, order.created to the webhooks' only.
-    assert side.rule_messages == Counter({"WebhookEvents": 2, "CustomerNotifications": 1})
-    assert side.received == Counter({"WebhookEvents": 2, "CustomerNotifications": 1})
+    # order.status_changed goes to every rule's queue, order.created to the webhooks' and analytics'.
+    assert side.rule_messages == Counter(
+        {"WebhookEvents": 2, "AnalyticsEvents": 2, "CustomerNotifications": 1}
+    )
+    assert side.received == Counter({"WebhookEvents": 2, "AnalyticsEvents": 2, "CustomerNotifications": 1})
     assert side.rule_messages_received
-    assert side.receives == Counter({"WebhookEvents": 1, "CustomerNotifications": 1})
+    assert side.receives == Counter({"WebhookEvents": 1, "CustomerNotifications": 1, "AnalyticsEvents": 1})
     assert side.empty_receives == 1
-    assert side.deletes == Counter({"WebhookEvents": 1, "CustomerNotifications": 1})
+    assert side.deletes == Counter({"WebhookEvents": 1, "CustomerNotifications": 1, "AnalyticsEvents": 1})
     assert side.sends == Counter({"WebhookDeliveries": 1})  # a batch of two small messages: one request
-    assert side.sqs_requests == 3 + 1 + 2 + 2
+    assert side.sqs_requests == 5 + 1 + 3 + 3  # rule messages, sends, receives, deletes
     assert (side.emails, side.emails_by_template) == (1, Counter({"oms-OrderShipped": 1}))
-    assert (side.stream_records, side.stream_batches, side.queue_batches) == (7, 2, 2)
-    assert side.queue_messages == 3
+    assert (side.stream_records, side.stream_batches, side.queue_batches) == (7, 2, 3)
+    assert side.queue_messages == 5
     assert side.archived_bytes == 150  # every event as the webhooks' queue received it
     assert side.local_only == Counter(
         {"sqs.ReceiveMessage": 1, "sqs.DeleteMessageBatch": 1, "ses.TestRenderTemplate": 1}
