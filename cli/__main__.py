@@ -2,11 +2,13 @@
 
 python -m cli import-stock counts.csv     # counted stock, sku,warehouseId,onHand[,safetyStock]
 python -m cli reconcile [--fix]           # stock against its reservations and ledger
+python -m cli analytics-backfill [--reset] # the order analytics rebuilt from the stored orders
 
 By default they reach the local OMS that `make run` started, with the variables it reads
 (OMS_PORT, OMS_AWS_PORT, OMS_API_KEY). For a deployed stack: `import-stock --url <API URL>
 --api-key <key>`; `reconcile --table <Inventory table name>` with your AWS credentials and no
-`--endpoint-url`.
+`--endpoint-url`; `analytics-backfill --orders-table <name> --returns-table <name> --analytics-table
+<name>` likewise.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from blueprint import INVENTORY
+from blueprint import ANALYTICS, INVENTORY, ORDERS, RETURNS, Table
 from cli import import_stock, reconcile
 from local.provision import DEFAULT_NAMING
 from local.settings import API_KEY, API_PORT, AWS_PORT, local_url
@@ -39,9 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     reconciling.add_argument("--table", default=None, help="the Inventory table (default: the local one)")
     reconciling.add_argument("--endpoint-url", default=None, help="the AWS endpoint (default: local moto)")
 
+    backfilling = commands.add_parser(
+        "analytics-backfill", help="apply every stored order to the analytics (--reset: rebuild them)"
+    )
+    backfilling.add_argument("--reset", action="store_true", help="empty the analytics first")
+    for table in (ORDERS, RETURNS, ANALYTICS):
+        backfilling.add_argument(f"--{table.name.lower()}-table", default=None, help="default: the local one")
+    backfilling.add_argument("--endpoint-url", default=None, help="the AWS endpoint (default: local moto)")
+
     args = parser.parse_args(argv)
     if args.command == "import-stock":
         return _import(args)
+    if args.command == "analytics-backfill":
+        return _backfill(args)
     return _reconcile(args)
 
 
@@ -80,10 +92,29 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 1 if unfixed else 0
 
 
+def _backfill(args: argparse.Namespace) -> int:
+    from shared.dal import orders  # noqa: PLC0415 - after the environment names the tables
+    from shared.logic import aggregation  # noqa: PLC0415
+
+    names = {table: getattr(args, f"{table.name.lower()}_table") for table in (ORDERS, RETURNS, ANALYTICS)}
+    _aim_at(names, args.endpoint_url)
+    report = aggregation.backfill(
+        orders.order_ids(), reset=args.reset, progress=lambda done: print(f"{done} orders", flush=True)
+    )
+    reset = f"{report.deleted} analytics items deleted, then " if args.reset else ""
+    print(f"{reset}{report.orders} orders applied: {report.changed} changed the analytics")
+    return 0
+
+
 def _aim_at_inventory(table_name: str | None, endpoint_url: str | None) -> None:
-    """Point the OMS's own data access at the table: the local one through moto unless told."""
-    local = table_name is None and endpoint_url is None
-    os.environ["INVENTORY_TABLE"] = table_name or DEFAULT_NAMING.table(INVENTORY)
+    _aim_at({INVENTORY: table_name}, endpoint_url)
+
+
+def _aim_at(tables: dict[Table, str | None], endpoint_url: str | None) -> None:
+    """Point the OMS's own data access at the tables: the local ones through moto unless told."""
+    local = all(name is None for name in tables.values()) and endpoint_url is None
+    for table, name in tables.items():
+        os.environ[table.env] = name or DEFAULT_NAMING.table(table)
     if local or endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url or local_url(AWS_PORT)
     if local:

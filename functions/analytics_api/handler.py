@@ -22,8 +22,9 @@ PERIOD = (
     "volume (`readCost` says what was read)."
 )
 
-From = Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD (UTC)")]
-To = Annotated[str | None, Query(description="Last day, YYYY-MM-DD (UTC), included")]
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+From = Annotated[str | None, Query(alias="from", pattern=DAY, description="First day, YYYY-MM-DD (UTC)")]
+To = Annotated[str | None, Query(pattern=DAY, description="Last day, YYYY-MM-DD (UTC), included")]
 ChannelId = Annotated[Identifier | None, Query(description="Only this channel's orders")]
 WarehouseId = Annotated[Identifier | None, Query(description="Only orders (and shipments) of this warehouse")]
 
