@@ -246,6 +246,30 @@ class Workflow:
         return self.definition_file.read_text(encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class StaticSite:
+    """A single-page app of static files, served beside the API on its origin under `path`: every path
+    below it that is not a file answers `index` (the app routes itself). Not a Lambda route: locally
+    the gateway serves `folder`, in the stack S3 + CloudFront will."""
+
+    name: str
+    path: str
+    folder: Path
+    index: str = "index.html"
+    # Below it a missing file is an error (404), not a page of the app: built, content-hashed files.
+    assets_path: str = "/assets"
+    description: str = ""
+
+
+# The back-office console (console/, built by `make console` into console/dist).
+CONSOLE = StaticSite(
+    name="Console",
+    path="/console",
+    folder=ROOT / "console" / "dist",
+    description="The back-office web console for the retailer's staff, over the public API.",
+)
+
+
 ORDERS = Table(
     name="Orders",
     env="ORDERS_TABLE",
