@@ -51,7 +51,7 @@ def list_orders(
     channelId: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     createdFrom: CreatedAt = None,
     createdBefore: CreatedAt = None,
-    orderNumber: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    orderNumber: Annotated[str | None, Query(min_length=1, max_length=256, pattern=r"[^#\s]")] = None,
     limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: PageCursor = None,
 ) -> OrderList:
