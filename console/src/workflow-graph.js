@@ -99,7 +99,7 @@ function markClass(mark) {
   return "visited";
 }
 
-const ICON = { failed: "\u2716 ", waiting: "\u23f8 ", active: "\u25b6 ", caught: "\u26a0 ", visited: "\u2714 ", unvisited: "" };
+const ICON = { failed: "\u2716 ", waiting: "\u2016 ", active: "\u25b6 ", caught: "\u26a0 ", visited: "\u2714 ", unvisited: "" };
 
 /** The SVG figure for GET /orders/{orderId}/workflow's answer. */
 export function workflowFigure(view) {
@@ -134,8 +134,9 @@ export function workflowFigure(view) {
       role: "img",
       "aria-labelledby": `${titleId} ${descId}`,
       viewBox: `0 0 ${width} ${height}`,
-      width,
-      height,
+      // Scaled down to the card's width when wider, never up: the whole machine stays in view.
+      style: `max-width: ${width}px`,
+      "data-width": width,
     },
     svg("title", { id: titleId }, "The order workflow's state machine"),
     svg("desc", { id: descId }, describe(view, marks)),

@@ -269,7 +269,7 @@ async function loadWorkflow(main, orderId) {
             `, started ${when(execution.startedAt)}`,
             execution.stoppedAt ? `, ended ${when(execution.stoppedAt)}` : "",
             view.waitingIn.length ? `; waiting in ${view.waitingIn.join(", ")}` : "",
-            view.failedIn.length ? `; failed in ${view.failedIn.join(", ")}` : "",
+            failures(view),
             ".",
           ]
         : "No execution was started for this order.",
@@ -281,13 +281,23 @@ async function loadWorkflow(main, orderId) {
   );
 }
 
+function failures(view) {
+  const failed = view.path.filter((step) => step.outcome === "FAILED");
+  const uncaught = [...new Set(failed.filter((s) => !s.caught).map((s) => s.state))];
+  const caught = [...new Set(failed.filter((s) => s.caught).map((s) => s.state))];
+  return [
+    uncaught.length ? `; failed in ${uncaught.join(", ")}` : "",
+    caught.length ? `; a failure was caught in ${caught.join(", ")}` : "",
+  ].join("");
+}
+
 function legend() {
   const item = (kind, text) => h("li", {}, h("span", { class: `swatch ${kind}`, "aria-hidden": "true" }), text);
   return h(
     "ul",
     { class: "legend", "aria-label": "Legend" },
     item("visited", "\u2714 done"),
-    item("waiting", "\u23f8 waiting"),
+    item("waiting", "\u2016 waiting"),
     item("failed", "\u2716 failed"),
     item("caught", "\u26a0 failed, caught"),
     item("unvisited", "not reached"),

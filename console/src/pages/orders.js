@@ -45,7 +45,7 @@ function filterForm(filters) {
   );
   const input = (id, name, type, extra = {}) =>
     h("input", { id, name, type, value: filters[name] || undefined, ...extra });
-  return h(
+  const form = h(
     "form",
     { class: "filters card", role: "search", "aria-label": "Filter orders", method: "get", action: "/console/orders" },
     field("Status", status),
@@ -64,6 +64,16 @@ function filterForm(filters) {
     ),
     h("p", { class: "help wide" }, "Search by customer e-mail is not available yet."),
   );
+  // Only the filters given go in the URL (the first page of the new list), without reloading the app.
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) if (String(value).trim()) params.set(name, String(value).trim());
+    const query = params.toString();
+    history.pushState(null, "", `/console/orders${query ? "?" + query : ""}`);
+    window.dispatchEvent(new PopStateEvent("popstate"));
+  });
+  return form;
 }
 
 async function load(main, filters, cursor, previous) {
