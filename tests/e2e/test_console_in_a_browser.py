@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -289,6 +290,30 @@ def test_the_orders_list_filters_by_number_and_status_newest_first(
     page.get_by_label("Created before").fill("2000-01-01")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("#orders-status")).to_have_text("No orders match these filters.")
+    seen.assert_clean(running_oms)
+
+
+def test_the_orders_list_pages_on_with_the_cursor_and_back(
+    console: Any, running_oms: RunningOMS, stocked: Client, split: Placed, backordered: Placed
+) -> None:
+    place(stocked, [(EAST_SKU, 1)], "FULFILLING")  # a third order at least: three pages of one
+    seen: Visit = console("/console/orders?limit=1")
+    page = seen.page
+    rows = page.locator("table.orders tbody tr")
+    shown = []
+    for _ in range(2):
+        expect(rows).to_have_count(1)
+        shown.append(rows.first.get_attribute("data-order-id"))
+        page.get_by_role("link", name="Next page").click()
+        expect(page).to_have_url(re.compile(r"cursor="))
+    expect(rows).to_have_count(1)
+    third = rows.first.get_attribute("data-order-id")
+    assert len({*shown, third}) == 3, (shown, third)
+    page.get_by_role("link", name="Previous page").click()
+    expect(rows.first).to_have_attribute("data-order-id", str(shown[1]))
+    page.get_by_role("link", name="Previous page").click()
+    expect(rows.first).to_have_attribute("data-order-id", str(shown[0]))
+    expect(page.get_by_role("link", name="Previous page")).to_have_count(0)
     seen.assert_clean(running_oms)
 
 

@@ -14,7 +14,8 @@ export const STATUSES = [
   "CANCELLED",
   "FAILED",
 ];
-const FILTERS = ["status", "channelId", "createdFrom", "createdBefore", "orderNumber"];
+// `limit` (the page size) is kept in the URL with the filters, though no field sets it.
+const FILTERS = ["status", "channelId", "createdFrom", "createdBefore", "orderNumber", "limit"];
 const PAGE_SIZE = 25;
 
 /** The orders list: filters in the URL's query (so a filtered list can be linked), newest first. */
