@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format unit integration infra e2e browser synth bench openapi events-doc geodata clean
+.PHONY: run test lint format unit integration infra e2e browser console synth bench openapi events-doc geodata clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -18,7 +18,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-run: $(STAMP) ## Start the local OMS (API on :8000, AWS endpoint on :4566) with demo data.
+# The back-office console (console/): npm ci when its lock file changes, a build when a source does.
+CONSOLE_DEPS := console/node_modules/.installed
+CONSOLE_BUILT := console/dist/index.html
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.js
+
+$(CONSOLE_DEPS): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+$(CONSOLE_BUILT): $(CONSOLE_DEPS) $(CONSOLE_SOURCES)
+	cd console && npm run build
+
+console: $(CONSOLE_BUILT) ## Build the console into console/dist/ (served at /console/ by `make run`).
+
+run: $(STAMP) console ## Start the local OMS (API on :8000, AWS endpoint on :4566) with demo data.
 	$(BIN)/python -m local
 
 test: lint unit integration infra e2e ## Every test layer, offline.
@@ -41,7 +55,7 @@ integration: $(STAMP)
 infra: $(STAMP)
 	$(BIN)/pytest -q tests/infrastructure
 
-e2e: $(STAMP) browser
+e2e: $(STAMP) browser console
 	$(BIN)/pytest -q tests/e2e
 
 # The browser tests drive Debian's Chromium, not a browser Playwright downloads. As root (CI) apt installs
@@ -71,4 +85,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist

@@ -22,8 +22,9 @@ EMAILS_DIR = Path(__file__).resolve().parent / "emails"
 Access = Literal["read", "write"]
 # What a function may do to a workflow, declared per workflow like its table access:
 # "start": may start executions (gets the state machine's ARN in its environment);
-# "callback": may resume or fail a waiting task (SendTaskSuccess/Failure/Heartbeat by task token).
-WorkflowAction = Literal["start", "callback"]
+# "callback": may resume or fail a waiting task (SendTaskSuccess/Failure/Heartbeat by task token);
+# "observe": may read the definition and its executions' status and history (gets the ARN too).
+WorkflowAction = Literal["start", "callback", "observe"]
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ class Function:
         # A streamed table's name tells its records apart; reading the stream gives no table access.
         streamed = self.stream_source.tables if self.stream_source else ()
         keys += [TABLES[name].env for name in streamed if name not in self.tables]
-        keys += [WORKFLOWS[name].env for name in self.workflows_allowed_to("start")]
+        keys += [WORKFLOWS[name].env for name in self.workflows_known()]
         keys += [SECRETS[name].env for name in self.secrets]
         keys += [BUSES[name].env for name in self.publishes_to]
         keys += [env for name in self.sends_to if (env := QUEUES[name].env)]
@@ -202,8 +203,12 @@ class Function:
         return keys
 
     def workflows_allowed_to(self, action: WorkflowAction) -> list[str]:
-        """The workflows this function may `start` or `callback`."""
+        """The workflows this function may `start`, `callback` or `observe`."""
         return [name for name, actions in self.workflows.items() if action in actions]
+
+    def workflows_known(self) -> list[str]:
+        """The workflows whose ARN the function gets: those it may start or observe."""
+        return [name for name, actions in self.workflows.items() if {"start", "observe"} & set(actions)]
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,30 @@ class Workflow:
 
     def definition_text(self) -> str:
         return self.definition_file.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class StaticSite:
+    """A single-page app of static files, served beside the API on its origin under `path`: every path
+    below it that is not a file answers `index` (the app routes itself). Not a Lambda route: locally
+    the gateway serves `folder`, in the stack S3 + CloudFront will."""
+
+    name: str
+    path: str
+    folder: Path
+    index: str = "index.html"
+    # Below it a missing file is an error (404), not a page of the app: built, content-hashed files.
+    assets_path: str = "/assets"
+    description: str = ""
+
+
+# The back-office console (console/, built by `make console` into console/dist).
+CONSOLE = StaticSite(
+    name="Console",
+    path="/console",
+    folder=ROOT / "console" / "dist",
+    description="The back-office web console for the retailer's staff, over the public API.",
+)
 
 
 ORDERS = Table(
@@ -562,9 +591,10 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             name="OrdersApi",
             handler="functions.orders_api.handler.lambda_handler",
-            description="Order queries and cancellation; signed links to the customer tracking page.",
+            description="Order queries and cancellation; signed links to the customer tracking page; "
+            "an order's workflow execution.",
             tables={"Orders": "write", "Returns": "read"},
-            workflows={"OrderWorkflow": ("callback",)},
+            workflows={"OrderWorkflow": ("callback", "observe")},
             secrets=(TRACKING_LINK_KEY.name,),
         ),
         Function(
@@ -794,6 +824,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/orders", "OrdersApi"),
     Route("GET", "/orders/{orderId}", "OrdersApi"),
     Route("POST", "/orders/{orderId}/cancel", "OrdersApi"),
+    Route("GET", "/orders/{orderId}/workflow", "OrdersApi"),
     Route("POST", "/orders/{orderId}/tracking-link", "OrdersApi"),
     # Public: the customer's page (a browser sends no API key) and its lookup, which proves the order.
     Route("GET", "/track", "TrackingPage", api_key_required=False),

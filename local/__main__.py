@@ -22,7 +22,7 @@ from types import FrameType
 
 from aws_lambda_powertools.logging.filters import SuppressFilter
 
-from blueprint import COMMON_ENVIRONMENT
+from blueprint import COMMON_ENVIRONMENT, CONSOLE
 from local.demo import (
     DEMO_CHANNEL_ID,
     DEMO_TRACKING_PROVIDERS,
@@ -126,6 +126,7 @@ def _addresses(running: Running) -> list[str]:
         f"  Refunds:       {running.refunds_url}   (a local refund sandbox: Shopify, WooCommerce and a"
         " signed receiver)",
         f"  API docs:      {running.api_url}/swagger   (Swagger UI in a browser; try the API with the key)",
+        f"  Console:       {running.api_url}{CONSOLE.path}/   (the back office; sign in with the API key)",
     ]
 
 

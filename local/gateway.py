@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 from blueprint import ROUTES, Route, Throttle
+from local import console
 from local.invoker import REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -144,6 +145,8 @@ def handle(
 ) -> GatewayResponse:
     """One HTTP request through API Gateway and the route's function."""
     raw_path, _, query = raw_path_with_query.partition("?")
+    if console.serves(raw_path):  # static hosting beside the API (S3 + CloudFront in the stack)
+        return GatewayResponse(*console.handle(method.upper(), unquote(raw_path)))
     header_pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
     request = Request(method.upper(), raw_path, query, header_pairs, body or b"", source_ip)
     if len(request.body) > MAX_PAYLOAD_BYTES:

@@ -65,3 +65,43 @@ def fail(task_token: str, error: str, cause: str) -> bool:
 
 def heartbeat(task_token: str) -> bool:
     return _tolerating_stale_token(aws.stepfunctions().send_task_heartbeat, taskToken=task_token)
+
+
+# -- observing: the definition and an order's execution (the "observe" permission) --------------
+
+# A standard execution has at most 25,000 history events; an order's has a few dozen per shipment.
+MAX_HISTORY_EVENTS = 5000
+
+
+def order_definition() -> tuple[str, str]:
+    """The order workflow's (ARN, ASL text) as deployed."""
+    arn = config.order_workflow_arn()
+    described = aws.stepfunctions().describe_state_machine(stateMachineArn=arn)
+    return arn, str(described["definition"])
+
+
+def order_execution(order_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], bool]:
+    """The order's execution (DescribeExecution), its history events oldest first and whether there
+    were more than MAX_HISTORY_EVENTS; (None, [], False) when none was started."""
+    arn = execution_arn(config.order_workflow_arn(), order_id)
+    client = aws.stepfunctions()
+    try:
+        described: dict[str, Any] = client.describe_execution(executionArn=arn)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ExecutionDoesNotExist":
+            raise
+        return None, [], False
+    events: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+    while len(events) < MAX_HISTORY_EVENTS:
+        page = client.get_execution_history(**request)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return described, events, False
+        request["nextToken"] = page["nextToken"]
+    return described, events[:MAX_HISTORY_EVENTS], True
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """A standard execution's ARN: the state machine's, with `execution` and the execution's name."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"

@@ -16,12 +16,13 @@ from shared.api import (
     api_handler,
     create_resolver,
 )
-from shared.dal import orders
 from shared.errors import InvalidRequest
-from shared.logic import cancellation, order_detail, tracking_links
+from shared.logic import cancellation, order_detail, order_search, tracking_links, workflow_view
+from shared.logic.order_search import OrderFilter
 from shared.models.order import OrderList, OrderStatus, OrderView
 from shared.models.returns import OrderDetail
 from shared.models.tracking_view import TrackingLink, TrackingLinkIn
+from shared.models.workflow_view import WorkflowView
 from shared.observability import correlate_with_order
 
 router = APIGatewayRouter()
@@ -29,15 +30,33 @@ router = APIGatewayRouter()
 OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.get("/orders", summary="Orders, newest first", tags=["Orders"], security=API_KEY_REQUIRED)
+# A day (2026-12-01) or a UTC time (2026-12-01T09:30:00Z, seconds and milliseconds optional).
+CREATED_AT_PATTERN = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z)?$"
+CreatedAt = Annotated[str | None, Query(pattern=CREATED_AT_PATTERN, max_length=32)]
+
+
+@router.get(
+    "/orders",
+    summary="Orders, newest first",
+    description="Filtered by `status`, `channelId` and creation time (`createdFrom` inclusive, "
+    "`createdBefore` exclusive: a day `2026-12-01` or a UTC time `2026-12-01T09:30:00Z`), paginated; or "
+    "every order whose number or channel order id is `orderNumber` (as the tracking page compares "
+    "them: without '#', any case), in one page, the other filters applied to them.",
+    tags=["Orders"],
+    security=API_KEY_REQUIRED,
+)
 def list_orders(
+    *,
     status: Annotated[OrderStatus | None, Query()] = None,
     channelId: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    createdFrom: CreatedAt = None,
+    createdBefore: CreatedAt = None,
+    orderNumber: Annotated[str | None, Query(min_length=1, max_length=256, pattern=r"[^#\s]")] = None,
     limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: PageCursor = None,
 ) -> OrderList:
-    page = orders.list_orders(status, channelId, limit, cursor)
-    return OrderList(orders=page.orders, nextCursor=page.cursor)
+    wanted = OrderFilter(status, channelId, createdFrom, createdBefore, orderNumber)
+    return order_search.search(wanted, limit, cursor)
 
 
 @router.get(
@@ -49,6 +68,21 @@ def list_orders(
 def get_order(orderId: OrderId) -> OrderDetail:
     correlate_with_order(orderId)
     return order_detail.detail(orderId)
+
+
+@router.get(
+    "/orders/<orderId>/workflow",
+    summary="The order's workflow: the state machine and the path its execution took",
+    description="The state machine's definition (ASL), the execution's status, and every state it entered "
+    "in order, with times, which states wait for a task token and where a failure happened, from the "
+    "execution's history. `execution` is null and `path` empty when no execution was started "
+    "(an order rejected at intake). 404 for an unknown order.",
+    tags=["Orders"],
+    security=API_KEY_REQUIRED,
+)
+def get_workflow(orderId: OrderId) -> WorkflowView:
+    correlate_with_order(orderId)
+    return workflow_view.view(orderId)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import cast
 
-from aws_cdk import Duration, IgnoreMode, Stack
+from aws_cdk import ArnFormat, Duration, IgnoreMode, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -56,6 +56,13 @@ TABLE_GRANTS: dict[Access, Callable[[dynamodb.Table, iam.IGrantable], iam.Grant]
     "write": dynamodb.Table.grant_read_write_data,
 }
 TASK_TOKEN_ACTIONS = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+# "observe": the definition (on the state machine), an execution's status and history (on its executions).
+OBSERVE_STATE_MACHINE_ACTIONS = ["states:DescribeStateMachine"]
+OBSERVE_EXECUTION_ACTIONS = ["states:DescribeExecution", "states:GetExecutionHistory"]
+EXECUTIONS_REASON = (
+    "Observing a workflow reads any of its executions (one per order, named by the order id): the "
+    "resource is the state machine's own executions, '<name>:*', and nothing else."
+)
 
 XRAY_REASON = (
     "xray:PutTraceSegments and xray:PutTelemetryRecords (added by Tracing.ACTIVE) support no "
@@ -272,17 +279,49 @@ class Functions(Construct):
                 )
 
     def connect_workflows(self, state_machines: Mapping[str, sfn.StateMachine]) -> None:
-        """Give each function the ARN of every workflow it may start, and the right to start it."""
+        """Give each function the ARN of every workflow it may start or observe, and the right to
+        start it, or to read its definition and its executions' status and history."""
         for spec in FUNCTIONS.values():
+            function = self.by_name[spec.name]
+            for name in spec.workflows_known():
+                function.add_environment(WORKFLOWS[name].env, state_machines[name].state_machine_arn)
             for name in spec.workflows_allowed_to("start"):
-                function, state_machine = self.by_name[spec.name], state_machines[name]
-                function.add_environment(WORKFLOWS[name].env, state_machine.state_machine_arn)
-                state_machine.grant_start_execution(function)
+                state_machines[name].grant_start_execution(function)
+            for name in spec.workflows_allowed_to("observe"):
+                self._grant_observe(function, state_machines[name])
+
+    def _grant_observe(self, function: lambda_.Function, state_machine: sfn.StateMachine) -> None:
+        role = cast(iam.Role, function.role)
+        executions = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=OBSERVE_STATE_MACHINE_ACTIONS, resources=[state_machine.state_machine_arn]
+            )
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=OBSERVE_EXECUTION_ACTIONS, resources=[executions]))
+        acknowledge(role, _executions_finding(state_machine), EXECUTIONS_REASON)
 
 
 EMAIL_IDENTITY_FINDING = (
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]"
 )
+
+
+def _executions_finding(state_machine: sfn.StateMachine) -> str:
+    """The cdk-nag finding for `arn:...:execution:<state machine name>:*`."""
+    stack = Stack.of(state_machine)
+    logical_id = stack.resolve(
+        stack.get_logical_id(cast(sfn.CfnStateMachine, state_machine.node.default_child))
+    )
+    return (
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+        f"execution:<{logical_id}.Name>:*]"
+    )
 
 
 def _index_finding(table: dynamodb.Table) -> str:

@@ -186,6 +186,22 @@ def scan_page(
 CREATED_KEY_ATTRIBUTES = ("pk", "sk", "createdKey")
 
 
+def _created_condition(
+    partition: ConditionBase, created_from: str | None, before: str | None
+) -> ConditionBase:
+    """The partition's key condition, with `createdKey` in [created_from, before) when bounded: a
+    key "<createdAt>#<id>" sorts at or above a `created_from` prefix of its time, and below `before`
+    when its time is earlier (no key equals a bare timestamp)."""
+    created = Key("createdKey")
+    if created_from and before:
+        return partition & created.between(created_from, before)
+    if created_from:
+        return partition & created.gte(created_from)
+    if before:
+        return partition & created.lt(before)
+    return partition
+
+
 def batch_get(table_name: str, keys: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Items by (pk, sk), for at most 100 keys: one BatchGetItem plus retries of what it left over."""
     pending: dict[str, Any] = {table_name: {"Keys": [{"pk": key["pk"], "sk": key["sk"]} for key in keys]}}
@@ -206,15 +222,18 @@ def indexed_page(
     limit: int,
     cursor: str | None,
     keep: Callable[[dict[str, Any]], bool],
+    created_from: str | None = None,
+    created_before: str | None = None,
 ) -> Page:
     """Newest first from a keys-only index sorted by `createdKey` (never a scan), each page's items
     then read by BatchGetItem and filtered by `keep` on the items themselves, so an index entry
     lagging behind a change never lists an item where it no longer belongs. The cursor is the last
-    returned index key, checked to be one of this index partition's."""
+    returned index key, checked to be one of this index partition's. `created_from` (inclusive) and
+    `created_before` (exclusive) bound `createdKey` ("<createdAt>#<id>") in the key condition."""
     attribute, value = partition
     query: dict[str, Any] = {
         "IndexName": index,
-        "KeyConditionExpression": Key(attribute).eq(value),
+        "KeyConditionExpression": _created_condition(Key(attribute).eq(value), created_from, created_before),
         "ScanIndexForward": False,
         "Limit": limit,
     }

@@ -359,10 +359,16 @@ def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[str,
 
 
 def list_orders(
-    status: OrderStatus | None, channel_id: str | None, limit: int, cursor: str | None
+    status: OrderStatus | None,
+    channel_id: str | None,
+    limit: int,
+    cursor: str | None,
+    *,
+    created_from: str | None = None,
+    created_before: str | None = None,
 ) -> OrderPage:
     """Newest first, from a keys-only GSI (never a scan) and BatchGetItem; the status is checked on
-    the orders themselves (see `indexed_page`)."""
+    the orders themselves (see `indexed_page`), the creation time in the index's key condition."""
     index, value = _index_for(status, channel_id)
     page = indexed_page(
         table_name(),
@@ -371,6 +377,8 @@ def list_orders(
         limit=limit,
         cursor=cursor,
         keep=lambda item: status is None or item.get("status") == status.value,
+        created_from=created_from,
+        created_before=created_before,
     )
     return OrderPage([Order.model_validate(item) for item in page.items], page.cursor)
 

@@ -284,6 +284,9 @@ def test_bad_input_gets_a_clear_error_never_a_5xx(case: schemathesis.Case, fuzze
         # Whether a place exists (a city, a ZIP code, a point within range) and which parameters go
         # together are beyond what the document can say: such a well-formed query is rightly 400.
         excluded.append(positive_data_acceptance)
+    if case.operation.label == "GET /orders" and {"createdFrom", "createdBefore"} <= set(case.query or {}):
+        # A window must end after it starts: a rule between two parameters, rightly 400 when broken.
+        excluded.append(positive_data_acceptance)
     if case.operation.label in CROSS_FIELD_BODIES | URL_RULED_BODIES | QUERY_RULED:
         # The document states each field, not the rules between them: such a body is rightly 400.
         excluded.append(positive_data_acceptance)

@@ -179,6 +179,12 @@ def test_function_workflow_permissions(template: Template, name: str) -> None:
         expected.add(("states:StartExecution", json.dumps({"Ref": workflow_ids[workflow]})))
     if spec.workflows_allowed_to("callback"):
         expected |= {(action, json.dumps("*")) for action in TASK_TOKEN_ACTIONS}
+    for workflow in spec.workflows_allowed_to("observe"):
+        expected.add(("states:DescribeStateMachine", json.dumps({"Ref": workflow_ids[workflow]})))
+        executions = json.dumps(executions_arn(workflow_ids[workflow]))
+        expected |= {
+            (action, executions) for action in ("states:DescribeExecution", "states:GetExecutionHistory")
+        }
     granted = {
         (action, json.dumps(resource))
         for statement in function_statements(template, name)
@@ -187,6 +193,33 @@ def test_function_workflow_permissions(template: Template, name: str) -> None:
         for resource in as_list(statement["Resource"])
     }
     assert granted == expected
+
+
+def executions_arn(state_machine: str) -> dict[str, Any]:
+    """`arn:<partition>:states:<region>:<account>:execution:<the state machine's name>:*`."""
+    parts = ["arn:", {"Ref": "AWS::Partition"}, ":states:", {"Ref": "AWS::Region"}, ":"]
+    parts += [{"Ref": "AWS::AccountId"}, ":execution:", {"Fn::GetAtt": [state_machine, "Name"]}, ":*"]
+    return {"Fn::Join": ["", parts]}
+
+
+def test_the_orders_api_may_observe_the_order_workflow_and_its_executions_only(template: Template) -> None:
+    """GET /orders/{orderId}/workflow: the definition, an execution's status and its history; no
+    listing, no other state machine's executions, nothing that changes an execution."""
+    workflow_ids = logical_ids(template, "Workflow")
+    observed = {
+        action: statement["Resource"]
+        for statement in function_statements(template, "OrdersApi")
+        for action in as_list(statement["Action"])
+        if action.startswith("states:") and action not in TASK_TOKEN_ACTIONS
+    }
+    order_workflow = workflow_ids[ORDER_WORKFLOW.name]
+    assert observed == {
+        "states:DescribeStateMachine": {"Ref": order_workflow},
+        "states:DescribeExecution": executions_arn(order_workflow),
+        "states:GetExecutionHistory": executions_arn(order_workflow),
+    }
+    environment = function_props(template, "OrdersApi")["Environment"]["Variables"]
+    assert environment[ORDER_WORKFLOW.env] == {"Ref": order_workflow}
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

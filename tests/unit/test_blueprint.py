@@ -25,10 +25,11 @@ def test_a_reference_to_an_unknown_workflow_is_reported(monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_a_function_gets_the_arn_of_exactly_the_workflows_it_may_start(name: str) -> None:
+def test_a_function_gets_the_arn_of_exactly_the_workflows_it_may_start_or_observe(name: str) -> None:
     spec = FUNCTIONS[name]
     workflow_keys = {w.env for w in WORKFLOWS.values()} & set(spec.environment_keys())
-    assert workflow_keys == {WORKFLOWS[w].env for w in spec.workflows_allowed_to("start")}
+    known = {*spec.workflows_allowed_to("start"), *spec.workflows_allowed_to("observe")}
+    assert workflow_keys == {WORKFLOWS[w].env for w in known}
 
 
 def test_callbacks_and_starts_are_declared_per_workflow() -> None:
@@ -36,6 +37,8 @@ def test_callbacks_and_starts_are_declared_per_workflow() -> None:
     assert intake.workflows_allowed_to("start") == ["OrderWorkflow"]
     assert FUNCTIONS["FulfillmentEvents"].workflows_allowed_to("start") == []
     assert FUNCTIONS["FulfillmentEvents"].workflows_allowed_to("callback") == ["OrderWorkflow"]
+    assert FUNCTIONS["OrdersApi"].workflows_allowed_to("observe") == ["OrderWorkflow"]
+    assert FUNCTIONS["OrdersApi"].workflows_allowed_to("start") == []
 
 
 def test_a_reference_to_an_unknown_secret_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:

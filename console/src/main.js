@@ -1,0 +1,78 @@
+import "./style.css";
+import { apiKey } from "./api.js";
+import { renderSignIn } from "./pages/signin.js";
+import { renderOrders } from "./pages/orders.js";
+import { renderOrder } from "./pages/order.js";
+
+// Client routing under /console/: the local runtime (and later CloudFront) answers index.html for every
+// path below it, and this picks the page.
+export const BASE = "/console";
+
+const routes = [
+  [/^\/?$/, () => navigate(`${BASE}/orders`, { replace: true })],
+  [/^\/orders\/?$/, (_, query) => renderOrders(main(), query)],
+  [/^\/orders\/([^/]+)\/?$/, ([, orderId]) => renderOrder(main(), decodeURIComponent(orderId))],
+];
+
+function main() {
+  const element = document.getElementById("main");
+  element.replaceChildren();
+  return element;
+}
+
+export function navigate(url, { replace = false } = {}) {
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  render();
+}
+
+function render() {
+  const signOut = document.getElementById("sign-out");
+  if (!apiKey.get()) {
+    signOut.hidden = true;
+    renderSignIn(main(), () => render());
+    return;
+  }
+  signOut.hidden = false;
+  const path = location.pathname.startsWith(BASE) ? location.pathname.slice(BASE.length) : location.pathname;
+  const query = new URLSearchParams(location.search);
+  for (const [pattern, page] of routes) {
+    const match = path.match(pattern);
+    if (match) {
+      page(match, query);
+      markNav(path);
+      return;
+    }
+  }
+  const element = main();
+  element.append(Object.assign(document.createElement("h1"), { textContent: "Page not found" }));
+  const back = Object.assign(document.createElement("a"), { href: `${BASE}/orders`, textContent: "Orders" });
+  element.append(back);
+}
+
+function markNav(path) {
+  for (const link of document.querySelectorAll("[data-nav]")) {
+    if (path.startsWith("/" + link.dataset.nav)) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+// Links inside the console navigate without reloading the page.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[href]");
+  if (!link || event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || link.target) return;
+  const url = new URL(link.href, location.href);
+  if (url.origin !== location.origin || !url.pathname.startsWith(BASE + "/")) return;
+  if (url.hash && url.pathname === location.pathname) return;
+  event.preventDefault();
+  navigate(url.pathname + url.search);
+});
+
+window.addEventListener("popstate", render);
+document.getElementById("sign-out").addEventListener("click", () => {
+  apiKey.clear();
+  render();
+});
+
+render();

@@ -1,0 +1,478 @@
+"""The back-office console (/console/) in a real browser (Debian's Chromium, headless, offline) against
+`python -m local` over HTTP: sign-in with the API key, the orders list and its filters, a split order and
+a backordered one with their workflow pictures, the cancel action end to end, the keyboard, an axe-core
+audit, and screenshots at desktop and laptop sizes kept under artifacts/console/ (looked at: size, not
+blank, and the colours of the workflow's states at their own boxes)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect
+
+from tests.e2e.conftest import API_KEY, ROOT, RunningOMS, colour_census, png_size
+from tests.support.orders import BOSTON, Client
+
+ARTIFACTS = ROOT / "artifacts" / "console"
+AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
+# The workflow picture's fills (console/src/style.css): done, waiting, not reached.
+DONE, WAITING, UNVISITED = "#dafbe1", "#fff8c5", "#ffffff"
+EAST_SKU, WEST_SKU, SCARCE_SKU = "CON-LAMP", "CON-RUG", "CON-SCARCE"
+
+
+@dataclass(frozen=True)
+class Placed:
+    order_id: str
+    number: str
+
+
+@pytest.fixture(scope="module")
+def stocked(client: Client) -> Client:
+    for sku, warehouse, units in (
+        (EAST_SKU, "wh-east", 500),
+        (WEST_SKU, "wh-west", 500),
+        (SCARCE_SKU, "wh-east", 1),
+    ):
+        status, body = client.call("PUT", f"/inventory/{sku}/locations/{warehouse}", {"onHand": units})
+        assert status == 200, body
+    return client
+
+
+def place(client: Client, lines: list[tuple[str, int]], *statuses: str) -> Placed:
+    number = f"#CON{uuid.uuid4().hex[:6].upper()}"
+    order = {
+        "channelOrderId": f"con-{uuid.uuid4().hex[:10]}",
+        "orderNumber": number,
+        "currency": "USD",
+        "customer": {"email": "grace@example.com", "name": "Grace Hopper"},
+        "shippingAddress": dict(BOSTON),
+        "lines": [
+            {"sku": sku, "title": f"Item {sku}", "quantity": n, "unitPrice": "20.00"} for sku, n in lines
+        ],
+        "shippingPrice": "5.00",
+    }
+    order_id = client.place(order)
+    client.wait_for_status(order_id, *statuses, timeout=20)
+    return Placed(order_id, number)
+
+
+def wait_for_waiting(client: Client, order_id: str, count: int) -> dict[str, Any]:
+    """The workflow once `count` states wait for their task token (each task has parked its token)."""
+    deadline = time.monotonic() + 20
+    while True:
+        status, view = client.call("GET", f"/orders/{order_id}/workflow")
+        assert status == 200, view
+        if sum(step["outcome"] == "WAITING" for step in view["path"]) == count:
+            return dict(view)
+        assert time.monotonic() < deadline, view["path"]
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def split(stocked: Client) -> Placed:
+    placed = place(stocked, [(EAST_SKU, 1), (WEST_SKU, 1)], "FULFILLING")
+    wait_for_waiting(stocked, placed.order_id, 2)
+    return placed
+
+
+@pytest.fixture(scope="module")
+def backordered(stocked: Client) -> Placed:
+    placed = place(stocked, [(SCARCE_SKU, 3)], "BACKORDERED")
+    wait_for_waiting(stocked, placed.order_id, 1)
+    return placed
+
+
+@dataclass
+class Visit:
+    page: Page
+    requested: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def assert_clean(self, running_oms: RunningOMS) -> None:
+        """No script error, nothing logged as an error, nothing fetched from another host."""
+        host = urlsplit(running_oms.api_url).netloc
+        assert [u for u in self.requested if urlsplit(u).netloc not in {host, ""}] == []
+        assert self.page_errors == []
+        assert self.console_errors == []
+
+
+@pytest.fixture
+def console(browser: Browser, running_oms: RunningOMS) -> Iterator[Any]:
+    opened: list[Page] = []
+
+    def open_console(
+        path: str = "/console/", viewport: ViewportSize = DESKTOP, sign_in: bool = True
+    ) -> Visit:
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        opened.append(page)
+        seen = Visit(page)
+        page.on("request", lambda request: seen.requested.append(request.url))
+        page.on("console", lambda message: _console(message, seen))
+        page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
+        page.goto(running_oms.api_url + path)
+        if sign_in:
+            page.get_by_label("API key").fill(API_KEY)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.locator("#sign-out")).to_be_visible()
+        return seen
+
+    yield open_console
+    for page in opened:
+        page.context.close()
+
+
+def _console(message: ConsoleMessage, seen: Visit) -> None:
+    if message.type == "error":
+        seen.console_errors.append(f"{message.text} ({message.location.get('url')})")
+
+
+def audit(page: Page) -> None:
+    """axe-core (from console/node_modules, pinned) in the page: no serious or critical violation of
+    WCAG 2 A/AA (labels, contrast, names, keyboard focusability...)."""
+    assert AXE.is_file(), f"{AXE} is missing: `make console` installs it"
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => {
+          const tags = ["wcag2a", "wcag2aa", "wcag21aa"];
+          const r = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+          return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                         nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))}));
+        }"""
+    )
+    serious = [v for v in result if v["impact"] in {"serious", "critical"}]
+    assert serious == [], json.dumps(serious, indent=1)
+
+
+def screenshot(page: Page, name: str) -> tuple[Path, bytes]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    png = path.read_bytes()
+    width, height = png_size(png)
+    scale = page.evaluate("window.devicePixelRatio")
+    viewport = page.viewport_size
+    assert viewport is not None
+    assert width == round(page.evaluate("document.documentElement.scrollWidth") * scale)
+    assert width == round(viewport["width"] * scale), "the page must not scroll sideways"
+    assert height >= round(viewport["height"] * scale)
+    return path, png
+
+
+REGION_CENSUS = """
+async ([png, boxes]) => {
+  const image = new Image();
+  image.src = "data:image/png;base64," + png;
+  await image.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = image.naturalWidth;
+  canvas.height = image.naturalHeight;
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  context.drawImage(image, 0, 0);
+  return boxes.map(([x, y, width, height]) => {
+    const pixels = context.getImageData(x, y, width, height).data;
+    const counts = {};
+    for (let i = 0; i < pixels.length; i += 4) {
+      const value = (pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2];
+      const rgb = "#" + value.toString(16).padStart(6, "0");
+      counts[rgb] = (counts[rgb] || 0) + 1;
+    }
+    return counts;
+  });
+}
+"""
+
+
+def state_fills(browser: Browser, page: Page, png: bytes, states: list[str]) -> list[str]:
+    """The colour most pixels of each state's box have in the full-page screenshot: its fill (the box's
+    left quarter, away from its text)."""
+    scale = page.evaluate("window.devicePixelRatio")
+    boxes = []
+    for state in states:
+        box = page.locator(f'.workflow-graph g.state[data-state="{state}"] rect').first.evaluate(
+            "r => { const b = r.getBoundingClientRect();"
+            " return [b.x + window.scrollX, b.y + window.scrollY, b.width, b.height]; }"
+        )
+        x, y, w, h = (float(v) * scale for v in box)
+        boxes.append(
+            [round(x + 6 * scale), round(y + h * 0.3), max(1, round(w * 0.12)), max(1, round(h * 0.4))]
+        )
+    blank = browser.new_page()
+    try:
+        counts: list[dict[str, int]] = blank.evaluate(
+            REGION_CENSUS, [base64.b64encode(png).decode("ascii"), boxes]
+        )
+    finally:
+        blank.close()
+    return [max(census, key=lambda colour: census[colour]) for census in counts]
+
+
+def assert_not_blank(browser: Browser, png: bytes) -> None:
+    census = colour_census(browser, png)
+    total = sum(census.values())
+    assert len(census) > 20, "the screenshot is nearly one colour"
+    assert max(census.values()) < 0.9 * total, "the screenshot is nearly blank"
+
+
+# --- sign-in -------------------------------------------------------------------------------------------
+
+
+def test_the_console_asks_for_the_api_key_and_refuses_a_wrong_one(
+    console: Any, running_oms: RunningOMS, browser: Browser
+) -> None:
+    seen: Visit = console(sign_in=False)
+    page = seen.page
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    audit(page)
+    page.get_by_label("API key").fill("not-the-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#sign-in-message")).to_have_text("That API key was refused.")
+    # The refused check is the one error the browser logs (its 403); nothing else may be.
+    assert [e for e in seen.console_errors if "403" not in e] == []
+    seen.console_errors.clear()
+
+    page.get_by_label("API key").fill(API_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('oms.apiKey')") == API_KEY
+    assert page.url == running_oms.api_url + "/console/orders"
+    seen.assert_clean(running_oms)
+
+
+# --- the orders list -----------------------------------------------------------------------------------
+
+
+def test_the_orders_list_filters_by_number_and_status_newest_first(
+    console: Any, running_oms: RunningOMS, browser: Browser, split: Placed, backordered: Placed
+) -> None:
+    seen: Visit = console()
+    page = seen.page
+    rows = page.locator("table.orders tbody tr")
+    expect(rows.first).to_be_visible()
+    ids = rows.evaluate_all("rows => rows.map(r => r.dataset.orderId)")
+    assert ids.index(backordered.order_id) < ids.index(split.order_id)  # newest first
+    audit(page)
+    for size, viewport in (("desktop", DESKTOP), ("laptop", LAPTOP)):
+        page.set_viewport_size(viewport)
+        _, png = screenshot(page, f"orders-{size}")
+        assert_not_blank(browser, png)
+
+    page.get_by_label("Order number").fill(split.number.lstrip("#").lower())
+    page.get_by_role("button", name="Apply filters").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("a.order-link")).to_have_text(split.number)
+    expect(rows.first).to_contain_text("fulfilling")
+    expect(rows.first).to_contain_text("$45.00")  # 2 x 20.00 + 5.00 shipping
+
+    page.get_by_label("Order number").fill("")
+    page.get_by_label("Status").select_option("BACKORDERED")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(f"{running_oms.api_url}/console/orders?status=BACKORDERED")
+    expect(rows.first).to_be_visible()
+    statuses = rows.locator(".badge").all_inner_texts()
+    assert statuses and set(statuses) == {"backordered"}
+    assert backordered.order_id in rows.evaluate_all("rows => rows.map(r => r.dataset.orderId)")
+
+    page.get_by_label("Created before").fill("2000-01-01")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#orders-status")).to_have_text("No orders match these filters.")
+    seen.assert_clean(running_oms)
+
+
+def test_the_orders_list_pages_on_with_the_cursor_and_back(
+    console: Any, running_oms: RunningOMS, stocked: Client, split: Placed, backordered: Placed
+) -> None:
+    place(stocked, [(EAST_SKU, 1)], "FULFILLING")  # a third order at least: three pages of one
+    seen: Visit = console("/console/orders?limit=1")
+    page = seen.page
+    rows = page.locator("table.orders tbody tr")
+    shown = []
+    for _ in range(2):
+        expect(rows).to_have_count(1)
+        shown.append(rows.first.get_attribute("data-order-id"))
+        page.get_by_role("link", name="Next page").click()
+        expect(page).to_have_url(re.compile(r"cursor="))
+    expect(rows).to_have_count(1)
+    third = rows.first.get_attribute("data-order-id")
+    assert len({*shown, third}) == 3, (shown, third)
+    page.get_by_role("link", name="Previous page").click()
+    expect(rows.first).to_have_attribute("data-order-id", str(shown[1]))
+    page.get_by_role("link", name="Previous page").click()
+    expect(rows.first).to_have_attribute("data-order-id", str(shown[0]))
+    expect(page.get_by_role("link", name="Previous page")).to_have_count(0)
+    seen.assert_clean(running_oms)
+
+
+def test_the_keyboard_reaches_the_filters_and_rows_and_enter_opens_an_order(
+    console: Any, running_oms: RunningOMS, split: Placed
+) -> None:
+    seen: Visit = console(f"/console/orders?orderNumber={split.number.lstrip('#')}")
+    page = seen.page
+    expect(page.locator("table.orders tbody tr")).to_have_count(1)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    reached: list[str] = []
+    for _ in range(25):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; return e.id || e.className || e.tagName; }"
+        )
+        reached.append(str(focused))
+        if focused == "order-link":
+            break
+    for control in ("filter-status", "filter-channel", "filter-from", "filter-before", "filter-number"):
+        assert control in reached, reached
+    assert reached[-1] == "order-link", reached
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{running_oms.api_url}/console/orders/{split.order_id}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Order {split.number}")
+    seen.assert_clean(running_oms)
+
+
+# --- an order and its workflow -------------------------------------------------------------------------
+
+
+def test_a_split_order_shows_its_shipments_and_waits_in_each_await_shipment(
+    console: Any, running_oms: RunningOMS, browser: Browser, split: Placed
+) -> None:
+    seen: Visit = console(f"/console/orders/{split.order_id}")
+    page = seen.page
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Order {split.number}")
+    fulfillments = page.get_by_role("table", name="Fulfillments").locator("tbody tr")
+    expect(fulfillments).to_have_count(2)
+    expect(fulfillments.nth(0)).to_contain_text("wh-east")
+    expect(fulfillments.nth(1)).to_contain_text("wh-west")
+    expect(page.get_by_role("table", name="Planned shipments").locator("tbody tr")).to_have_count(2)
+    expect(page.locator("p.reason")).not_to_be_empty()
+    expect(page.get_by_role("table", name="Order lines")).to_contain_text("CON-RUG")
+    expect(page.locator(".facts")).to_contain_text(["grace@example.com", "$45.00"])
+    expect(page.locator("ol.timeline li")).not_to_have_count(0)
+
+    graph = page.locator("svg.workflow-graph")
+    expect(graph).to_be_visible()
+    expect(page.locator(".execution")).to_contain_text("waiting in AwaitShipment")
+    marks = {
+        state: page.locator(f'.workflow-graph g.state[data-state="{state}"]').get_attribute("data-mark")
+        for state in (
+            "ValidateOrder",
+            "ReserveInventory",
+            "FulfilEachShipment",
+            "AwaitShipment",
+            "AwaitDelivery",
+            "Compensate",
+            "Delivered",
+        )
+    }
+    assert marks == {
+        "ValidateOrder": "visited",
+        "ReserveInventory": "visited",
+        "FulfilEachShipment": "active",
+        "AwaitShipment": "waiting",
+        "AwaitDelivery": "unvisited",
+        "Compensate": "unvisited",
+        "Delivered": "unvisited",
+    }
+    # In words too, not only in colour.
+    expect(page.locator('.workflow-graph g.state[data-state="AwaitShipment"] text.mark')).to_have_text(
+        "\u2016 waiting \u00d72"
+    )
+    taken = graph.locator("path.edge.taken").evaluate_all(
+        "es => es.map(e => e.dataset.from + '>' + e.dataset.to)"
+    )
+    assert {
+        "ValidateOrder>RouteValidation",
+        "RouteReservation>FulfilEachShipment",
+        "FulfilEachShipment>AwaitShipment",
+    } <= set(taken)
+    assert "AwaitShipment>AwaitDelivery" not in taken
+    expect(page.locator("ol.path li.step-waiting")).to_have_count(2)
+    audit(page)
+
+    for size, viewport in (("desktop", DESKTOP), ("laptop", LAPTOP)):
+        page.set_viewport_size(viewport)
+        _, png = screenshot(page, f"order-split-{size}")
+        assert_not_blank(browser, png)
+        fills = state_fills(browser, page, png, ["ValidateOrder", "AwaitShipment", "AwaitDelivery"])
+        assert fills == [DONE, WAITING, UNVISITED], size
+    seen.assert_clean(running_oms)
+
+
+def test_a_backordered_order_waits_for_a_restock(
+    console: Any, running_oms: RunningOMS, browser: Browser, backordered: Placed
+) -> None:
+    seen: Visit = console(f"/console/orders/{backordered.order_id}", viewport=LAPTOP)
+    page = seen.page
+    expect(page.get_by_role("heading", level=1)).to_contain_text("backordered")
+    expect(page.locator(".execution")).to_contain_text("waiting in AwaitRestock")
+    restock = page.locator('.workflow-graph g.state[data-state="AwaitRestock"]')
+    expect(restock).to_have_attribute("data-mark", "waiting")
+    expect(restock.locator("text.mark")).to_have_text("\u2016 waiting")
+    expect(page.locator('.workflow-graph g.state[data-state="FulfilEachShipment"]')).to_have_attribute(
+        "data-mark", "unvisited"
+    )
+    expect(page.get_by_role("table", name="Fulfillments")).to_have_count(0)
+    _, png = screenshot(page, "order-backordered-laptop")
+    assert state_fills(browser, page, png, ["ReserveInventory", "AwaitRestock", "AwaitShipment"]) == [
+        DONE,
+        WAITING,
+        UNVISITED,
+    ]
+    audit(page)
+    seen.assert_clean(running_oms)
+
+
+def test_cancel_on_the_order_page_cancels_it_and_the_workflow_ends_cancelled(
+    console: Any, running_oms: RunningOMS, browser: Browser, stocked: Client
+) -> None:
+    placed = place(stocked, [(EAST_SKU, 2)], "FULFILLING")
+    wait_for_waiting(stocked, placed.order_id, 1)
+    seen: Visit = console(f"/console/orders/{placed.order_id}")
+    page = seen.page
+    expect(page.locator(".execution")).to_contain_text("waiting in AwaitShipment")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel order").click()
+
+    expect(page.locator("#action-result")).to_have_text("Cancelled: the order is now cancelled.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("cancelled")
+    expect(page.get_by_role("button", name="Cancel order")).to_be_disabled()
+    assert stocked.order(placed.order_id)["status"] == "CANCELLED"
+
+    deadline = time.monotonic() + 20  # the workflow releases the stock and ends: reload until it has
+    while "succeeded" not in (page.locator(".execution-status").text_content() or ""):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+        page.reload()
+        expect(page.locator(".execution")).to_be_visible()
+    expect(page.locator('.workflow-graph g.state[data-state="Cancelled"]')).to_have_attribute(
+        "data-mark", "visited"
+    )
+    expect(page.locator('.workflow-graph g.state[data-state="AwaitShipment"]')).to_have_attribute(
+        "data-mark", "caught"
+    )
+    _, png = screenshot(page, "order-cancelled-desktop")
+    assert_not_blank(browser, png)
+    seen.assert_clean(running_oms)
+
+
+def test_an_unknown_order_and_a_missing_asset(console: Any, running_oms: RunningOMS) -> None:
+    seen: Visit = console("/console/orders/ord_NO_SUCH_ORDER")
+    page = seen.page
+    expect(page.locator("#order-status")).to_have_text("No order ord_NO_SUCH_ORDER.")
+    assert [e for e in seen.console_errors if "404" not in e] == []  # the API's 404, logged by the browser
+    response = page.request.get(running_oms.api_url + "/console/assets/missing-0000.js")
+    assert response.status == 404
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["error"]["code"] == "NOT_FOUND"
