@@ -49,6 +49,9 @@ from shared.models.order import Sku
 
 MAX_SKUS_PER_READ = stock_logic.MAX_SKUS_PER_READ
 SKU_PATTERN = re.compile(r"[^#\s]{1,64}")
+# Each comma-separated part is a SKU, blanks around it allowed; how many distinct SKUs is a rule
+# beyond the pattern (duplicates are read once).
+SKUS_QUERY_PATTERN = r"^\s*[^#\s,]{1,64}\s*(,\s*[^#\s,]{1,64}\s*)*$"
 router = APIGatewayRouter()
 API_ACTOR = "api"
 IMPORT_ACTOR = "api:counts"
@@ -222,6 +225,7 @@ SkusQuery = Annotated[
     Query(
         min_length=1,
         max_length=MAX_SKUS_PER_READ * 65,
+        pattern=SKUS_QUERY_PATTERN,
         description=f"Comma-separated SKUs (at most {MAX_SKUS_PER_READ}): their stock per warehouse and "
         "available to promise, instead of the list",
     ),
