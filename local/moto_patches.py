@@ -28,6 +28,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
+from moto.events.models import Rule
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
@@ -48,6 +49,7 @@ SFN_JSONPATH_CACHE = "stepfunctions-jsonpath-cache"
 SFN_EARLY_CALLBACK = "stepfunctions-early-task-token-callback"
 SFN_EXECUTION_START = "stepfunctions-execution-start-races"
 DYNAMODB_QUERY_PARTITION = "dynamodb-query-reads-one-partition"
+EVENTS_DISABLED_RULES = "events-disabled-rules-send-nothing"
 
 # Held for the whole of every DynamoDB request; see _patch_dynamodb_atomicity.
 DYNAMODB_LOCK = threading.RLock()
@@ -449,6 +451,23 @@ def _patch_dynamodb_query_partition() -> None:
     Table.query = _mark(query)  # type: ignore[method-assign]
 
 
+def _patch_events_disabled_rules() -> None:
+    """moto's EventBridge sends an event to a rule's targets whatever the rule's state. A DISABLED
+    rule matches nothing in EventBridge (DisableRule); the local demo history pauses rules so."""
+    original = Rule.send_to_targets
+    if _is_patched(original):
+        return
+    _require_signature(original, ["self", "original_event", "transform_input"])
+
+    @functools.wraps(original)
+    def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+        if self.state != "ENABLED":
+            return
+        original(self, original_event, transform_input)
+
+    Rule.send_to_targets = _mark(send_to_targets)  # type: ignore[method-assign]
+
+
 PATCHES: dict[str, Callable[[], None]] = {
     LAMBDA_INVOKE: _patch_lambda_invoke,
     DYNAMODB_ATOMIC: _patch_dynamodb_atomicity,
@@ -459,6 +478,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     SFN_EARLY_CALLBACK: _patch_stepfunctions_early_callback,
     SFN_EXECUTION_START: _patch_stepfunctions_execution_start,
     DYNAMODB_QUERY_PARTITION: _patch_dynamodb_query_partition,
+    EVENTS_DISABLED_RULES: _patch_events_disabled_rules,
 }
 
 

@@ -16,6 +16,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
+from moto.events.models import Rule
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
     StateTaskServiceCallback,
@@ -44,6 +45,7 @@ def patched_targets() -> dict[str, object]:
         moto_patches.SFN_EARLY_CALLBACK: StateTaskServiceCallback._wait_for_task_token_heartbeat,
         moto_patches.SFN_EXECUTION_START: StepFunctionsParserBackend.start_execution,
         moto_patches.DYNAMODB_QUERY_PARTITION: Table.query,
+        moto_patches.EVENTS_DISABLED_RULES: Rule.send_to_targets,
     }
 
 
@@ -360,3 +362,24 @@ def test_a_table_query_reads_only_its_partition_and_answers_as_before(aws: None)
     assert page["LastEvaluatedKey"] == {"pk": {"S": "b"}, "sk": {"S": "03"}}
     assert walked == [5]  # the partition's items, not the table's 10
     assert len(dynamodb.scan(TableName="items")["Items"]) == 10  # outside a Query: the whole table
+
+
+# -- EventBridge -----------------------------------------------------------------------------
+
+
+def test_a_disabled_rule_sends_nothing_and_sends_again_once_enabled(aws: None) -> None:
+    events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="copies")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="copy", EventPattern=json.dumps({"source": ["oms"]}))
+    events.put_targets(Rule="copy", Targets=[{"Id": "queue", "Arn": arn}])
+
+    def publish(detail: str) -> list[str]:
+        events.put_events(Entries=[{"Source": "oms", "DetailType": "t", "Detail": json.dumps({"n": detail})}])
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"])["detail"]["n"] for m in received]
+
+    events.disable_rule(Name="copy")
+    assert publish("while disabled") == []
+    events.enable_rule(Name="copy")
+    assert publish("once enabled") == ["once enabled"]
