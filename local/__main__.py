@@ -3,7 +3,9 @@
 Environment: OMS_PORT (API, default 8000), OMS_AWS_PORT (moto, default 4566), OMS_SPAPI_PORT (the
 Amazon SP-API sandbox, default 4567), OMS_REFUNDS_PORT (the refund sandbox: Shopify's and WooCommerce's
 refund APIs and a signed refund receiver, where the demo channels send refunds; default 4568),
-OMS_API_KEY (default `oms-dev-key`), OMS_VERBOSE (show tracing/metrics and moto's logs). The helper
+OMS_API_KEY (default `oms-dev-key`), OMS_DEMO_HISTORY (how many orders of demo history to make
+before the banner, over OMS_DEMO_HISTORY_DAYS days before today: default 240 over 42; 0 for none),
+OMS_VERBOSE (show tracing/metrics and moto's logs). The helper
 commands (`python -m local.send_order`, `python -m local.send_return`) read the same variables with the
 same defaults (`local.settings`), and the banner prints them in front of a command where they differ
 from the defaults, so the command works as printed in another terminal.
@@ -23,6 +25,7 @@ from types import FrameType
 from aws_lambda_powertools.logging.filters import SuppressFilter
 
 from blueprint import COMMON_ENVIRONMENT, CONSOLE
+from local import history
 from local.demo import (
     DEMO_CHANNEL_ID,
     DEMO_TRACKING_PROVIDERS,
@@ -40,6 +43,8 @@ from local.settings import (
     API_KEY,
     API_PORT,
     AWS_PORT,
+    DEMO_HISTORY,
+    DEMO_HISTORY_DAYS,
     PORTS,
     REFUNDS_PORT,
     SPAPI_PORT,
@@ -51,6 +56,7 @@ from local.spapi_sandbox import FakeSpApi
 # What each Shopify order paid, as the refund sandbox sees it: more than any demo order costs, so a
 # return of the largest order the demo stock allows is refunded.
 DEMO_SHOPIFY_SALE = "1000000.00"
+SECONDS_PER_HISTORY_ORDER = 1.3  # measured: 240 orders in 310 s on this project's 2-core machine
 
 
 def configure_logging() -> None:
@@ -103,10 +109,11 @@ class Running:
         return {setting: url.rsplit(":", 1)[1] for setting, url in ports.items()} | {API_KEY: self.api_key}
 
 
-def banner(running: Running, seed_failures: list[str]) -> str:
+def banner(running: Running, seed_failures: list[str], made: history.Report | None = None) -> str:
     sections = [
         _addresses(running),
-        _seed_failures(seed_failures) if seed_failures else _demo_data(),
+        _seed_failures(seed_failures) if seed_failures else _demo_data(made),
+        *([_demo_history(running, made)] if made else []),
         _first_order(running),
         _first_tracking(running),
         _first_return(running),
@@ -137,12 +144,27 @@ def _seed_failures(failures: list[str]) -> list[str]:
     ]
 
 
-def _demo_data() -> list[str]:
+def _demo_data(made: history.Report | None) -> list[str]:
+    warehouses = [*WAREHOUSES, history.CENTRAL] if made else list(WAREHOUSES)
     return [
-        f"Demo data: warehouses {' and '.join(WAREHOUSES)}, stock of {', '.join(demo_skus())},",
+        f"Demo data: warehouses {', '.join(warehouses)}, stock of {', '.join(demo_skus())},",
         f"  channels {DEMO_CHANNEL_ID} (api), {SHOPIFY_CHANNEL}, {WOO_CHANNEL} and {AMAZON_CHANNEL},",
         f"  and tracking providers {' and '.join(DEMO_TRACKING_PROVIDERS)}.",
     ]
+
+
+def _demo_history(running: Running, made: history.Report) -> list[str]:
+    lines = [
+        f"Demo history: {made.orders} orders placed from {made.first_day} to yesterday through"
+        f" {', '.join(history.CHANNEL_WEIGHTS)}:",
+        f"  {made.delivered} delivered, {made.split} split, {made.backordered} backordered,"
+        f" {made.cancelled} cancelled, {made.returned} returned (made in {made.seconds:.0f} s;"
+        " OMS_DEMO_HISTORY=0 skips it).",
+        f"  The dashboard: {running.api_url}{CONSOLE.path}/dashboard",
+    ]
+    if made.problems:
+        lines.append(f"  {len(made.problems)} of its calls failed, the first: {made.problems[0]}")
+    return lines
 
 
 def _first_order(running: Running) -> list[str]:
@@ -204,11 +226,44 @@ def busy_port() -> tuple[Setting, int] | None:
     return None
 
 
+def history_size() -> tuple[int, int] | None:
+    """(orders, days) of demo history asked for; None when a setting is not a whole number."""
+    try:
+        orders, days = int(DEMO_HISTORY.value()), int(DEMO_HISTORY_DAYS.value())
+    except ValueError:
+        return None
+    return (orders, days) if orders >= 0 and days >= 1 else None
+
+
+def make_history(oms: LocalOMS, orders: int, days: int) -> history.Report:
+    print(
+        f"Making {orders} orders of demo history over {days} days (about"
+        f" {max(1, round(orders * SECONDS_PER_HISTORY_ORDER / 60))} min on 2 cores;"
+        f" {DEMO_HISTORY.variable}=0 skips it)...",
+        flush=True,
+    )
+
+    def progress(day: int, placed: int) -> None:
+        if day % 7 == 6 or day == days - 1:
+            print(f"  day {day + 1} of {days}: {placed} orders", flush=True)
+
+    return history.make(oms, orders, days, progress)
+
+
 def main() -> int:
     configure_logging()
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     # A shell starting us in the background may have set SIGINT to "ignore": Ctrl-C must stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    size = history_size()
+    if size is None:
+        print(
+            f"Cannot start: {DEMO_HISTORY.variable} must be a number of orders (0 for none) and"
+            f" {DEMO_HISTORY_DAYS.variable} a number of days (1 or more).",
+            file=sys.stderr,
+        )
+        return 1
+    orders, days = size
     busy = busy_port()
     if busy is not None:
         setting, port = busy
@@ -230,7 +285,8 @@ def main() -> int:
         ):
             spapi_location = SpApiLocation(spapi.endpoint, spapi.token_endpoint)
             failures = seed(oms.request, spapi_location, RefundsLocation.of(refunds))
-            print(banner(Running.of(oms, spapi, refunds), failures), flush=True)
+            made = None if failures or not orders else make_history(oms, orders, days)
+            print(banner(Running.of(oms, spapi, refunds), failures, made), flush=True)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:

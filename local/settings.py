@@ -27,6 +27,8 @@ SPAPI_PORT = Setting("OMS_SPAPI_PORT", "4567")
 REFUNDS_PORT = Setting("OMS_REFUNDS_PORT", "4568")
 API_KEY = Setting(API_KEY_ENV, DEV_API_KEY)
 PORTS = (API_PORT, AWS_PORT, SPAPI_PORT, REFUNDS_PORT)
+DEMO_HISTORY = Setting("OMS_DEMO_HISTORY", "240")  # orders; local/history.py makes them
+DEMO_HISTORY_DAYS = Setting("OMS_DEMO_HISTORY_DAYS", "42")
 
 
 def local_url(port: Setting) -> str:

@@ -43,11 +43,11 @@ class RunningOMS:
     output: OutputTail
 
 
-def wait_until_running(process: subprocess.Popen[str]) -> str:
+def wait_until_running(process: subprocess.Popen[str], seconds: float = STARTUP_SECONDS) -> str:
     """Read the process's output until its banner says it runs; return what it printed."""
     assert process.stdout is not None
     printed: list[str] = []
-    deadline = time.monotonic() + STARTUP_SECONDS
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line and process.poll() is not None:
@@ -60,8 +60,9 @@ def wait_until_running(process: subprocess.Popen[str]) -> str:
 
 
 @contextmanager
-def local_oms() -> Iterator[RunningOMS]:
-    """`python -m local` on free ports, as `make run` starts it, until the block ends."""
+def local_oms(startup_seconds: float = STARTUP_SECONDS, **settings: str) -> Iterator[RunningOMS]:
+    """`python -m local` on free ports, as `make run` starts it, until the block ends. Without the
+    demo history (its own test makes one), unless `settings` (environment variables) ask for it."""
     api_port, aws_port = free_port(), free_port()
     environment = {
         **os.environ,
@@ -70,7 +71,9 @@ def local_oms() -> Iterator[RunningOMS]:
         "OMS_SPAPI_PORT": "0",
         "OMS_REFUNDS_PORT": "0",
         "OMS_API_KEY": API_KEY,
+        "OMS_DEMO_HISTORY": "0",
         "PYTHONUNBUFFERED": "1",  # tracebacks (stdout) arrive together with the request's log line
+        **settings,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "local"],
@@ -81,7 +84,7 @@ def local_oms() -> Iterator[RunningOMS]:
         text=True,
     )
     try:
-        banner = wait_until_running(process)
+        banner = wait_until_running(process, startup_seconds)
         output = OutputTail(process)  # keep draining its log, or it blocks once the pipe is full
         yield RunningOMS(
             f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", process, banner, output

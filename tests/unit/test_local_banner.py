@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+from local import history
 from local.__main__ import Running, banner, busy_port
 from local.demo import STOCK
 from local.settings import PORTS, Setting
@@ -116,3 +117,22 @@ def test_no_port_is_busy_when_each_is_picked_free(monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv(setting.variable, "0")
 
     assert busy_port() is None
+
+
+def test_a_demo_history_is_summed_up_with_the_dashboard_link() -> None:
+    made = history.Report(orders=240, delivered=180, cancelled=14, backordered=12, returned=18, split=21)
+    made.first_day, made.seconds = "2026-10-22", 201.4
+
+    printed = banner(running(), [], made)
+
+    assert "Demo history: 240 orders placed from 2026-10-22 to yesterday through demo-store" in printed
+    assert "180 delivered, 21 split, 12 backordered, 14 cancelled, 18 returned (made in 201 s;" in printed
+    assert "The dashboard: http://127.0.0.1:8000/console/dashboard" in printed
+    assert "warehouses wh-east, wh-west, wh-central," in printed
+
+
+def test_without_a_history_the_banner_says_nothing_of_one() -> None:
+    printed = banner(running(), [])
+
+    assert "Demo history" not in printed
+    assert "warehouses wh-east, wh-west, stock" in printed
