@@ -282,6 +282,8 @@ ORDERS = Table(
         # The customer's tracking lookup: the normalized order number, and the channel order id when
         # it normalizes differently (on an item of its own, `ORDER#<id>`/`TRACKING#NUMBER`).
         Index("byNumber", partition_key="lookupNumber", sort_key="createdKey"),
+        # The console's search by customer e-mail: a SHA-256 of the case-folded address, not the address.
+        Index("byEmail", partition_key="lookupEmail", sort_key="createdKey"),
     ),
     description="Orders, their fulfillments and timelines, and the (channel, channel order id) claims.",
     stream=True,

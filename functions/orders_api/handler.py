@@ -32,6 +32,8 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 # A day (2026-12-01) or a UTC time (2026-12-01T09:30:00Z, seconds and milliseconds optional).
 CREATED_AT_PATTERN = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z)?$"
+# An address as orders keep it (shared.models.order.Email), blanks around it allowed.
+EMAIL_QUERY_PATTERN = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
 CreatedAt = Annotated[str | None, Query(pattern=CREATED_AT_PATTERN, max_length=32)]
 
 
@@ -41,7 +43,8 @@ CreatedAt = Annotated[str | None, Query(pattern=CREATED_AT_PATTERN, max_length=3
     description="Filtered by `status`, `channelId` and creation time (`createdFrom` inclusive, "
     "`createdBefore` exclusive: a day `2026-12-01` or a UTC time `2026-12-01T09:30:00Z`), paginated; or "
     "every order whose number or channel order id is `orderNumber` (as the tracking page compares "
-    "them: without '#', any case), in one page, the other filters applied to them.",
+    "them: without '#', any case), in one page, the other filters applied to them; or the newest 100 "
+    "orders of the customer whose e-mail is `email` (any case), in one page, the other filters applied.",
     tags=["Orders"],
     security=API_KEY_REQUIRED,
 )
@@ -52,10 +55,11 @@ def list_orders(
     createdFrom: CreatedAt = None,
     createdBefore: CreatedAt = None,
     orderNumber: Annotated[str | None, Query(min_length=1, max_length=256, pattern=r"[^#\s]")] = None,
+    email: Annotated[str | None, Query(max_length=254, pattern=EMAIL_QUERY_PATTERN)] = None,
     limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: PageCursor = None,
 ) -> OrderList:
-    wanted = OrderFilter(status, channelId, createdFrom, createdBefore, orderNumber)
+    wanted = OrderFilter(status, channelId, createdFrom, createdBefore, orderNumber, email)
     return order_search.search(wanted, limit, cursor)
 
 

@@ -8,6 +8,7 @@ the channel order id's entry in the `byNumber` index, when it differs from the o
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,7 @@ from shared.models.order import (
 )
 from shared.models.sourcing import SourcingPlan
 from shared.models.tracking import Attention
-from shared.models.tracking_view import normalized_number
+from shared.models.tracking_view import normalized_email, normalized_number
 
 ORDER_SK = "ORDER"
 # The sourcing plan is its own item: written once, it keeps the order item small, and the order item
@@ -53,6 +54,7 @@ INDEX_BY_STATUS = "byStatus"
 INDEX_BY_CHANNEL = "byChannel"
 INDEX_BY_CREATION = "byCreation"
 INDEX_BY_NUMBER = "byNumber"
+INDEX_BY_EMAIL = "byEmail"
 # The second entry of an order in `byNumber` (its channel order id), when the number differs from it.
 # It sorts after every other item of the order, so no range read of the order's items meets it.
 NUMBER_SK = "TRACKING#NUMBER"
@@ -200,6 +202,7 @@ def create(order: Order) -> None:
         listPartition=LIST_PARTITION,
         createdKey=created_key,
         **({"lookupNumber": numbers[0]} if numbers else {}),
+        **({"lookupEmail": hashed} if (hashed := lookup_email(order)) else {}),
     )
     actions = [
         {
@@ -422,12 +425,33 @@ def lookup_numbers(order: Order) -> list[str]:
     return list(dict.fromkeys(n for n in numbers if n is not None))
 
 
+def lookup_email(order: Order) -> str | None:
+    """The order's `byEmail` key: a SHA-256 of its customer's case-folded e-mail (None without one)."""
+    return email_key(order.customer.email) if order.customer is not None else None
+
+
+def email_key(email: str) -> str | None:
+    folded = normalized_email(email)
+    return hashlib.sha256(folded.encode()).hexdigest() if folded else None
+
+
 def by_number(number: str, most: int) -> list[Order]:
     """The orders (at most `most`, newest first) whose number or channel order id normalizes to
     `number`, read from the keys-only byNumber index (never a scan) and one BatchGetItem."""
+    return _by_lookup(INDEX_BY_NUMBER, Key("lookupNumber").eq(number), most)
+
+
+def by_email(email: str, most: int) -> list[Order]:
+    """The orders (at most `most`, newest first) of the customer with that e-mail (any case), read
+    from the keys-only byEmail index and one BatchGetItem."""
+    key = email_key(email)
+    return _by_lookup(INDEX_BY_EMAIL, Key("lookupEmail").eq(key), most) if key else []
+
+
+def _by_lookup(index: str, condition: Any, most: int) -> list[Order]:
     query: dict[str, Any] = {
-        "IndexName": INDEX_BY_NUMBER,
-        "KeyConditionExpression": Key("lookupNumber").eq(number),
+        "IndexName": index,
+        "KeyConditionExpression": condition,
         "ScanIndexForward": False,
         "Limit": most,
     }

@@ -50,13 +50,15 @@ def stocked(client: Client) -> Client:
     return client
 
 
-def place(client: Client, lines: list[tuple[str, int]], *statuses: str) -> Placed:
+def place(
+    client: Client, lines: list[tuple[str, int]], *statuses: str, email: str = "grace@example.com"
+) -> Placed:
     number = f"#CON{uuid.uuid4().hex[:6].upper()}"
     order = {
         "channelOrderId": f"con-{uuid.uuid4().hex[:10]}",
         "orderNumber": number,
         "currency": "USD",
-        "customer": {"email": "grace@example.com", "name": "Grace Hopper"},
+        "customer": {"email": email, "name": "Grace Hopper"},
         "shippingAddress": dict(BOSTON),
         "lines": [
             {"sku": sku, "title": f"Item {sku}", "quantity": n, "unitPrice": "20.00"} for sku, n in lines
@@ -293,6 +295,28 @@ def test_the_orders_list_filters_by_number_and_status_newest_first(
     seen.assert_clean(running_oms)
 
 
+def test_the_orders_list_finds_a_customers_orders_by_email_in_any_case(
+    console: Any, running_oms: RunningOMS, stocked: Client
+) -> None:
+    email = f"ada.{uuid.uuid4().hex[:6]}@example.com"
+    placed = place(stocked, [(EAST_SKU, 1)], "FULFILLING", email=email)
+    seen: Visit = console()
+    page = seen.page
+    rows = page.locator("table.orders tbody tr")
+    expect(rows.first).to_be_visible()
+
+    page.get_by_label("Customer e-mail").fill(email.upper())
+    page.get_by_role("button", name="Apply filters").click()
+
+    expect(page).to_have_url(re.compile(r"email="))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-order-id", placed.order_id)
+    page.get_by_label("Customer e-mail").fill(f"nobody.{uuid.uuid4().hex[:6]}@example.com")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#orders-status")).to_have_text("No orders match these filters.")
+    seen.assert_clean(running_oms)
+
+
 def test_the_orders_list_pages_on_with_the_cursor_and_back(
     console: Any, running_oms: RunningOMS, stocked: Client, split: Placed, backordered: Placed
 ) -> None:
@@ -333,7 +357,15 @@ def test_the_keyboard_reaches_the_filters_and_rows_and_enter_opens_an_order(
         reached.append(str(focused))
         if focused == "order-link":
             break
-    for control in ("filter-status", "filter-channel", "filter-from", "filter-before", "filter-number"):
+    controls = (
+        "filter-status",
+        "filter-channel",
+        "filter-from",
+        "filter-before",
+        "filter-number",
+        "filter-email",
+    )
+    for control in controls:
         assert control in reached, reached
     assert reached[-1] == "order-link", reached
     page.keyboard.press("Enter")

@@ -1,5 +1,5 @@
 """GET /orders/{orderId}/workflow on the real ASL executed by moto, and the order list's filters the
-console uses (creation time, order number)."""
+console uses (creation time, order number, customer e-mail)."""
 
 from __future__ import annotations
 
@@ -155,6 +155,39 @@ def test_orders_are_found_by_number_as_the_customer_writes_it(oms: LocalOMS, cli
     status, body = list_orders(oms, f"orderNumber=x&cursor={'a' * 8}")
     assert status == 400
     assert body["error"]["details"][0]["field"] == "cursor"
+
+
+def test_orders_are_found_by_the_customers_email_in_any_case(oms: LocalOMS, client: Client) -> None:
+    email = f"Grace.{uuid.uuid4().hex[:6]}@Example.com"
+    customer = {"email": email, "name": "Grace Hopper"}
+    first = client.place(canonical_order(customer=customer))
+    time.sleep(0.01)
+    second = client.place(canonical_order(customer={**customer, "email": email.upper()}))
+    client.place()  # another customer's, not found
+
+    for written in (email, email.lower(), f"%20{email.upper()}%20"):
+        status, body = list_orders(oms, f"email={written}")
+        assert status == 200, body
+        assert [o["orderId"] for o in body["orders"]] == [second, first]  # newest first
+        assert body["nextCursor"] is None
+    status, body = list_orders(oms, f"email={email}&limit=1")
+    assert [o["orderId"] for o in body["orders"]] == [second]
+    status, body = list_orders(oms, f"email={email}&createdBefore={client.order(second)['createdAt']}")
+    assert [o["orderId"] for o in body["orders"]] == [first]
+    status, body = list_orders(oms, f"email=nobody-{uuid.uuid4().hex[:6]}@example.com")
+    assert (status, body["orders"]) == (200, [])
+    number = client.order(first)["channelOrderId"].replace("#", "%23")
+    status, body = list_orders(oms, f"orderNumber={number}&email={email}")
+    assert [o["orderId"] for o in body["orders"]] == [first]
+    status, body = list_orders(oms, f"orderNumber={number}&email=someone@else.example")
+    assert body["orders"] == []
+
+    for bad in ("not-an-address", "a@b", "a%20b@example.com"):
+        status, body = list_orders(oms, f"email={bad}")
+        assert status == 400, (bad, body)
+        assert [d["field"] for d in body["error"]["details"]] == ["email"]
+    status, body = list_orders(oms, f"email={email}&cursor={'a' * 8}")
+    assert (status, body["error"]["details"][0]["field"]) == (400, "cursor")
 
 
 def test_orders_are_listed_by_creation_time_newest_first_in_pages(oms: LocalOMS, client: Client) -> None:

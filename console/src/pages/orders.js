@@ -15,7 +15,7 @@ export const STATUSES = [
   "FAILED",
 ];
 // `limit` (the page size) is kept in the URL with the filters, though no field sets it.
-const FILTERS = ["status", "channelId", "createdFrom", "createdBefore", "orderNumber", "limit"];
+const FILTERS = ["status", "channelId", "createdFrom", "createdBefore", "orderNumber", "email", "limit"];
 const PAGE_SIZE = 25;
 
 /** The orders list: filters in the URL's query (so a filtered list can be linked), newest first. */
@@ -57,13 +57,16 @@ function filterForm(filters) {
       "Order number",
       input("filter-number", "orderNumber", "search", { placeholder: "#1001 or the channel's id" }),
     ),
+    field(
+      "Customer e-mail",
+      input("filter-email", "email", "email", { placeholder: "grace@example.com", autocomplete: "off" }),
+    ),
     h(
       "div",
       { class: "field actions" },
       h("button", { type: "submit", class: "primary" }, "Apply filters"),
       h("a", { href: "/console/orders", class: "button" }, "Clear"),
     ),
-    h("p", { class: "help wide" }, "Search by customer e-mail is not available yet."),
   );
   // Only the filters given go in the URL (the first page of the new list), without reloading the app.
   form.addEventListener("submit", (event) => {
