@@ -3,6 +3,8 @@ import { apiKey } from "./api.js";
 import { renderSignIn } from "./pages/signin.js";
 import { renderOrders } from "./pages/orders.js";
 import { renderOrder } from "./pages/order.js";
+import { renderDashboard } from "./pages/dashboard.js";
+import { destroyCharts } from "./charts.js";
 
 // Client routing under /console/: the local runtime (and later CloudFront) answers index.html for every
 // path below it, and this picks the page.
@@ -12,10 +14,12 @@ const routes = [
   [/^\/?$/, () => navigate(`${BASE}/orders`, { replace: true })],
   [/^\/orders\/?$/, (_, query) => renderOrders(main(), query)],
   [/^\/orders\/([^/]+)\/?$/, ([, orderId]) => renderOrder(main(), decodeURIComponent(orderId))],
+  [/^\/dashboard\/?$/, (_, query) => renderDashboard(main(), query)],
 ];
 
 function main() {
   const element = document.getElementById("main");
+  destroyCharts(element);
   element.replaceChildren();
   return element;
 }
