@@ -4,6 +4,8 @@ import { renderSignIn } from "./pages/signin.js";
 import { renderOrders } from "./pages/orders.js";
 import { renderOrder } from "./pages/order.js";
 import { renderDashboard } from "./pages/dashboard.js";
+import { renderInventory } from "./pages/inventory.js";
+import { renderSku } from "./pages/sku.js";
 import { destroyCharts } from "./charts.js";
 
 // Client routing under /console/: the local runtime (and later CloudFront) answers index.html for every
@@ -15,6 +17,8 @@ const routes = [
   [/^\/orders\/?$/, (_, query) => renderOrders(main(), query)],
   [/^\/orders\/([^/]+)\/?$/, ([, orderId]) => renderOrder(main(), decodeURIComponent(orderId))],
   [/^\/dashboard\/?$/, (_, query) => renderDashboard(main(), query)],
+  [/^\/inventory\/?$/, (_, query) => renderInventory(main(), query)],
+  [/^\/inventory\/([^/]+)\/?$/, ([, sku]) => renderSku(main(), decodeURIComponent(sku))],
 ];
 
 function main() {
