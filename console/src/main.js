@@ -6,6 +6,7 @@ import { renderOrder } from "./pages/order.js";
 import { renderDashboard } from "./pages/dashboard.js";
 import { renderInventory } from "./pages/inventory.js";
 import { renderSku } from "./pages/sku.js";
+import { renderWarehouses } from "./pages/warehouses.js";
 import { destroyCharts } from "./charts.js";
 
 // Client routing under /console/: the local runtime (and later CloudFront) answers index.html for every
@@ -19,6 +20,7 @@ const routes = [
   [/^\/dashboard\/?$/, (_, query) => renderDashboard(main(), query)],
   [/^\/inventory\/?$/, (_, query) => renderInventory(main(), query)],
   [/^\/inventory\/([^/]+)\/?$/, ([, sku]) => renderSku(main(), decodeURIComponent(sku))],
+  [/^\/warehouses\/?$/, () => renderWarehouses(main())],
 ];
 
 function main() {
