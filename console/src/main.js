@@ -7,6 +7,7 @@ import { renderDashboard } from "./pages/dashboard.js";
 import { renderInventory } from "./pages/inventory.js";
 import { renderSku } from "./pages/sku.js";
 import { renderWarehouses } from "./pages/warehouses.js";
+import { renderSettings } from "./pages/settings.js";
 import { destroyCharts } from "./charts.js";
 
 // Client routing under /console/: the local runtime (and later CloudFront) answers index.html for every
@@ -21,6 +22,7 @@ const routes = [
   [/^\/inventory\/?$/, (_, query) => renderInventory(main(), query)],
   [/^\/inventory\/([^/]+)\/?$/, ([, sku]) => renderSku(main(), decodeURIComponent(sku))],
   [/^\/warehouses\/?$/, () => renderWarehouses(main())],
+  [/^\/settings\/?$/, () => renderSettings(main())],
 ];
 
 function main() {
