@@ -13,8 +13,10 @@ export function renderInventory(main, query) {
   document.title = "Inventory - OMS console";
   const skus = query.get("skus") || "";
   main.append(h("h1", {}, "Inventory"), lookupForm(skus), statusLine("inventory-status", "Loading the stock\u2026"));
+  // `limit` (the page size) stays in the URL, like the orders list's, though no field sets it.
+  const limit = query.get("limit") || "";
   if (skus) loadSkus(main, skus);
-  else loadPage(main, query.get("cursor") || "", query.getAll("back"));
+  else loadPage(main, limit, query.get("cursor") || "", query.getAll("back"));
   main.append(importForm());
 }
 
@@ -41,9 +43,9 @@ function lookupForm(skus) {
 const levelRow = (level) => [skuLink(level.sku), level.warehouseId, num(level.onHand), num(level.reserved), num(level.safetyStock), num(level.available)];
 const LEVEL_HEADINGS = ["SKU", "Warehouse", "On hand", "Reserved", "Safety stock", "Available"];
 
-async function loadPage(main, cursor, previous) {
+async function loadPage(main, limit, cursor, previous) {
   const status = main.querySelector("#inventory-status");
-  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  const params = new URLSearchParams({ limit: limit || String(PAGE_SIZE) });
   if (cursor) params.set("cursor", cursor);
   let page;
   try {
@@ -55,7 +57,7 @@ async function loadPage(main, cursor, previous) {
   status.textContent = page.inventory.length ? `${page.inventory.length} locations on this page.` : "No stock recorded.";
   status.after(
     table("Stock by location", LEVEL_HEADINGS, page.inventory.map(levelRow), { class: "orders", id: "stock-table" }),
-    pager("/console/inventory", {}, cursor, previous, page.nextCursor),
+    pager("/console/inventory", limit ? { limit } : {}, cursor, previous, page.nextCursor),
   );
 }
 
