@@ -86,7 +86,7 @@ def settled(client: Client, channel: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(client: Client) -> World:
+def world(client: Client) -> Iterator[World]:
     tag = uuid.uuid4().hex[:6]
     channel, sku = f"pages-{tag}", f"PG-{tag.upper()}"
     put(
@@ -105,9 +105,11 @@ def world(client: Client) -> World:
     for order_id in order_ids:
         client.wait_for_status(order_id, "FULFILLING", timeout=30)
     settled(client, channel)
-    return World(
+    yield World(
         channel, sku, f"pages-{tag}", f"pages-{tag}", order_ids, provider_secret, str(subscribed["secret"])
     )
+    # Later tests' events are not sent to a port nothing listens on.
+    assert client.call("DELETE", f"/subscriptions/pages-{tag}")[0] == 204
 
 
 @pytest.fixture
@@ -324,6 +326,26 @@ def test_an_adjustment_changes_on_hand_and_a_refused_one_is_explained_at_its_fie
     assert {row[0]: row[1] for row in cells(page, table)}["wh-east"] == str(east + 5)
     expect(page.locator("#ledger-table tbody tr").first).to_contain_text("PO-PAGES")
     assert client.stock(world.sku)["wh-east"]["onHand"] == east + 5
+    seen.assert_clean(running_oms)
+
+
+def test_the_keyboard_reaches_the_adjustment_form_and_enter_submits_it(
+    console: Any, running_oms: RunningOMS, world: World
+) -> None:
+    seen: Visit = console(f"/console/inventory/{world.sku}")
+    page = seen.page
+    expect(page.locator("#locations-table")).to_be_visible()
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    reached: list[str] = []
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        reached.append(str(page.evaluate("document.activeElement.id || document.activeElement.tagName")))
+        if reached[-1] == "adjust-delta":
+            break
+    assert "adjust-warehouse" in reached and reached[-1] == "adjust-delta", reached
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#adjust-done")).to_contain_text("on hand")
     seen.assert_clean(running_oms)
 
 
