@@ -3,6 +3,12 @@ import { apiKey } from "./api.js";
 import { renderSignIn } from "./pages/signin.js";
 import { renderOrders } from "./pages/orders.js";
 import { renderOrder } from "./pages/order.js";
+import { renderDashboard } from "./pages/dashboard.js";
+import { renderInventory } from "./pages/inventory.js";
+import { renderSku } from "./pages/sku.js";
+import { renderWarehouses } from "./pages/warehouses.js";
+import { renderSettings } from "./pages/settings.js";
+import { destroyCharts } from "./charts.js";
 
 // Client routing under /console/: the local runtime (and later CloudFront) answers index.html for every
 // path below it, and this picks the page.
@@ -12,10 +18,16 @@ const routes = [
   [/^\/?$/, () => navigate(`${BASE}/orders`, { replace: true })],
   [/^\/orders\/?$/, (_, query) => renderOrders(main(), query)],
   [/^\/orders\/([^/]+)\/?$/, ([, orderId]) => renderOrder(main(), decodeURIComponent(orderId))],
+  [/^\/dashboard\/?$/, (_, query) => renderDashboard(main(), query)],
+  [/^\/inventory\/?$/, (_, query) => renderInventory(main(), query)],
+  [/^\/inventory\/([^/]+)\/?$/, ([, sku]) => renderSku(main(), decodeURIComponent(sku))],
+  [/^\/warehouses\/?$/, () => renderWarehouses(main())],
+  [/^\/settings\/?$/, () => renderSettings(main())],
 ];
 
 function main() {
   const element = document.getElementById("main");
+  destroyCharts(element);
   element.replaceChildren();
   return element;
 }
