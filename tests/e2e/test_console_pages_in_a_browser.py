@@ -1,5 +1,7 @@
 """The console's dashboard, inventory, warehouses and settings pages in a real browser (Debian's
-Chromium, headless, offline) against `python -m local` over HTTP. The module places its own orders on
+Chromium, headless, offline) against `python -m local` over HTTP, seeded by the demo with two weeks of
+demo history (as `make run` makes six, smaller), so the screenshots show a dashboard with days of data.
+The module places its own orders on
 its own channel and SKU, waits for the analytics to count them, then checks each page shows them, logs
 no error, passes an axe-core audit, and is screenshotted at desktop and laptop sizes under
 artifacts/console/ (checked not blank); the stock adjustment and the CSV import are used end to end."""
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, expect
 
-from tests.e2e.conftest import API_KEY, RunningOMS, colour_census
+from tests.e2e.conftest import API_KEY, RunningOMS, client_of, colour_census, local_oms
 from tests.e2e.test_console_in_a_browser import (
     DESKTOP,
     LAPTOP,
@@ -34,6 +36,21 @@ ORDERS = 3
 UNITS = 2
 EAST_UNITS, WEST_UNITS = 40, 7
 SETTLE_SECONDS = 60
+HISTORY = {"OMS_DEMO_HISTORY": "40", "OMS_DEMO_HISTORY_DAYS": "14"}
+
+
+@pytest.fixture(scope="module")
+def running_oms() -> Iterator[RunningOMS]:
+    """This module's own OMS, with demo history (the session's has none: other tests count warehouses)."""
+    with local_oms(startup_seconds=300, **HISTORY) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(running_oms: RunningOMS) -> Client:
+    seeded = client_of(running_oms)
+    seeded.seed()
+    return seeded
 
 
 @dataclass(frozen=True)

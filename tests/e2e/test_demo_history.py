@@ -17,8 +17,8 @@ import requests
 
 from local.demo import STOCK
 from local.history import CHANNEL_WEIGHTS, PAUSED_RULES
-from tests.e2e.conftest import API_KEY, RunningOMS, local_oms
-from tests.support.orders import CHANNEL_ID, CHANNEL_SECRET, Client, canonical_order
+from tests.e2e.conftest import API_KEY, RunningOMS, client_of, local_oms
+from tests.support.orders import CHANNEL_ID, CHANNEL_SECRET, canonical_order
 
 ORDERS, DAYS = 36, 10
 SUMMED_UP = re.compile(
@@ -113,13 +113,3 @@ def test_an_order_placed_afterwards_is_dated_today(with_history: RunningOMS) -> 
     order_id = client.place(canonical_order([("MUG-WHT-11OZ", 1)]))
 
     assert client.order(order_id)["createdAt"][:10] == datetime.now(UTC).date().isoformat()
-
-
-def client_of(running: RunningOMS) -> Client:
-    def send(method: str, path: str, headers: dict[str, str], body: bytes | None) -> tuple[int, Any]:
-        response = requests.request(
-            method, running.api_url + path, headers={"x-api-key": API_KEY, **headers}, data=body, timeout=30
-        )
-        return response.status_code, response.json() if response.content else None
-
-    return Client(send)
