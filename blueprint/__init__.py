@@ -259,6 +259,9 @@ class StaticSite:
     # Below it a missing file is an error (404), not a page of the app: built, content-hashed files.
     assets_path: str = "/assets"
     description: str = ""
+    # Beside the index: what the app learns at run time (where the API is, how staff sign in). Written
+    # by whoever serves the site: the local gateway, or the stack's deployment.
+    config: str = "config.json"
 
 
 # The back-office console (console/, built by `make console` into console/dist).

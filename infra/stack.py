@@ -7,9 +7,10 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from blueprint import QUEUES, WORKFLOWS
+from blueprint import CONSOLE, QUEUES, WORKFLOWS
 
-from .constructs.api import Api
+from .constructs.api import STAGE_NAME, Api
+from .constructs.console import API_PATH, ConsoleHosting
 from .constructs.emails import EmailTemplates
 from .constructs.events import Buses
 from .constructs.functions import Functions
@@ -41,8 +42,11 @@ class OmsStack(Stack):
         functions.connect_workflows({name: workflow.state_machine for name, workflow in workflows.items()})
         api = Api(self, "Api", functions=functions.by_name)
         functions.connect_tracking_page(api.rest_api)
+        console = ConsoleHosting(self, "Console", site=CONSOLE, rest_api=api.rest_api, stage_name=STAGE_NAME)
+        console.deploy(console_config(api_base=API_PATH))
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the OMS API.")
+        CfnOutput(self, "ConsoleUrl", value=console.url, description="The back-office console.")
         CfnOutput(self, "ApiKeyId", value=api.api_key.key_id, description="Id of the generated API key.")
         for name, workflow in workflows.items():
             CfnOutput(self, f"{name}Arn", value=workflow.state_machine.state_machine_arn)
@@ -62,3 +66,8 @@ class OmsStack(Stack):
             CfnOutput(self, f"{name}StreamFailuresQueueUrl", value=queue.queue_url)
         for name, table in tables.by_name.items():
             CfnOutput(self, f"{name}TableName", value=table.table_name)
+
+
+def console_config(*, api_base: str) -> dict[str, Any]:
+    """The console's `config.json` in the stack (the local gateway serves its own: `local/console.py`)."""
+    return {"apiBase": api_base, "signIn": {"apiKey": True, "cognito": None}}

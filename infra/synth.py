@@ -166,10 +166,12 @@ def _render(value: Any, arn_placeholders: dict[str, str]) -> str:
 
 
 def function_asset_dirs(outdir: Path, template: Template) -> set[Path]:
-    """The directories, in the cloud assembly, of the code assets of all Lambda functions."""
+    """The directories, in the cloud assembly, of the code assets of the blueprint's Lambda functions
+    (not of CDK's own, such as the console deployment's)."""
     manifest = json.loads((outdir / f"{STACK_NAME}.assets.json").read_text(encoding="utf-8"))
+    functions = resources_of_type(template, "AWS::Lambda::Function")
     keys = {
-        fn["Properties"]["Code"]["S3Key"]
-        for fn in resources_of_type(template, "AWS::Lambda::Function").values()
+        functions[logical_id]["Properties"]["Code"]["S3Key"]
+        for logical_id in blueprint_names(template, "Function")
     }
     return {outdir / manifest["files"][key.removesuffix(".zip")]["source"]["path"] for key in keys}

@@ -1,7 +1,24 @@
-// The OMS public API, on the console's own origin. The API key (locally the one `make run` prints;
-// Cognito sign-in in the stack is still to come) is kept in sessionStorage: gone when the tab closes.
+// The OMS public API, on the console's own origin: where exactly (locally at the root, in the stack
+// under /api on CloudFront) and how staff sign in, `config.json` beside index.html says (`loadConfig`).
+// The API key is kept in sessionStorage: gone when the tab closes.
 const KEY = "oms.apiKey";
-const API_BASE = "";
+let API_BASE = "";
+let config = null;
+
+/** The console's run-time settings: {apiBase, signIn: {apiKey, cognito}}; read once at start. */
+export async function loadConfig() {
+  if (config) return config;
+  const response = await fetch(`${import.meta.env.BASE_URL}config.json`, {
+    headers: { Accept: "application/json" },
+    cache: "no-cache",
+  });
+  if (!response.ok) throw new Error(`config.json: the server answered ${response.status}`);
+  config = await response.json();
+  API_BASE = (config.apiBase || "").replace(/\/$/, "");
+  return config;
+}
+
+export const currentConfig = () => config;
 
 export class ApiError extends Error {
   constructor(status, body) {

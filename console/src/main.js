@@ -1,5 +1,5 @@
 import "./style.css";
-import { apiKey } from "./api.js";
+import { apiKey, loadConfig } from "./api.js";
 import { renderSignIn } from "./pages/signin.js";
 import { renderOrders } from "./pages/orders.js";
 import { renderOrder } from "./pages/order.js";
@@ -75,4 +75,13 @@ document.getElementById("sign-out").addEventListener("click", () => {
   render();
 });
 
-render();
+loadConfig().then(render, (error) => {
+  const element = main();
+  element.append(
+    Object.assign(document.createElement("p"), {
+      className: "error",
+      role: "alert",
+      textContent: `The console could not load its settings: ${error.message}`,
+    }),
+  );
+});
