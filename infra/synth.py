@@ -93,6 +93,26 @@ def template_routes(template: Template) -> set[Route]:
     return routes
 
 
+def template_authorizers(template: Template) -> dict[tuple[str, str], str | None]:
+    """(method, path) of every API method -> the blueprint function of its Lambda authorizer, or None."""
+    functions = blueprint_names(template, "Function")
+    authorizers = {
+        lid: next(
+            functions[ref] for ref in arn_references(r["Properties"]["AuthorizerUri"]) if ref in functions
+        )
+        for lid, r in resources_of_type(template, "AWS::ApiGateway::Authorizer").items()
+    }
+    paths = _resource_paths(template)
+    found: dict[tuple[str, str], str | None] = {}
+    for method in resources_of_type(template, "AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        path = paths[props["ResourceId"]["Ref"]] if "Ref" in props["ResourceId"] else "/"
+        authorizer = props.get("AuthorizerId", {}).get("Ref")
+        assert (authorizer is None) == (props["AuthorizationType"] == "NONE"), props
+        found[(props["HttpMethod"], path)] = authorizers[authorizer] if authorizer else None
+    return found
+
+
 def _resource_paths(template: Template) -> dict[str, str]:
     """Logical id of each API Gateway resource -> its full path."""
     resources = resources_of_type(template, "AWS::ApiGateway::Resource")

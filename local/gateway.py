@@ -1,10 +1,11 @@
 """API Gateway (REST API, Lambda proxy integration) emulated from `blueprint.ROUTES`.
 
 moto cannot run an API Gateway -> Lambda proxy integration, so this module does what API
-Gateway does: match the route, check the API key and the payload size, apply a route's own throttle
-(per client address: see `ClientThrottle`), build the proxy event,
-invoke the route's function in-process (through `local.invoker.REGISTRY`, like Step Functions
-tasks) and turn the proxy response into the HTTP response.
+Gateway does: match the route, authorize it as the stack's authorizer and usage plan do (an API key;
+a staff token needs the stack's user pool, so here it is refused), check the payload size, apply a
+route's own throttle (per client address: see `ClientThrottle`), build the proxy event, invoke the
+route's function in-process (through `local.invoker.REGISTRY`, like Step Functions tasks) and turn
+the proxy response into the HTTP response.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from urllib.parse import parse_qsl, unquote
 from blueprint import ROUTES, Route, Throttle
 from local import console
 from local.invoker import REGISTRY
+from shared.logic import staff_auth
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,11 @@ def served_routes() -> set[tuple[str, str, str, bool]]:
     return {
         (c.route.method, c.route.path, c.route.function, c.route.api_key_required) for c in COMPILED_ROUTES
     }
+
+
+def authorizers() -> dict[tuple[str, str], str | None]:
+    """(method, path) -> the authorizer whose logic this gateway applies to the route, or None (public)."""
+    return {(c.route.method, c.route.path): c.route.authorizer for c in COMPILED_ROUTES}
 
 
 def api_key() -> str:
@@ -155,8 +162,10 @@ def handle(
     if isinstance(matched, GatewayResponse):
         return matched
     compiled, path_parameters = matched
-    if compiled.route.api_key_required and not _has_valid_api_key(header_pairs):
-        return gateway_error(403, "FORBIDDEN", "missing or invalid x-api-key header")
+    if compiled.route.authorizer:
+        refused = _authorize(header_pairs)
+        if refused is not None:
+            return refused
     throttled = _throttled(compiled.route, request.source_ip)
     if throttled is not None:
         return throttled
@@ -177,9 +186,18 @@ def _match(method: str, raw_path: str) -> tuple[CompiledRoute, dict[str, str]] |
     )
 
 
-def _has_valid_api_key(header_pairs: list[tuple[str, str]]) -> bool:
-    sent = _last_value(header_pairs, "x-api-key")
-    return sent is not None and hmac.compare_digest(sent.encode(), api_key().encode())
+def _authorize(header_pairs: list[tuple[str, str]]) -> GatewayResponse | None:
+    """What the stack's authorizer and usage plan do (`shared.logic.staff_auth`), with no user pool:
+    no credential or a token is 401 (API Gateway's UNAUTHORIZED), a key other than the local one 403."""
+    try:
+        decision = staff_auth.decide(
+            header_pairs, pool=None, keys=lambda kid: None, console_key=api_key, now=time.time()
+        )
+    except staff_auth.Unauthorized as refused:
+        return gateway_error(401, "UNAUTHORIZED", f"Unauthorized: {refused}")
+    if not hmac.compare_digest(decision.usage_key.encode(), api_key().encode()):
+        return gateway_error(403, "FORBIDDEN", "invalid x-api-key header")
+    return None
 
 
 def _last_value(header_pairs: list[tuple[str, str]], name: str) -> str | None:

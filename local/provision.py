@@ -27,6 +27,7 @@ from blueprint import (
     SECRETS,
     TABLES,
     TRACKING_PAGE_URL_ENV,
+    USER_POOLS,
     WORKFLOWS,
     BusRule,
     EmailTemplate,
@@ -202,7 +203,9 @@ def resource_locations(
     workflows = {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()}
     emails = {EMAIL_TEMPLATES[name].env: physical for name, physical in (email_template_names or {}).items()}
     pages = {TRACKING_PAGE_URL_ENV: tracking_page_url}
-    return tables | workflows | secrets_ | buses | queues | emails | pages
+    # No user pool locally: the API key signs in (the authorizer refuses every token).
+    pools = {key: "" for pool in USER_POOLS.values() for key in pool.environment_keys()}
+    return tables | workflows | secrets_ | buses | queues | emails | pages | pools
 
 
 def provision(

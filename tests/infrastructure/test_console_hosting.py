@@ -123,9 +123,14 @@ def test_security_headers(template: Template) -> None:
     assert "amazoncognito.com" in text  # the token exchange
 
 
-def deployed_config(outdir: Path) -> Any:
+def deployed_config(outdir: Path, deployment: dict[str, Any]) -> Any:
+    """config.json as deployed: each deploy-time marker replaced by the value it stands for, as JSON."""
     (config,) = outdir.glob(f"asset.*/{CONSOLE.config}")
-    return json.loads(config.read_text())
+    text = config.read_text()
+    for markers in deployment["Properties"].get("SourceMarkers", []):
+        for marker, value in markers.items():
+            text = text.replace(marker, json.dumps(json.dumps(value, sort_keys=True)))
+    return json.loads(text)
 
 
 def test_the_built_console_and_its_config_are_deployed_under_console(synthesized: Any) -> None:
@@ -137,7 +142,7 @@ def test_the_built_console_and_its_config_are_deployed_under_console(synthesized
     assert props["DistributionPaths"] == ["/console/*"]
     (built,) = [p for p in synthesized.outdir.glob(f"asset.*/{CONSOLE.index}")]
     assert built.read_bytes() == (CONSOLE.folder / CONSOLE.index).read_bytes()
-    config = deployed_config(synthesized.outdir)
+    config = deployed_config(synthesized.outdir, deployment)
     assert config["apiBase"] == API_PATH
     assert config["signIn"]["apiKey"] is True
 

@@ -62,14 +62,33 @@ def test_a_trailing_slash_matches_the_route(fakes: dict[str, Recorder]) -> None:
     assert handle("GET", "/orders/", {"x-api-key": KEY}, b"").status == 200
 
 
-@pytest.mark.parametrize("headers", [{}, {"x-api-key": "wrong"}, {"X-Api-Key": ""}])
-def test_a_missing_or_wrong_api_key_is_refused(fakes: dict[str, Recorder], headers: dict[str, str]) -> None:
-    response = handle("GET", "/orders", headers, b"")
+def test_a_wrong_api_key_is_forbidden(fakes: dict[str, Recorder]) -> None:
+    response = handle("GET", "/orders", {"x-api-key": "wrong"}, b"")
 
     assert response.status == 403
     assert response.json() == {
-        "error": {"code": "FORBIDDEN", "message": "missing or invalid x-api-key header", "details": None}
+        "error": {"code": "FORBIDDEN", "message": "invalid x-api-key header", "details": None}
     }
+    assert fakes["OrdersApi"].events == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Api-Key": ""},
+        {"Authorization": "Bearer a.b.c"},
+        {"Authorization": "Bearer x", "x-api-key": KEY},
+    ],
+)
+def test_no_credential_or_a_token_is_unauthorized_locally(
+    fakes: dict[str, Recorder], headers: dict[str, str]
+) -> None:
+    """As the stack's authorizer answers (401); locally there is no user pool, so no token is valid."""
+    response = handle("GET", "/orders", headers, b"")
+
+    assert response.status == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
     assert fakes["OrdersApi"].events == []
 
 
@@ -212,7 +231,7 @@ def test_the_http_server_serves_the_gateway(fakes: dict[str, Recorder]) -> None:
             assert (response.status, json.loads(response.read())) == (200, {"status": "ok"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{server.url}/orders", timeout=5)
-        assert refused.value.code == 403
+        assert refused.value.code == 401
         request = urllib.request.Request(f"{server.url}/webhooks/c", data=b'{"a": 1}', method="POST")
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200
