@@ -1,6 +1,8 @@
 // The OMS public API, on the console's own origin: where exactly (locally at the root, in the stack
 // under /api on CloudFront) and how staff sign in, `config.json` beside index.html says (`loadConfig`).
 // The API key is kept in sessionStorage: gone when the tab closes.
+import { tokens } from "./auth.js";
+
 const KEY = "oms.apiKey";
 let API_BASE = "";
 let config = null;
@@ -20,6 +22,12 @@ export async function loadConfig() {
 
 export const currentConfig = () => config;
 
+/** Cognito settings when the stack's user pool signs staff in, else null (locally). */
+export const cognitoSettings = () => (config && config.signIn && config.signIn.cognito) || null;
+
+/** Whether this tab holds a credential: a staff token (Cognito) or an API key. */
+export const signedIn = () => Boolean(tokens.get() || apiKey.get());
+
 export class ApiError extends Error {
   constructor(status, body) {
     const error = (body && body.error) || {};
@@ -36,9 +44,12 @@ export const apiKey = {
   clear: () => sessionStorage.removeItem(KEY),
 };
 
-export async function request(method, path, body, key = apiKey.get()) {
+// A staff token goes as `Authorization: Bearer`, else the API key as `x-api-key`; `key` checks a key.
+export async function request(method, path, body, key = undefined) {
   const headers = { Accept: "application/json" };
-  if (key) headers["x-api-key"] = key;
+  const session = key === undefined ? tokens.get() : null;
+  if (session) headers.Authorization = `Bearer ${session.accessToken}`;
+  else if (key || apiKey.get()) headers["x-api-key"] = key || apiKey.get();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(API_BASE + path, {
     method,
@@ -52,6 +63,8 @@ export async function request(method, path, body, key = apiKey.get()) {
   } catch {
     parsed = null;
   }
+  // A refused token (expired or revoked): forget it, so the next page asks to sign in again.
+  if (response.status === 401 && session) tokens.clear();
   if (!response.ok) throw new ApiError(response.status, parsed);
   return parsed;
 }
@@ -65,7 +78,7 @@ export async function checkKey(key) {
     await request("GET", "/orders?limit=1", undefined, key);
     return true;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 403) return false;
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return false;
     throw error;
   }
 }
