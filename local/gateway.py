@@ -1,8 +1,8 @@
 """API Gateway (REST API, Lambda proxy integration) emulated from `blueprint.ROUTES`.
 
 moto cannot run an API Gateway -> Lambda proxy integration, so this module does what API
-Gateway does: match the route, authorize it as the stack's authorizer and usage plan do (an API key;
-a staff token needs the stack's user pool, so here it is refused), check the payload size, apply a
+Gateway does: match the route, authorize it as the stack's authorizer and usage plan do (an API key,
+or an access token of the local runtime's staff pool on moto's Cognito), check the payload size, apply a
 route's own throttle (per client address: see `ClientThrottle`), build the proxy event, invoke the
 route's function in-process (through `local.invoker.REGISTRY`, like Step Functions tasks) and turn
 the proxy response into the HTTP response.
@@ -20,7 +20,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
@@ -186,13 +186,28 @@ def _match(method: str, raw_path: str) -> tuple[CompiledRoute, dict[str, str]] |
     )
 
 
+StaffPool = tuple[staff_auth.UserPool, Callable[[str], staff_auth.RsaKey | None]]
+# The one entry: the pool in use, if any.
+_STAFF_POOL: list[StaffPool] = []
+
+
+def use_staff_pool(pool: StaffPool | None) -> None:
+    """The user pool whose access tokens the gateway takes beside the API key (the local runtime's, on
+    moto's Cognito, with its signing keys), or None: then every token is refused."""
+    _STAFF_POOL[:] = [pool] if pool is not None else []
+
+
+def _no_keys(kid: str) -> staff_auth.RsaKey | None:
+    return None
+
+
 def _authorize(header_pairs: list[tuple[str, str]]) -> GatewayResponse | None:
-    """What the stack's authorizer and usage plan do (`shared.logic.staff_auth`), with no user pool:
-    no credential or a token is 401 (API Gateway's UNAUTHORIZED), a key other than the local one 403."""
+    """What the stack's authorizer and usage plan do (`shared.logic.staff_auth`): a valid token of the
+    staff pool counts as the local API key; no credential or a bad token is 401 (API Gateway's
+    UNAUTHORIZED), a key other than the local one 403."""
+    pool, keys = _STAFF_POOL[0] if _STAFF_POOL else (None, _no_keys)
     try:
-        decision = staff_auth.decide(
-            header_pairs, pool=None, keys=lambda kid: None, console_key=api_key, now=time.time()
-        )
+        decision = staff_auth.decide(header_pairs, pool=pool, keys=keys, console_key=api_key, now=time.time())
     except staff_auth.Unauthorized as refused:
         return gateway_error(401, "UNAUTHORIZED", f"Unauthorized: {refused}")
     if not hmac.compare_digest(decision.usage_key.encode(), api_key().encode()):

@@ -43,8 +43,8 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
     API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header),
     STAFF_TOKEN_SCHEME: HTTPBearer(
         bearerFormat="JWT",
-        description="An access token of the stack's staff user pool (Amazon Cognito), as the console "
-        "signs in; not accepted by the local runtime, which has no user pool.",
+        description="An access token of the staff user pool (Amazon Cognito; locally the runtime's pool "
+        "on moto's Cognito), as the console signs in.",
     ),
 }
 

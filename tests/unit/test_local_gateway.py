@@ -84,7 +84,7 @@ def test_a_wrong_api_key_is_forbidden(fakes: dict[str, Recorder]) -> None:
 def test_no_credential_or_a_token_is_unauthorized_locally(
     fakes: dict[str, Recorder], headers: dict[str, str]
 ) -> None:
-    """As the stack's authorizer answers (401); locally there is no user pool, so no token is valid."""
+    """As the stack's authorizer answers (401); with no staff pool given to the gateway no token is valid."""
     response = handle("GET", "/orders", headers, b"")
 
     assert response.status == 401
