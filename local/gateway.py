@@ -162,14 +162,13 @@ def handle(
     if isinstance(matched, GatewayResponse):
         return matched
     compiled, path_parameters = matched
-    if compiled.route.authorizer:
-        refused = _authorize(header_pairs)
-        if refused is not None:
-            return refused
+    decision = _authorize(header_pairs) if compiled.route.authorizer else None
+    if isinstance(decision, GatewayResponse):
+        return decision
     throttled = _throttled(compiled.route, request.source_ip)
     if throttled is not None:
         return throttled
-    return _invoke(compiled.route, proxy_event(compiled.route, request, path_parameters))
+    return _invoke(compiled.route, proxy_event(compiled.route, request, path_parameters, decision))
 
 
 def _match(method: str, raw_path: str) -> tuple[CompiledRoute, dict[str, str]] | GatewayResponse:
@@ -201,7 +200,7 @@ def _no_keys(kid: str) -> staff_auth.RsaKey | None:
     return None
 
 
-def _authorize(header_pairs: list[tuple[str, str]]) -> GatewayResponse | None:
+def _authorize(header_pairs: list[tuple[str, str]]) -> GatewayResponse | staff_auth.Decision:
     """What the stack's authorizer and usage plan do (`shared.logic.staff_auth`): a valid token of the
     staff pool counts as the local API key; no credential or a bad token is 401 (API Gateway's
     UNAUTHORIZED), a key other than the local one 403."""
@@ -212,7 +211,7 @@ def _authorize(header_pairs: list[tuple[str, str]]) -> GatewayResponse | None:
         return gateway_error(401, "UNAUTHORIZED", f"Unauthorized: {refused}")
     if not hmac.compare_digest(decision.usage_key.encode(), api_key().encode()):
         return gateway_error(403, "FORBIDDEN", "invalid x-api-key header")
-    return None
+    return decision
 
 
 def _last_value(header_pairs: list[tuple[str, str]], name: str) -> str | None:
@@ -220,8 +219,14 @@ def _last_value(header_pairs: list[tuple[str, str]], name: str) -> str | None:
     return values[-1] if values else None
 
 
-def proxy_event(route: Route, request: Request, path_parameters: dict[str, str]) -> dict[str, Any]:
-    """The event API Gateway sends to a Lambda proxy integration (REST API, payload format 1.0)."""
+def proxy_event(
+    route: Route,
+    request: Request,
+    path_parameters: dict[str, str],
+    decision: staff_auth.Decision | None = None,
+) -> dict[str, Any]:
+    """The event API Gateway sends to a Lambda proxy integration (REST API, payload format 1.0);
+    `decision`: what the authorizer allowed the request as (None on a public route)."""
     multi_headers = _multi_value(request.header_pairs)
     multi_query = _multi_value(parse_qsl(request.query, keep_blank_values=True))
     text_body, is_base64 = _event_body(request.body)
@@ -235,7 +240,7 @@ def proxy_event(route: Route, request: Request, path_parameters: dict[str, str])
         "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": path_parameters or None,
         "stageVariables": None,
-        "requestContext": _request_context(route, request),
+        "requestContext": _request_context(route, request, decision),
         "body": text_body,
         "isBase64Encoded": is_base64,
     }
@@ -257,9 +262,9 @@ def _event_body(body: bytes) -> tuple[str | None, bool]:
         return base64.b64encode(body).decode("ascii"), True
 
 
-def _request_context(route: Route, request: Request) -> dict[str, Any]:
+def _request_context(route: Route, request: Request, decision: staff_auth.Decision | None) -> dict[str, Any]:
     now = time.time()
-    return {
+    context: dict[str, Any] = {
         "resourcePath": route.path,
         "httpMethod": route.method,
         # The path as the client requested it (API Gateway's holds the stage, which is in its URL; this
@@ -275,9 +280,16 @@ def _request_context(route: Route, request: Request) -> dict[str, Any]:
         "identity": {
             "sourceIp": request.source_ip,
             "userAgent": _last_value(request.header_pairs, "user-agent"),
-            "apiKey": _last_value(request.header_pairs, "x-api-key") if route.api_key_required else None,
+            # The usage plan's key the authorizer named: the caller's x-api-key, or for a staff token the
+            # console's (locally the one API key).
+            "apiKey": decision.usage_key if decision else None,
         },
     }
+    if decision is not None:
+        # What a Lambda authorizer's answer gives the function: its principal and context.
+        allowed = staff_auth.authorizer_response(decision, f"{route.method} {route.path}")
+        context["authorizer"] = {"principalId": allowed["principalId"], **allowed["context"]}
+    return context
 
 
 def _invoke(route: Route, event: dict[str, Any]) -> GatewayResponse:
