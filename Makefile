@@ -52,7 +52,7 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
-infra: $(STAMP)
+infra: $(STAMP) console
 	$(BIN)/pytest -q tests/infrastructure
 
 e2e: $(STAMP) browser console
@@ -69,7 +69,7 @@ browser:
 		echo "Install it with: sudo apt-get install chromium (Debian; see tests/e2e/test_swagger_ui_in_a_browser.py)"; \
 	fi
 
-synth: $(STAMP) ## cdk synth with the pinned CDK CLI, offline (no lookups, notices or telemetry).
+synth: $(STAMP) console ## cdk synth with the pinned CDK CLI, offline (no lookups, notices or telemetry).
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx --yes $(CDK_CLI) synth --no-lookups --quiet
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the handlers' routes and models.

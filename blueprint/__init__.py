@@ -108,6 +108,8 @@ class Secret:
     name: str
     env: str
     description: str
+    # Why Secrets Manager does not rotate it on a schedule (cdk-nag asks).
+    not_rotated_because: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,8 @@ class Function:
     checks_email_identities: bool = False
     # It links to the customer tracking page (gets the page's URL in its environment).
     links_to_tracking_page: bool = False
+    # The user pools whose tokens it verifies (gets each pool's issuer, JWKS URL and app client id).
+    verifies_tokens_of: tuple[str, ...] = ()
 
     def environment_keys(self) -> list[str]:
         """Names of the environment variables whose values depend on where we run."""
@@ -200,6 +204,7 @@ class Function:
         keys += [env for name in self.sends_to if (env := QUEUES[name].env)]
         keys += [EMAIL_TEMPLATES[name].env for name in self.sends_email]
         keys += [TRACKING_PAGE_URL_ENV] if self.links_to_tracking_page else []
+        keys += [key for name in self.verifies_tokens_of for key in USER_POOLS[name].environment_keys()]
         return keys
 
     def workflows_allowed_to(self, action: WorkflowAction) -> list[str]:
@@ -209,6 +214,27 @@ class Function:
     def workflows_known(self) -> list[str]:
         """The workflows whose ARN the function gets: those it may start or observe."""
         return [name for name, actions in self.workflows.items() if {"start", "observe"} & set(actions)]
+
+
+@dataclass(frozen=True)
+class UserPool:
+    """An Amazon Cognito user pool whose users sign in to `site` through the hosted UI (authorization
+    code + PKCE, its app client has no secret). Functions that `verify_tokens_of` it get where its
+    tokens come from (`issuer_env`), its signing keys (`jwks_url_env`) and the app client (`client_id_env`).
+    Locally there is no pool: those variables are empty and the API key signs in."""
+
+    name: str
+    description: str
+    issuer_env: str
+    jwks_url_env: str
+    client_id_env: str
+    # Below the site's path: where the hosted UI sends the browser back with ?code=, and after sign-out.
+    callback_path: str = "/callback"
+    signed_out_path: str = "/"
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+
+    def environment_keys(self) -> list[str]:
+        return [self.issuer_env, self.jwks_url_env, self.client_id_env]
 
 
 @dataclass(frozen=True)
@@ -228,6 +254,11 @@ class Route:
     # A limit of the route's own, below the stage's: the stack sets it as the method's throttling
     # (API Gateway counts all callers of a public route together), the local gateway per client address.
     throttle: Throttle | None = None
+
+    @property
+    def authorizer(self) -> str | None:
+        """The function that authorizes a call: every route needing an API key takes a staff token too."""
+        return API_AUTHORIZER if self.api_key_required else None
 
 
 @dataclass(frozen=True)
@@ -259,6 +290,9 @@ class StaticSite:
     # Below it a missing file is an error (404), not a page of the app: built, content-hashed files.
     assets_path: str = "/assets"
     description: str = ""
+    # Beside the index: what the app learns at run time (where the API is, how staff sign in). Written
+    # by whoever serves the site: the local gateway, or the stack's deployment.
+    config: str = "config.json"
 
 
 # The back-office console (console/, built by `make console` into console/dist).
@@ -366,7 +400,28 @@ TRACKING_LINK_KEY = Secret(
     env="TRACKING_LINK_KEY_SECRET",
     description="The HMAC-SHA256 key of the signed, expiring links to the customer tracking page.",
 )
-SECRETS: dict[str, Secret] = {s.name: s for s in (TRACKING_LINK_KEY,)}
+# The console's own API key: a staff member signed in with a token is counted against it (usage plan).
+CONSOLE_API_KEY = Secret(
+    name="ConsoleApiKey",
+    env="CONSOLE_API_KEY_SECRET",
+    description="The value of the console's API key: requests authorized by a staff token use it.",
+    not_rotated_because="It is the value of an API Gateway API key (the stack makes the key from it): a new "
+    "value takes a stack update to reach the key, so it is changed on purpose, not on a schedule.",
+)
+SECRETS: dict[str, Secret] = {s.name: s for s in (TRACKING_LINK_KEY, CONSOLE_API_KEY)}
+
+# Staff sign-in to the console (the stack's Cognito user pool; the hosted UI).
+STAFF_POOL = UserPool(
+    name="Staff",
+    description="The retailer's staff: users created by an administrator, who sign in to the console.",
+    issuer_env="STAFF_POOL_ISSUER",
+    jwks_url_env="STAFF_POOL_JWKS_URL",
+    client_id_env="STAFF_POOL_CLIENT_ID",
+)
+USER_POOLS: dict[str, UserPool] = {p.name: p for p in (STAFF_POOL,)}
+# Authorizes every route that needs an API key: an `x-api-key` (checked by the usage plan) or a staff
+# member's access token from the pool.
+API_AUTHORIZER = "ApiAuthorizer"
 
 # POST /track/lookup is public: a customer proving an order with its number and e-mail or postal code.
 TRACKING_LOOKUP_THROTTLE = Throttle(rate_per_second=5, burst=10)
@@ -556,6 +611,14 @@ FUNCTIONS: dict[str, Function] = {
             name="ApiInfo",
             handler="functions.api_info.handler.lambda_handler",
             description="GET /health, the OpenAPI document and its Swagger UI page.",
+        ),
+        Function(
+            name=API_AUTHORIZER,
+            handler="functions.api_authorizer.handler.lambda_handler",
+            description="Authorizes staff API calls: an x-api-key, or a Cognito access token of the staff "
+            "pool (counted against the console's API key).",
+            secrets=(CONSOLE_API_KEY.name,),
+            verifies_tokens_of=(STAFF_POOL.name,),
         ),
         Function(
             name="ChannelsApi",
@@ -932,9 +995,13 @@ def dangling_references() -> list[str]:
             for t in function.sends_email
             if t not in EMAIL_TEMPLATES
         ]
+        problems += [
+            f"{function.name}: no user pool {p}" for p in function.verifies_tokens_of if p not in USER_POOLS
+        ]
     problems += [
         f"{r.method} {r.path}: no function {r.function}" for r in ROUTES if r.function not in FUNCTIONS
     ]
+    problems += [] if API_AUTHORIZER in FUNCTIONS else [f"no authorizer function {API_AUTHORIZER}"]
     for rule in RULES.values():
         problems += [f"rule {rule.name}: no bus {rule.bus}"] if rule.bus not in BUSES else []
         problems += [f"rule {rule.name}: no queue {rule.queue}"] if rule.queue not in QUEUES else []

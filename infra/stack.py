@@ -7,14 +7,16 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from blueprint import QUEUES, WORKFLOWS
+from blueprint import CONSOLE, QUEUES, STAFF_POOL, WORKFLOWS
 
-from .constructs.api import Api
+from .constructs.api import STAGE_NAME, Api
+from .constructs.console import API_PATH, ConsoleHosting
 from .constructs.emails import EmailTemplates
 from .constructs.events import Buses
 from .constructs.functions import Functions
 from .constructs.queues import Queues
 from .constructs.secrets import Secrets
+from .constructs.sign_in import StaffSignIn
 from .constructs.tables import Tables
 from .constructs.workflow import Workflow
 
@@ -39,10 +41,19 @@ class OmsStack(Stack):
             for name, spec in WORKFLOWS.items()
         }
         functions.connect_workflows({name: workflow.state_machine for name, workflow in workflows.items()})
-        api = Api(self, "Api", functions=functions.by_name)
+        api = Api(self, "Api", functions=functions.by_name, secrets=secrets.by_name)
         functions.connect_tracking_page(api.rest_api)
+        console = ConsoleHosting(self, "Console", site=CONSOLE, rest_api=api.rest_api, stage_name=STAGE_NAME)
+        staff = StaffSignIn(self, "StaffSignIn", spec=STAFF_POOL, site=CONSOLE, site_origin=console.origin)
+        functions.connect_user_pools({STAFF_POOL.name: staff.environment()})
+        console.deploy(console_config(api_base=API_PATH, cognito=staff.console_settings()))
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the OMS API.")
+        CfnOutput(self, "ConsoleUrl", value=console.url, description="The back-office console.")
+        CfnOutput(
+            self, "StaffUserPoolId", value=staff.user_pool.user_pool_id, description="Create staff here."
+        )
+        CfnOutput(self, "StaffSignInUrl", value=staff.domain_url, description="The hosted UI's domain.")
         CfnOutput(self, "ApiKeyId", value=api.api_key.key_id, description="Id of the generated API key.")
         for name, workflow in workflows.items():
             CfnOutput(self, f"{name}Arn", value=workflow.state_machine.state_machine_arn)
@@ -62,3 +73,8 @@ class OmsStack(Stack):
             CfnOutput(self, f"{name}StreamFailuresQueueUrl", value=queue.queue_url)
         for name, table in tables.by_name.items():
             CfnOutput(self, f"{name}TableName", value=table.table_name)
+
+
+def console_config(*, api_base: str, cognito: dict[str, Any] | None) -> dict[str, Any]:
+    """The console's `config.json` in the stack (the local gateway serves its own: `local/console.py`)."""
+    return {"apiBase": api_base, "signIn": {"apiKey": True, "cognito": cognito}}

@@ -93,6 +93,26 @@ def template_routes(template: Template) -> set[Route]:
     return routes
 
 
+def template_authorizers(template: Template) -> dict[tuple[str, str], str | None]:
+    """(method, path) of every API method -> the blueprint function of its Lambda authorizer, or None."""
+    functions = blueprint_names(template, "Function")
+    authorizers = {
+        lid: next(
+            functions[ref] for ref in arn_references(r["Properties"]["AuthorizerUri"]) if ref in functions
+        )
+        for lid, r in resources_of_type(template, "AWS::ApiGateway::Authorizer").items()
+    }
+    paths = _resource_paths(template)
+    found: dict[tuple[str, str], str | None] = {}
+    for method in resources_of_type(template, "AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        path = paths[props["ResourceId"]["Ref"]] if "Ref" in props["ResourceId"] else "/"
+        authorizer = props.get("AuthorizerId", {}).get("Ref")
+        assert (authorizer is None) == (props["AuthorizationType"] == "NONE"), props
+        found[(props["HttpMethod"], path)] = authorizers[authorizer] if authorizer else None
+    return found
+
+
 def _resource_paths(template: Template) -> dict[str, str]:
     """Logical id of each API Gateway resource -> its full path."""
     resources = resources_of_type(template, "AWS::ApiGateway::Resource")
@@ -166,10 +186,12 @@ def _render(value: Any, arn_placeholders: dict[str, str]) -> str:
 
 
 def function_asset_dirs(outdir: Path, template: Template) -> set[Path]:
-    """The directories, in the cloud assembly, of the code assets of all Lambda functions."""
+    """The directories, in the cloud assembly, of the code assets of the blueprint's Lambda functions
+    (not of CDK's own, such as the console deployment's)."""
     manifest = json.loads((outdir / f"{STACK_NAME}.assets.json").read_text(encoding="utf-8"))
+    functions = resources_of_type(template, "AWS::Lambda::Function")
     keys = {
-        fn["Properties"]["Code"]["S3Key"]
-        for fn in resources_of_type(template, "AWS::Lambda::Function").values()
+        functions[logical_id]["Properties"]["Code"]["S3Key"]
+        for logical_id in blueprint_names(template, "Function")
     }
     return {outdir / manifest["files"][key.removesuffix(".zip")]["source"]["path"] for key in keys}

@@ -31,6 +31,10 @@ NO_CACHE = "no-cache"
 
 Response = tuple[int, list[tuple[str, str]], bytes]
 
+# The console's `config.json` here: the API on this same origin, sign-in with the API key. In the stack
+# the deployment writes its own (infra/stack.py: the API under /api on CloudFront, and Cognito).
+LOCAL_CONFIG: dict[str, object] = {"apiBase": "", "signIn": {"apiKey": True, "cognito": None}}
+
 
 def serves(raw_path: str, site: StaticSite = CONSOLE) -> bool:
     return raw_path == site.path or raw_path.startswith(site.path + "/")
@@ -57,11 +61,14 @@ def handle(method: str, raw_path: str, site: StaticSite = CONSOLE) -> Response:
         return _error(
             405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {raw_path}", [("Allow", "GET, HEAD")]
         )
+    relative = raw_path[len(site.path) :].lstrip("/")
+    if relative == site.config:
+        headers = [("Content-Type", "application/json"), ("Cache-Control", NO_CACHE)]
+        return 200, headers, json.dumps(LOCAL_CONFIG).encode()
     folder = site.folder.resolve()
     index = folder / site.index
     if not index.is_file():
         return _error(503, "CONSOLE_NOT_BUILT", f"the console is not built: run `make console` ({folder})")
-    relative = raw_path[len(site.path) :].lstrip("/")
     wanted = (folder / relative).resolve()
     if relative and wanted.is_relative_to(folder) and wanted.is_file():
         assets = site.assets_path.strip("/") + "/"

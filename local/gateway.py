@@ -1,10 +1,11 @@
 """API Gateway (REST API, Lambda proxy integration) emulated from `blueprint.ROUTES`.
 
 moto cannot run an API Gateway -> Lambda proxy integration, so this module does what API
-Gateway does: match the route, check the API key and the payload size, apply a route's own throttle
-(per client address: see `ClientThrottle`), build the proxy event,
-invoke the route's function in-process (through `local.invoker.REGISTRY`, like Step Functions
-tasks) and turn the proxy response into the HTTP response.
+Gateway does: match the route, authorize it as the stack's authorizer and usage plan do (an API key,
+or an access token of the local runtime's staff pool on moto's Cognito), check the payload size, apply a
+route's own throttle (per client address: see `ClientThrottle`), build the proxy event, invoke the
+route's function in-process (through `local.invoker.REGISTRY`, like Step Functions tasks) and turn
+the proxy response into the HTTP response.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
@@ -28,6 +29,7 @@ from urllib.parse import parse_qsl, unquote
 from blueprint import ROUTES, Route, Throttle
 from local import console
 from local.invoker import REGISTRY
+from shared.logic import staff_auth
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,11 @@ def served_routes() -> set[tuple[str, str, str, bool]]:
     return {
         (c.route.method, c.route.path, c.route.function, c.route.api_key_required) for c in COMPILED_ROUTES
     }
+
+
+def authorizers() -> dict[tuple[str, str], str | None]:
+    """(method, path) -> the authorizer whose logic this gateway applies to the route, or None (public)."""
+    return {(c.route.method, c.route.path): c.route.authorizer for c in COMPILED_ROUTES}
 
 
 def api_key() -> str:
@@ -155,12 +162,13 @@ def handle(
     if isinstance(matched, GatewayResponse):
         return matched
     compiled, path_parameters = matched
-    if compiled.route.api_key_required and not _has_valid_api_key(header_pairs):
-        return gateway_error(403, "FORBIDDEN", "missing or invalid x-api-key header")
+    decision = _authorize(header_pairs) if compiled.route.authorizer else None
+    if isinstance(decision, GatewayResponse):
+        return decision
     throttled = _throttled(compiled.route, request.source_ip)
     if throttled is not None:
         return throttled
-    return _invoke(compiled.route, proxy_event(compiled.route, request, path_parameters))
+    return _invoke(compiled.route, proxy_event(compiled.route, request, path_parameters, decision))
 
 
 def _match(method: str, raw_path: str) -> tuple[CompiledRoute, dict[str, str]] | GatewayResponse:
@@ -177,9 +185,33 @@ def _match(method: str, raw_path: str) -> tuple[CompiledRoute, dict[str, str]] |
     )
 
 
-def _has_valid_api_key(header_pairs: list[tuple[str, str]]) -> bool:
-    sent = _last_value(header_pairs, "x-api-key")
-    return sent is not None and hmac.compare_digest(sent.encode(), api_key().encode())
+StaffPool = tuple[staff_auth.UserPool, Callable[[str], staff_auth.RsaKey | None]]
+# The one entry: the pool in use, if any.
+_STAFF_POOL: list[StaffPool] = []
+
+
+def use_staff_pool(pool: StaffPool | None) -> None:
+    """The user pool whose access tokens the gateway takes beside the API key (the local runtime's, on
+    moto's Cognito, with its signing keys), or None: then every token is refused."""
+    _STAFF_POOL[:] = [pool] if pool is not None else []
+
+
+def _no_keys(kid: str) -> staff_auth.RsaKey | None:
+    return None
+
+
+def _authorize(header_pairs: list[tuple[str, str]]) -> GatewayResponse | staff_auth.Decision:
+    """What the stack's authorizer and usage plan do (`shared.logic.staff_auth`): a valid token of the
+    staff pool counts as the local API key; no credential or a bad token is 401 (API Gateway's
+    UNAUTHORIZED), a key other than the local one 403."""
+    pool, keys = _STAFF_POOL[0] if _STAFF_POOL else (None, _no_keys)
+    try:
+        decision = staff_auth.decide(header_pairs, pool=pool, keys=keys, console_key=api_key, now=time.time())
+    except staff_auth.Unauthorized as refused:
+        return gateway_error(401, "UNAUTHORIZED", f"Unauthorized: {refused}")
+    if not hmac.compare_digest(decision.usage_key.encode(), api_key().encode()):
+        return gateway_error(403, "FORBIDDEN", "invalid x-api-key header")
+    return decision
 
 
 def _last_value(header_pairs: list[tuple[str, str]], name: str) -> str | None:
@@ -187,8 +219,14 @@ def _last_value(header_pairs: list[tuple[str, str]], name: str) -> str | None:
     return values[-1] if values else None
 
 
-def proxy_event(route: Route, request: Request, path_parameters: dict[str, str]) -> dict[str, Any]:
-    """The event API Gateway sends to a Lambda proxy integration (REST API, payload format 1.0)."""
+def proxy_event(
+    route: Route,
+    request: Request,
+    path_parameters: dict[str, str],
+    decision: staff_auth.Decision | None = None,
+) -> dict[str, Any]:
+    """The event API Gateway sends to a Lambda proxy integration (REST API, payload format 1.0);
+    `decision`: what the authorizer allowed the request as (None on a public route)."""
     multi_headers = _multi_value(request.header_pairs)
     multi_query = _multi_value(parse_qsl(request.query, keep_blank_values=True))
     text_body, is_base64 = _event_body(request.body)
@@ -202,7 +240,7 @@ def proxy_event(route: Route, request: Request, path_parameters: dict[str, str])
         "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": path_parameters or None,
         "stageVariables": None,
-        "requestContext": _request_context(route, request),
+        "requestContext": _request_context(route, request, decision),
         "body": text_body,
         "isBase64Encoded": is_base64,
     }
@@ -224,9 +262,9 @@ def _event_body(body: bytes) -> tuple[str | None, bool]:
         return base64.b64encode(body).decode("ascii"), True
 
 
-def _request_context(route: Route, request: Request) -> dict[str, Any]:
+def _request_context(route: Route, request: Request, decision: staff_auth.Decision | None) -> dict[str, Any]:
     now = time.time()
-    return {
+    context: dict[str, Any] = {
         "resourcePath": route.path,
         "httpMethod": route.method,
         # The path as the client requested it (API Gateway's holds the stage, which is in its URL; this
@@ -242,9 +280,16 @@ def _request_context(route: Route, request: Request) -> dict[str, Any]:
         "identity": {
             "sourceIp": request.source_ip,
             "userAgent": _last_value(request.header_pairs, "user-agent"),
-            "apiKey": _last_value(request.header_pairs, "x-api-key") if route.api_key_required else None,
+            # The usage plan's key the authorizer named: the caller's x-api-key, or for a staff token the
+            # console's (locally the one API key).
+            "apiKey": decision.usage_key if decision else None,
         },
     }
+    if decision is not None:
+        # What a Lambda authorizer's answer gives the function: its principal and context.
+        allowed = staff_auth.authorizer_response(decision, f"{route.method} {route.path}")
+        context["authorizer"] = {"principalId": allowed["principalId"], **allowed["context"]}
+    return context
 
 
 def _invoke(route: Route, event: dict[str, Any]) -> GatewayResponse:

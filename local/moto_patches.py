@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
 from moto.core.models import botocore_stubber
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -39,6 +41,7 @@ from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local.invoker import REGISTRY
+from shared.logic.staff_auth import RsaKey, keys_from_jwks
 
 LAMBDA_INVOKE = "lambda-invoke-in-process"
 DYNAMODB_ATOMIC = "dynamodb-atomic-requests"
@@ -487,3 +490,9 @@ def apply(names: Iterable[str] | None = None) -> None:
     with _apply_lock:
         for name in list(PATCHES) if names is None else names:
             PATCHES[name]()
+
+
+def moto_signing_keys() -> dict[str, RsaKey]:
+    """The keys moto's Cognito signs every pool's tokens with (one fixed RSA key shipped with moto), as
+    the JWKS it serves at `/<pool id>/.well-known/jwks.json`. Read, not patched: an internal attribute."""
+    return keys_from_jwks(json.loads(CognitoIdpJsonWebKeyResponse.json_web_key))

@@ -27,6 +27,7 @@ from blueprint import (
     SECRETS,
     TABLES,
     TRACKING_PAGE_URL_ENV,
+    USER_POOLS,
     WORKFLOWS,
     BusRule,
     EmailTemplate,
@@ -35,6 +36,7 @@ from blueprint import (
     Queue,
     Secret,
     Table,
+    UserPool,
     Workflow,
 )
 from shared.models.events import SOURCE as EVENT_SOURCE
@@ -86,6 +88,9 @@ class Naming:
     def role(self) -> str:
         return f"{self.prefix}-local-execution"
 
+    def user_pool(self, pool: UserPool) -> str:
+        return f"{self.prefix}-{pool.name}"
+
     def secret(self, secret: Secret) -> str:
         return f"{self.prefix}-{secret.name}"
 
@@ -104,6 +109,15 @@ class Naming:
 
 
 DEFAULT_NAMING = Naming()
+
+
+@dataclass(frozen=True)
+class LocalUserPool:
+    """A user pool on moto's Cognito and its console app client; `issuer` is what its tokens say."""
+
+    pool_id: str
+    client_id: str
+    issuer: str
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,8 @@ class Deployment:
     # Blueprint e-mail template name -> the SES template's name; where the customer tracking page is.
     email_template_names: dict[str, str] = field(default_factory=dict)
     tracking_page_url: str = DEFAULT_TRACKING_PAGE_URL
+    # Blueprint user pool name -> the pool moto made for it (its staff sign in with moto's tokens).
+    user_pools: dict[str, LocalUserPool] = field(default_factory=dict)
 
     @property
     def order_workflow_arn(self) -> str:
@@ -202,7 +218,9 @@ def resource_locations(
     workflows = {WORKFLOWS[name].env: arn for name, arn in state_machine_arns.items()}
     emails = {EMAIL_TEMPLATES[name].env: physical for name, physical in (email_template_names or {}).items()}
     pages = {TRACKING_PAGE_URL_ENV: tracking_page_url}
-    return tables | workflows | secrets_ | buses | queues | emails | pages
+    # No user pool locally: the API key signs in (the authorizer refuses every token).
+    pools = {key: "" for pool in USER_POOLS.values() for key in pool.environment_keys()}
+    return tables | workflows | secrets_ | buses | queues | emails | pages | pools
 
 
 def provision(
@@ -244,6 +262,11 @@ def provision(
         email_template_names=email_templates,
         tracking_page_url=tracking_page_url,
     )
+    cognito = session.client("cognito-idp")
+    user_pools = {
+        pool.name: _create_user_pool(cognito, pool, naming, session.region_name)
+        for pool in USER_POOLS.values()
+    }
     role_arn = _create_role(session.client("iam"), naming)
     lambda_client = session.client("lambda")
     function_arns = {
@@ -272,7 +295,42 @@ def provision(
         event_log_queue_urls=event_logs,
         email_template_names=email_templates,
         tracking_page_url=tracking_page_url,
+        user_pools=user_pools,
     )
+
+
+def _create_user_pool(cognito: Any, pool: UserPool, naming: Naming, region: str) -> LocalUserPool:
+    """The pool on moto's Cognito, as the stack makes it but without MFA (moto's admin sign-in would ask
+    for the second factor), and a console client that may also sign in by password (the AWS CLI's
+    `admin-initiate-auth`: moto has no hosted UI)."""
+    created = cognito.create_user_pool(
+        PoolName=naming.user_pool(pool),
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
+        UsernameConfiguration={"CaseSensitive": False},
+        MfaConfiguration="OFF",
+    )["UserPool"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=created["Id"],
+        ClientName="Console",
+        GenerateSecret=False,
+        ExplicitAuthFlows=[
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
+        SupportedIdentityProviders=["COGNITO"],
+    )["UserPoolClient"]
+    issuer = f"https://cognito-idp.{region}.amazonaws.com/{created['Id']}"
+    return LocalUserPool(pool_id=created["Id"], client_id=client["ClientId"], issuer=issuer)
 
 
 def _create_email_template(ses: Any, template: EmailTemplate, naming: Naming) -> str:

@@ -32,7 +32,7 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
-from blueprint import FUNCTIONS, ORDER_WORKFLOW, RETURN_WORKFLOW, api_functions
+from blueprint import FUNCTIONS, ORDER_WORKFLOW, RETURN_WORKFLOW, STAFF_POOL, api_functions
 from local import gateway, moto_patches
 from local.demo import verify_demo_sender
 from local.event_log import EventLog
@@ -44,6 +44,7 @@ from local.queue_poller import QueuePoller, start_pollers
 from local.settings import AWS_PORT
 from local.stream_poller import StreamPoller, start_stream_pollers
 from shared.ids import order_id_of_return
+from shared.logic.staff_auth import UserPool
 from shared.logic.webhooks import LOCAL_URLS_ENV
 
 logger = logging.getLogger(__name__)
@@ -258,6 +259,9 @@ class LocalOMS:
         _forget_handler_clients()
         gateway.THROTTLE.reset()  # a new OMS: no client has used up its lookups yet
         self._register_handlers(self._deployment)
+        staff = self._deployment.user_pools[STAFF_POOL.name]
+        pool = UserPool(issuer=staff.issuer, client_id=staff.client_id)
+        gateway.use_staff_pool((pool, moto_patches.moto_signing_keys().get))
         self._pollers = start_pollers(
             self.client("sqs"), self._deployment.queue_urls, self.session.region_name
         )
@@ -296,6 +300,7 @@ class LocalOMS:
                 self._stop_running_executions()
         finally:
             REGISTRY.clear()
+            gateway.use_staff_pool(None)
             self._aws.stop()
             self._environment.restore()
             _forget_handler_clients()

@@ -78,6 +78,18 @@ def return_timings() -> dict[str, int]:
     }
 
 
+def console_api_key_secret() -> str:
+    """The ARN (locally the name) of the secret holding the console's API key."""
+    return required("CONSOLE_API_KEY_SECRET")
+
+
+def staff_pool() -> tuple[str, str, str] | None:
+    """(issuer, JWKS URL, app client id) of the staff user pool; None where there is none (locally)."""
+    names = ("STAFF_POOL_ISSUER", "STAFF_POOL_JWKS_URL", "STAFF_POOL_CLIENT_ID")
+    issuer, jwks_url, client_id = (os.environ.get(name, "") for name in names)
+    return (issuer, jwks_url, client_id) if issuer and jwks_url and client_id else None
+
+
 def tracking_link_key_secret() -> str:
     """The ARN (locally the name) of the secret holding the tracking links' signing key."""
     return required("TRACKING_LINK_KEY_SECRET")

@@ -1,7 +1,32 @@
-// The OMS public API, on the console's own origin. The API key (locally the one `make run` prints;
-// Cognito sign-in in the stack is still to come) is kept in sessionStorage: gone when the tab closes.
+// The OMS public API, on the console's own origin: where exactly (locally at the root, in the stack
+// under /api on CloudFront) and how staff sign in, `config.json` beside index.html says (`loadConfig`).
+// The API key is kept in sessionStorage: gone when the tab closes.
+import { tokens } from "./auth.js";
+
 const KEY = "oms.apiKey";
-const API_BASE = "";
+let API_BASE = "";
+let config = null;
+
+/** The console's run-time settings: {apiBase, signIn: {apiKey, cognito}}; read once at start. */
+export async function loadConfig() {
+  if (config) return config;
+  const response = await fetch(`${import.meta.env.BASE_URL}config.json`, {
+    headers: { Accept: "application/json" },
+    cache: "no-cache",
+  });
+  if (!response.ok) throw new Error(`config.json: the server answered ${response.status}`);
+  config = await response.json();
+  API_BASE = (config.apiBase || "").replace(/\/$/, "");
+  return config;
+}
+
+export const currentConfig = () => config;
+
+/** Cognito settings when the stack's user pool signs staff in, else null (locally). */
+export const cognitoSettings = () => (config && config.signIn && config.signIn.cognito) || null;
+
+/** Whether this tab holds a credential: a staff token (Cognito) or an API key. */
+export const signedIn = () => Boolean(tokens.get() || apiKey.get());
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -19,9 +44,17 @@ export const apiKey = {
   clear: () => sessionStorage.removeItem(KEY),
 };
 
-export async function request(method, path, body, key = apiKey.get(), extra = {}) {
-  const headers = { Accept: "application/json", ...extra };
-  if (key) headers["x-api-key"] = key;
+// A staff token goes as `Authorization: Bearer`, else the API key as `x-api-key`; `key` checks a key.
+function credentials(key = undefined) {
+  const session = key === undefined ? tokens.get() : null;
+  if (session) return { session, headers: { Authorization: `Bearer ${session.accessToken}` } };
+  const value = key || apiKey.get();
+  return { session: null, headers: value ? { "x-api-key": value } : {} };
+}
+
+export async function request(method, path, body, key = undefined, extra = {}) {
+  const { session, headers: auth } = credentials(key);
+  const headers = { Accept: "application/json", ...extra, ...auth };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(API_BASE + path, {
     method,
@@ -35,12 +68,14 @@ export async function request(method, path, body, key = apiKey.get(), extra = {}
   } catch {
     parsed = null;
   }
+  // A refused token (expired or revoked): forget it, so the next page asks to sign in again.
+  if (response.status === 401 && session) tokens.clear();
   if (!response.ok) throw new ApiError(response.status, parsed);
   return parsed;
 }
 
 export const get = (path) => request("GET", path);
-export const post = (path, body, headers = {}) => request("POST", path, body, apiKey.get(), headers);
+export const post = (path, body, headers = {}) => request("POST", path, body, undefined, headers);
 
 /** The problems an error names, each with the field it is about (when it names one). */
 export function fieldProblems(error) {
@@ -50,9 +85,9 @@ export function fieldProblems(error) {
   return [];
 }
 
-/** A file the API answers (e.g. CSV), fetched with the API key: its blob and the name it suggests. */
+/** A file the API answers (e.g. CSV), fetched with the credential: its blob and the name it suggests. */
 export async function download(path) {
-  const response = await fetch(API_BASE + path, { headers: { "x-api-key": apiKey.get() || "" } });
+  const response = await fetch(API_BASE + path, { headers: credentials().headers });
   if (!response.ok) {
     let parsed = null;
     try {
@@ -73,7 +108,7 @@ export async function checkKey(key) {
     await request("GET", "/orders?limit=1", undefined, key);
     return true;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 403) return false;
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return false;
     throw error;
   }
 }

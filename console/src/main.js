@@ -1,5 +1,6 @@
 import "./style.css";
-import { apiKey } from "./api.js";
+import { apiKey, cognitoSettings, loadConfig, signedIn } from "./api.js";
+import { completeSignIn, signOutOfCognito } from "./auth.js";
 import { renderSignIn } from "./pages/signin.js";
 import { renderOrders } from "./pages/orders.js";
 import { renderOrder } from "./pages/order.js";
@@ -38,15 +39,36 @@ export function navigate(url, { replace = false } = {}) {
   render();
 }
 
-function render() {
+// Where the hosted UI sends the browser back with ?code= (the app client's callback URL).
+const CALLBACK = "/callback";
+
+async function completeCallback() {
+  const cognito = cognitoSettings();
+  const element = main();
+  element.append(Object.assign(document.createElement("p"), { textContent: "Signing in…" }));
+  try {
+    if (!cognito) throw new Error("sign-in with Cognito is not configured here");
+    navigate(await completeSignIn(cognito, new URLSearchParams(location.search)), { replace: true });
+  } catch (error) {
+    history.replaceState(null, "", `${BASE}/`);
+    render(`Sign-in failed: ${error.message}`);
+  }
+}
+
+function render(signInMessage = "") {
   const signOut = document.getElementById("sign-out");
-  if (!apiKey.get()) {
+  const path = location.pathname.startsWith(BASE) ? location.pathname.slice(BASE.length) : location.pathname;
+  if (path === CALLBACK || path === CALLBACK + "/") {
     signOut.hidden = true;
-    renderSignIn(main(), () => render());
+    completeCallback();
+    return;
+  }
+  if (!signedIn()) {
+    signOut.hidden = true;
+    renderSignIn(main(), () => render(), { cognito: cognitoSettings(), message: signInMessage });
     return;
   }
   signOut.hidden = false;
-  const path = location.pathname.startsWith(BASE) ? location.pathname.slice(BASE.length) : location.pathname;
   const query = new URLSearchParams(location.search);
   for (const [pattern, page] of routes) {
     const match = path.match(pattern);
@@ -81,10 +103,20 @@ document.addEventListener("click", (event) => {
   navigate(url.pathname + url.search);
 });
 
-window.addEventListener("popstate", render);
+window.addEventListener("popstate", () => render());
 document.getElementById("sign-out").addEventListener("click", () => {
   apiKey.clear();
-  render();
+  // With a staff token, the hosted UI ends its session too and sends the browser back here.
+  if (!signOutOfCognito(cognitoSettings())) render();
 });
 
-render();
+loadConfig().then(() => render(), (error) => {
+  const element = main();
+  element.append(
+    Object.assign(document.createElement("p"), {
+      className: "error",
+      role: "alert",
+      textContent: `The console could not load its settings: ${error.message}`,
+    }),
+  );
+});

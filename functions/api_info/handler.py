@@ -26,7 +26,8 @@ router = APIGatewayRouter()
 API_DESCRIPTION = (
     "Orders from sales channels, from webhook to delivered. Errors are always "
     '`{"error": {"code", "message", "details"}}`; client mistakes are 4xx. '
-    "Operations marked with the apiKey scheme need the `x-api-key` header; "
+    "Operations marked with the apiKey scheme need the `x-api-key` header, or a staff member's access "
+    "token as `Authorization: Bearer` (staffToken: the stack's Cognito user pool); "
     "webhooks are authenticated by their signature instead. "
     f"This document and its Swagger UI page ({PAGE_PATH}) are public, as are the customer tracking "
     "page (/track) and its lookup."

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from typing import cast
 
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from blueprint import ROUTES, Route
+from blueprint import API_AUTHORIZER, CONSOLE_API_KEY, ROUTES, Route
 
 from . import acknowledge
 
@@ -25,6 +28,8 @@ API_KEY_THROTTLE = (50, 100)
 # API Gateway's own errors, rendered in the OMS error format: (response type, status, OMS code).
 # A status of None keeps API Gateway's default status for that type.
 GATEWAY_ERRORS: list[tuple[apigw.ResponseType, str | None, str]] = [
+    # The authorizer found neither an x-api-key nor a valid staff token.
+    (apigw.ResponseType.UNAUTHORIZED, "401", "UNAUTHORIZED"),
     (apigw.ResponseType.INVALID_API_KEY, "403", "FORBIDDEN"),
     (apigw.ResponseType.ACCESS_DENIED, "403", "FORBIDDEN"),
     # API Gateway answers an unknown path or method with 403 "Missing Authentication Token".
@@ -56,13 +61,21 @@ WAF_REASON = (
     "A web ACL (rate-based and AWS managed rules) is a per-environment, paid decision left to deployers."
 )
 AUTH_REASON = (
-    "By design the OMS authorizes callers with API keys (usage plan per key) on management and "
-    "fulfillment routes, and channel webhooks with an HMAC signature over the raw body verified "
-    "by the Intake function; /health, /openapi.json and the Swagger UI page that shows it (/swagger, "
-    "opened by a browser, which sends no API key) are public, as are the customer tracking page (/track) "
-    "and its lookup (POST /track/lookup, which proves the order with its number and e-mail or postal "
-    "code, or a signed link, and has a throttle of its own). No IAM or Cognito authorizer."
+    "Management and fulfillment routes have a Lambda REQUEST authorizer (an API key, checked by the usage "
+    "plan, or a staff access token of the Cognito user pool); channel webhooks are authorized by an HMAC "
+    "signature over the raw body verified by the Intake function; /health, /openapi.json and the Swagger UI "
+    "page that shows it (/swagger, opened by a browser, which sends no API key) are public, as are the "
+    "customer tracking page (/track) and its lookup (POST /track/lookup, which proves the order with its "
+    "number and e-mail or postal code, or a signed link, and has a throttle of its own)."
 )
+COGNITO_AUTHORIZER_REASON = (
+    "Cognito tokens are verified by the Lambda authorizer, not a COGNITO_USER_POOLS authorizer: on a REST "
+    "API a method's API key and its Cognito authorizer are both required, and staff routes must take "
+    "either an API key (integrations) or a staff token (the console)."
+)
+# No identity sources and no cache: a cached REQUEST authorizer needs every identity source present,
+# and a request carries an x-api-key or an Authorization header, not both.
+AUTHORIZER_CACHE = Duration.seconds(0)
 
 
 def error_template(code: str) -> str:
@@ -96,10 +109,22 @@ class Api(Construct):
     """API Gateway REST API with access logs, tracing, request validation and an API key."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, functions: Mapping[str, lambda_.IFunction]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Mapping[str, lambda_.IFunction],
+        secrets: Mapping[str, secretsmanager.ISecret],
     ) -> None:
         super().__init__(scope, construct_id)
         self.rest_api = self._rest_api()
+        self.authorizer = apigw.RequestAuthorizer(
+            self,
+            "StaffAuthorizer",
+            handler=functions[API_AUTHORIZER],
+            identity_sources=[],
+            results_cache_ttl=AUTHORIZER_CACHE,
+        )
         # Bodies are validated only where a method declares a model; none does yet (handlers
         # validate bodies with pydantic), so today this rejects requests missing path parameters.
         self._validator = self.rest_api.add_request_validator(
@@ -112,7 +137,12 @@ class Api(Construct):
         for route in ROUTES:
             self._add_route(route, integrations[route.function])
         self._add_gateway_responses()
-        self.api_key = self._api_key()
+        # No identity source at all (CDK would write an empty one): API Gateway then invokes the
+        # authorizer for every request, whatever headers it has.
+        cast(apigw.CfnAuthorizer, self.authorizer.node.default_child).add_property_deletion_override(
+            "IdentitySource"
+        )
+        self.api_key = self._api_key(secrets[CONSOLE_API_KEY.name])
         self._acknowledge_findings()
 
     def _rest_api(self) -> apigw.RestApi:
@@ -124,6 +154,8 @@ class Api(Construct):
             description="Order Management System API.",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,
+            # The authorizer names the usage plan's key: the caller's x-api-key, or the console's own.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,
                 tracing_enabled=True,
@@ -153,6 +185,10 @@ class Api(Construct):
             route.method,
             integration,
             api_key_required=route.api_key_required,
+            authorizer=self.authorizer if route.authorizer == API_AUTHORIZER else None,
+            authorization_type=apigw.AuthorizationType.CUSTOM
+            if route.authorizer
+            else apigw.AuthorizationType.NONE,
             request_validator=self._validator,
             request_parameters={f"method.request.path.{name}": True for name in path_parameters(route.path)},
         )
@@ -167,7 +203,7 @@ class Api(Construct):
                 templates={"application/json": error_template(code)},
             )
 
-    def _api_key(self) -> apigw.IApiKey:
+    def _api_key(self, console_key: secretsmanager.ISecret) -> apigw.IApiKey:
         rate, burst = API_KEY_THROTTLE
         plan = self.rest_api.add_usage_plan(
             "UsagePlan",
@@ -177,11 +213,19 @@ class Api(Construct):
         )
         key = self.rest_api.add_api_key("ApiKey", description="OMS client key; its value is generated.")
         plan.add_api_key(key)
+        # Requests with a staff token count against this key (its value is the secret's, resolved by
+        # CloudFormation at deploy time; the authorizer reads the same secret).
+        console = self.rest_api.add_api_key(
+            "ConsoleApiKey",
+            description="The console's key: requests authorized by a staff token use it.",
+            value=console_key.secret_value.unsafe_unwrap(),
+        )
+        plan.add_api_key(console)
         return key
 
     def _acknowledge_findings(self) -> None:
         acknowledge(self.rest_api, "AwsSolutions-APIG4", AUTH_REASON)
-        acknowledge(self.rest_api, "AwsSolutions-COG4", AUTH_REASON)
+        acknowledge(self.rest_api, "AwsSolutions-COG4", COGNITO_AUTHORIZER_REASON)
         acknowledge(self.rest_api.deployment_stage, "AwsSolutions-APIG3", WAF_REASON)
         acknowledge(
             self.rest_api.node.find_child("CloudWatchRole"), CLOUDWATCH_ROLE_FINDING, CLOUDWATCH_ROLE_REASON

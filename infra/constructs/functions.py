@@ -29,6 +29,7 @@ from blueprint import (
     SECRETS,
     TABLES,
     TRACKING_PAGE_URL_ENV,
+    USER_POOLS,
     WORKFLOWS,
     Access,
     api_functions,
@@ -165,6 +166,7 @@ class Functions(Construct):
         later = {w.env for w in WORKFLOWS.values()} | {b.env for b in BUSES.values()}
         later |= {q.env for q in QUEUES.values() if q.env}
         later.add(TRACKING_PAGE_URL_ENV)
+        later |= {key for pool in USER_POOLS.values() for key in pool.environment_keys()}
         unknown = set(keys) - self._resource_env.keys() - later
         if unknown:
             raise ValueError(f"{spec.name}: no value for environment keys {sorted(unknown)}")
@@ -277,6 +279,13 @@ class Functions(Construct):
                 self.by_name[spec.name].add_environment(
                     TRACKING_PAGE_URL_ENV, rest_api.url_for_path("/track")
                 )
+
+    def connect_user_pools(self, environments: Mapping[str, Mapping[str, str]]) -> None:
+        """Give each function that verifies a pool's tokens the pool's issuer, JWKS URL and client id."""
+        for spec in FUNCTIONS.values():
+            for name in spec.verifies_tokens_of:
+                for key, value in environments[name].items():
+                    self.by_name[spec.name].add_environment(key, value)
 
     def connect_workflows(self, state_machines: Mapping[str, sfn.StateMachine]) -> None:
         """Give each function the ARN of every workflow it may start or observe, and the right to

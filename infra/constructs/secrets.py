@@ -39,6 +39,6 @@ class Secrets(Construct):
             # Links signed with it die with the stack anyway; Secrets Manager keeps it 30 days to recover.
             removal_policy=RemovalPolicy.DESTROY,
         )
-        acknowledge(secret, "AwsSolutions-SMG4", ROTATION_REASON)
+        acknowledge(secret, "AwsSolutions-SMG4", spec.not_rotated_because or ROTATION_REASON)
         tag_with_blueprint_name(secret, "Secret", spec.name)
         return secret

@@ -18,6 +18,11 @@ def tracking_link_key() -> bytes:
     return str(value).encode("utf-8")
 
 
+def console_api_key() -> str:
+    """The value of the console's API key (what a request with a staff token is counted against)."""
+    return str(parameters.get_secret(config.console_api_key_secret(), max_age=MAX_AGE_SECONDS))
+
+
 # The local runtime and tests point boto3 at a new endpoint (or moto) with a new secret: forget the
 # cached value and the provider's client with the others.
 aws.on_reset(parameters.clear_caches)

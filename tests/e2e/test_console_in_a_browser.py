@@ -7,6 +7,7 @@ blank, and the colours of the workflow's states at their own boxes)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import time
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect
@@ -231,6 +232,141 @@ def assert_not_blank(browser: Browser, png: bytes) -> None:
 
 
 # --- sign-in -------------------------------------------------------------------------------------------
+
+
+COGNITO = "https://oms-staff-123456789012.auth.eu-west-1.amazoncognito.com"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def cognito_settings(base: str, client_id: str = "console-client") -> dict[str, Any]:
+    return {
+        "domain": COGNITO,
+        "clientId": client_id,
+        "scopes": ["openid", "email", "profile"],
+        "redirectUri": f"{base}/console/callback",
+        "signedOutUri": f"{base}/console/",
+    }
+
+
+def redirect_page(target: str) -> str:
+    return f"<script>location.replace({json.dumps(target)})</script>"
+
+
+@dataclass
+class FakeCognito:
+    """config.json saying Cognito, the hosted UI's /oauth2/authorize and /logout, its /oauth2/token and
+    the API's /orders, played by Playwright routes; what each was asked is kept."""
+
+    base: str
+    authorize_query: dict[str, str] = field(default_factory=dict)
+    token_form: dict[str, str] = field(default_factory=dict)
+    api_headers: list[dict[str, str]] = field(default_factory=list)
+    logouts: list[dict[str, str]] = field(default_factory=list)
+
+    def install(self, page: Page) -> None:
+        config = {"apiBase": "", "signIn": {"apiKey": True, "cognito": cognito_settings(self.base)}}
+        page.route(f"{self.base}/console/config.json", lambda route: route.fulfill(json=config))
+        page.route(f"{COGNITO}/oauth2/authorize?*", self._authorize)
+        page.route(f"{COGNITO}/oauth2/token", self._token)
+        page.route(f"{COGNITO}/logout?*", self._logout)
+        page.route(re.compile(re.escape(self.base) + r"/orders\?.*"), self._api)
+
+    def _authorize(self, route: Any) -> None:
+        self.authorize_query = dict(parse_qsl(urlsplit(route.request.url).query))
+        query = self.authorize_query
+        target = f"{query['redirect_uri']}?code=the-code&state={query['state']}"
+        route.fulfill(status=200, content_type="text/html", body=redirect_page(target))
+
+    def _token(self, route: Any) -> None:
+        self.token_form = dict(parse_qsl(route.request.post_data or ""))
+        claims = b64url(json.dumps({"email": "alice@example.com", "token_use": "id"}).encode())
+        body = {
+            "access_token": "staff-access-token",
+            "id_token": f"{b64url(b'{}')}.{claims}.sig",
+            "expires_in": 3600,
+            "token_type": "Bearer",
+        }
+        route.fulfill(status=200, json=body, headers={"Access-Control-Allow-Origin": self.base})
+
+    def _api(self, route: Any) -> None:
+        self.api_headers.append(route.request.headers)
+        route.fulfill(status=200, json={"orders": [], "nextCursor": None})
+
+    def _logout(self, route: Any) -> None:
+        query = dict(parse_qsl(urlsplit(route.request.url).query))
+        self.logouts.append(query)
+        route.fulfill(status=200, content_type="text/html", body=redirect_page(query["logout_uri"]))
+
+
+def test_staff_sign_in_with_cognito_pkce_and_sign_out_through_the_hosted_ui(
+    browser: Browser, running_oms: RunningOMS
+) -> None:
+    """The stack's flow, with config.json saying Cognito and the hosted UI and token endpoint played by
+    the test: PKCE S256 and state, the code exchanged with its verifier, the access token sent as a
+    bearer token (the API answered by the test too: locally no pool takes tokens), and sign-out through
+    /logout back to the console."""
+    base = running_oms.api_url
+    fake = FakeCognito(base)
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        fake.install(page)
+        page.goto(f"{base}/console/orders")
+        button = page.get_by_role("button", name="Sign in with your organization (Cognito)")
+        expect(button).to_be_visible()
+        expect(page.get_by_role("textbox", name="API key")).to_be_visible()  # the API-key sign-in stays
+        audit(page)
+        button.click()
+        expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+        assert urlsplit(page.url).path == "/console/orders"
+
+        query, form = fake.authorize_query, fake.token_form
+        assert (query["response_type"], query["client_id"]) == ("code", "console-client")
+        assert query["redirect_uri"] == form["redirect_uri"] == f"{base}/console/callback"
+        assert (query["scope"], query["code_challenge_method"]) == ("openid email profile", "S256")
+        assert (form["grant_type"], form["code"]) == ("authorization_code", "the-code")
+        assert form["client_id"] == "console-client"
+        verifier = form["code_verifier"]
+        assert len(verifier) >= 43
+        assert b64url(hashlib.sha256(verifier.encode()).digest()) == query["code_challenge"]
+        headers = fake.api_headers[-1]
+        assert headers["authorization"] == "Bearer staff-access-token"
+        assert "x-api-key" not in headers
+        assert page.evaluate("sessionStorage.getItem('oms.apiKey')") is None
+
+        page.locator("#sign-out").click()
+        expect(button).to_be_visible()
+        assert fake.logouts == [{"client_id": "console-client", "logout_uri": f"{base}/console/"}]
+        assert page.evaluate("sessionStorage.getItem('oms.cognito.tokens')") is None
+    finally:
+        context.close()
+
+
+def test_a_callback_without_a_pending_sign_in_is_refused(browser: Browser, running_oms: RunningOMS) -> None:
+    base = running_oms.api_url
+    cognito = {
+        "domain": COGNITO,
+        "clientId": "c",
+        "scopes": ["openid"],
+        "redirectUri": f"{base}/console/callback",
+        "signedOutUri": f"{base}/console/",
+    }
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.route(
+            f"{base}/console/config.json",
+            lambda route: route.fulfill(json={"apiBase": "", "signIn": {"apiKey": True, "cognito": cognito}}),
+        )
+        page.route(f"{COGNITO}/**", lambda route: route.abort())
+        page.goto(f"{base}/console/callback?code=stolen&state=forged")
+        expect(page.locator("#cognito-message")).to_contain_text("does not match a sign-in this tab started")
+        assert urlsplit(page.url).path == "/console/"
+    finally:
+        context.close()
 
 
 def test_the_console_asks_for_the_api_key_and_refuses_a_wrong_one(

@@ -49,8 +49,10 @@ def test_the_swagger_ui_needs_no_cdn_and_no_key_and_loads_the_published_document
 
 def test_everything_else_needs_the_api_key(running_oms: RunningOMS) -> None:
     response = requests.get(running_oms.api_url + "/orders", timeout=10)
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "FORBIDDEN"
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+    wrong = requests.get(running_oms.api_url + "/orders", headers={"x-api-key": "wrong"}, timeout=10)
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (403, "FORBIDDEN")
 
 
 def test_an_order_travels_from_webhook_to_delivered_over_http(

@@ -8,9 +8,24 @@ from typing import Any
 
 import pytest
 
-from blueprint import BUSES, EMAIL_TEMPLATES, ORDER_WORKFLOW, QUEUES, ROUTES, RULES, WORKFLOWS, Workflow
+from blueprint import (
+    API_AUTHORIZER,
+    BUSES,
+    EMAIL_TEMPLATES,
+    ORDER_WORKFLOW,
+    QUEUES,
+    ROUTES,
+    RULES,
+    WORKFLOWS,
+    Workflow,
+)
 from infra.constructs import BLUEPRINT_METADATA_KEY
-from infra.synth import resources_of_type, template_routes, template_state_machine_definition
+from infra.synth import (
+    resources_of_type,
+    template_authorizers,
+    template_routes,
+    template_state_machine_definition,
+)
 from local import gateway
 from local.runtime import LocalOMS
 
@@ -31,6 +46,11 @@ def with_placeholders(definition: str, oms: LocalOMS, workflow: Workflow = ORDER
 def test_the_stack_and_the_local_runtime_serve_the_same_routes(template: dict[str, Any]) -> None:
     assert template_routes(template) == gateway.served_routes()
     assert len(gateway.served_routes()) == len(ROUTES)
+
+
+def test_the_stack_and_the_local_gateway_authorize_the_same_routes(template: dict[str, Any]) -> None:
+    assert template_authorizers(template) == gateway.authorizers()
+    assert set(gateway.authorizers().values()) == {API_AUTHORIZER, None}
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS.values(), ids=list(WORKFLOWS))

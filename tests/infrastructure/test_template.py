@@ -18,6 +18,7 @@ from blueprint import (
     ROUTES,
     RULES,
     SECRETS,
+    STAFF_POOL,
     TABLES,
     TRACKING_PAGE_URL_ENV,
     WORKFLOWS,
@@ -105,9 +106,21 @@ def state_machine_id(template: Template, workflow: Workflow = ORDER_WORKFLOW) ->
 # Functions
 
 
+def cdk_own_functions(template: Template) -> dict[str, dict[str, Any]]:
+    """The Lambda functions CDK writes itself (the console's BucketDeployment), not the blueprint's."""
+    blueprint = blueprint_names(template, "Function")
+    return {
+        lid: r
+        for lid, r in resources_of_type(template, "AWS::Lambda::Function").items()
+        if lid not in blueprint
+    }
+
+
 def test_every_blueprint_function_and_nothing_else(template: Template) -> None:
     assert sorted(blueprint_names(template, "Function").values()) == sorted(FUNCTIONS)
-    assert len(resources_of_type(template, "AWS::Lambda::Function")) == len(FUNCTIONS)
+    (deployment,) = cdk_own_functions(template).values()
+    assert deployment["Properties"]["Handler"] == "index.handler"  # CDK's BucketDeployment
+    assert len(resources_of_type(template, "AWS::Lambda::Function")) == len(FUNCTIONS) + 1
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -131,6 +144,25 @@ def test_function_uses_powertools_layer_resolved_at_deploy_time(template: Templa
     assert POWERTOOLS_LAYER_PARAMETER == "/aws/service/powertools/python/arm64/python3.14/3.37.0"
 
 
+def user_pool_environment(template: Template) -> dict[str, Any]:
+    """The staff pool's issuer, JWKS URL and console client id, as the template writes them."""
+    (pool,) = resources_of_type(template, "AWS::Cognito::UserPool")
+    (client,) = resources_of_type(template, "AWS::Cognito::UserPoolClient")
+    issuer = [
+        "https://cognito-idp.",
+        {"Ref": "AWS::Region"},
+        ".",
+        {"Ref": "AWS::URLSuffix"},
+        "/",
+        {"Ref": pool},
+    ]
+    return {
+        STAFF_POOL.issuer_env: {"Fn::Join": ["", issuer]},
+        STAFF_POOL.jwks_url_env: {"Fn::Join": ["", [*issuer, "/.well-known/jwks.json"]]},
+        STAFF_POOL.client_id_env: {"Ref": client},
+    }
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_environment(template: Template, name: str) -> None:
     spec = FUNCTIONS[name]
@@ -142,6 +174,7 @@ def test_function_environment(template: Template, name: str) -> None:
     values |= {q.env: {"Ref": logical_ids(template, "Queue")[q.name]} for q in QUEUES.values() if q.env}
     values |= {t.env: f"{STACK_NAME}-{t.name}" for t in EMAIL_TEMPLATES.values()}
     values[TRACKING_PAGE_URL_ENV] = tracking_page_url(template)
+    values |= user_pool_environment(template)
     expected = {
         **COMMON_ENVIRONMENT,
         **spec.settings,
@@ -304,10 +337,18 @@ def ses_arn(resource: str) -> dict[str, Any]:
 
 
 def test_no_iam_statement_has_a_wildcard_action(template: Template) -> None:
+    """None of the stack's own roles; CDK's BucketDeployment role (acknowledged) is CDK's to write."""
+    cdk_roles = {
+        lid for f in cdk_own_functions(template).values() for lid in arn_references(f["Properties"]["Role"])
+    }
     documents = [
-        p["Properties"]["PolicyDocument"] for p in resources_of_type(template, "AWS::IAM::Policy").values()
+        p["Properties"]["PolicyDocument"]
+        for p in resources_of_type(template, "AWS::IAM::Policy").values()
+        if not {r["Ref"] for r in p["Properties"]["Roles"]} & cdk_roles
     ]
-    for role in resources_of_type(template, "AWS::IAM::Role").values():
+    for lid, role in resources_of_type(template, "AWS::IAM::Role").items():
+        if lid in cdk_roles:
+            continue
         documents += [p["PolicyDocument"] for p in role["Properties"].get("Policies", [])]
         documents.append(role["Properties"]["AssumeRolePolicyDocument"])
     actions = [a for doc in documents for statement in doc["Statement"] for a in as_list(statement["Action"])]
@@ -560,7 +601,7 @@ def test_api_methods_are_lambda_proxy_with_request_validation(template: Template
     for method in resources_of_type(template, "AWS::ApiGateway::Method").values():
         props = method["Properties"]
         assert props["Integration"]["Type"] == "AWS_PROXY"
-        assert props["AuthorizationType"] == "NONE"  # API keys and webhook signatures, by design
+        assert props["AuthorizationType"] in {"NONE", "CUSTOM"}  # see test_staff_sign_in.py
         assert "RequestValidatorId" in props
 
 
@@ -600,12 +641,22 @@ def test_the_tracking_page_and_its_lookup_are_public(template: Template) -> None
 
 
 def test_api_key_is_generated_and_throttled_by_a_usage_plan(template: Template) -> None:
-    (key,) = resources_of_type(template, "AWS::ApiGateway::ApiKey").values()
-    assert "Value" not in key["Properties"]
+    keys = resources_of_type(template, "AWS::ApiGateway::ApiKey")
+    generated, console = sorted(keys.values(), key=lambda key: "Value" in key["Properties"])
+    assert "Value" not in generated["Properties"]
+    # The console's key: its value is the ConsoleApiKey secret's, resolved at deploy time.
+    secret = logical_ids(template, "Secret")["ConsoleApiKey"]
+    assert console["Properties"]["Value"] == {
+        "Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret}, ":SecretString:::}}"]]
+    }
     (plan,) = resources_of_type(template, "AWS::ApiGateway::UsagePlan").values()
     assert plan["Properties"]["Throttle"]["RateLimit"] > 0
     assert plan["Properties"]["ApiStages"]
-    assert resources_of_type(template, "AWS::ApiGateway::UsagePlanKey")
+    plan_keys = {
+        k["Properties"]["KeyId"]["Ref"]
+        for k in resources_of_type(template, "AWS::ApiGateway::UsagePlanKey").values()
+    }
+    assert plan_keys == set(keys)
 
 
 def test_gateway_errors_use_the_oms_error_format(template: Template) -> None:
@@ -615,6 +666,7 @@ def test_gateway_errors_use_the_oms_error_format(template: Template) -> None:
     }
     statuses = {kind: props.get("StatusCode") for kind, props in responses.items()}
     assert {
+        "UNAUTHORIZED": "401",
         "INVALID_API_KEY": "403",
         "THROTTLED": "429",
         "REQUEST_TOO_LARGE": "413",
@@ -633,9 +685,16 @@ def test_gateway_errors_use_the_oms_error_format(template: Template) -> None:
 # Secrets
 
 
+READERS = {
+    "TrackingLinkKey": {"OrdersApi", "TrackingPage", "CustomerNotifier"},
+    "ConsoleApiKey": {"ApiAuthorizer"},
+}
+
+
 def test_every_blueprint_secret_is_generated_and_read_only_by_its_functions(template: Template) -> None:
     secrets = resources_of_type(template, "AWS::SecretsManager::Secret")
-    assert sorted(blueprint_names(template, "Secret").values()) == sorted(SECRETS) == ["TrackingLinkKey"]
+    assert sorted(blueprint_names(template, "Secret").values()) == sorted(SECRETS)
+    assert sorted(SECRETS) == ["ConsoleApiKey", "TrackingLinkKey"]
     assert len(secrets) == len(SECRETS)
     for logical_id, name in blueprint_names(template, "Secret").items():
         props = secrets[logical_id]["Properties"]
@@ -647,11 +706,7 @@ def test_every_blueprint_secret_is_generated_and_read_only_by_its_functions(temp
             for statement in function_statements(template, function)
             if statement["Resource"] == {"Ref": logical_id}
         }
-        assert (
-            readers
-            == {f.name for f in FUNCTIONS.values() if name in f.secrets}
-            == {"OrdersApi", "TrackingPage", "CustomerNotifier"}
-        )
+        assert readers == {f.name for f in FUNCTIONS.values() if name in f.secrets} == READERS[name]
     every_statement = [
         statement
         for policy in resources_of_type(template, "AWS::IAM::Policy").values()
@@ -660,7 +715,7 @@ def test_every_blueprint_secret_is_generated_and_read_only_by_its_functions(temp
     secret_statements = [
         s for s in every_statement if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
     ]
-    assert len(secret_statements) == 3
+    assert len(secret_statements) == sum(len(readers) for readers in READERS.values())
 
 
 # Customer e-mails
@@ -742,7 +797,7 @@ def test_the_notifier_learns_the_tracking_pages_url_from_the_api(template: Templ
 
 def test_outputs(template: Template) -> None:
     expected = (
-        {"ApiUrl", "ApiKeyId"}
+        {"ApiUrl", "ApiKeyId", "ConsoleUrl", "StaffUserPoolId", "StaffSignInUrl"}
         | {f"{name}Arn" for name in WORKFLOWS}
         | {f"{name}TableName" for name in TABLES}
         | {f"{name}QueueArn" for name, queue in QUEUES.items() if queue.sender_accounts}

@@ -127,7 +127,7 @@ def test_orders_can_be_filtered_by_status_and_channel(client: Client) -> None:
 
 
 def test_the_api_key_is_required_except_for_health_and_webhooks(oms: LocalOMS) -> None:
-    assert oms.request("GET", "/orders", authenticated=False).status == 403
+    assert oms.request("GET", "/orders", authenticated=False).status == 401
     assert oms.request("GET", "/orders", headers={"x-api-key": "wrong"}).status == 403
     assert oms.request("GET", "/health", authenticated=False).status == 200
     assert oms.request("POST", f"/webhooks/{CHANNEL_ID}", authenticated=False, body=b"{}").status == 404

@@ -45,7 +45,7 @@ def test_a_handler_gets_its_environment_and_its_boto3_calls_reach_moto() -> None
 def test_requests_carry_the_api_key_unless_told_otherwise() -> None:
     with LocalOMS(handlers={"OrdersApi": lambda event, context: ok({"orders": []})}) as oms:
         assert oms.request("GET", "/orders").status == 200
-        assert oms.request("GET", "/orders", authenticated=False).status == 403
+        assert oms.request("GET", "/orders", authenticated=False).status == 401
         assert oms.request("GET", "/orders", headers={"x-api-key": "wrong"}).status == 403
 
 

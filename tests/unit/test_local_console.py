@@ -76,3 +76,11 @@ def test_the_gateway_serves_the_console_without_an_api_key_and_outside_the_route
     assert response.json()["error"]["code"] in {"NOT_FOUND", "CONSOLE_NOT_BUILT"}
     assert not console.serves("/consoles") and console.serves(CONSOLE.path)
     assert gateway.handle("GET", "/consoles", {}, None).status == 404  # not the console, and no route
+
+
+def test_the_config_says_the_api_is_on_this_origin_and_the_api_key_signs_in(site: StaticSite) -> None:
+    status, headers, body = console.handle("GET", "/console/config.json", site)
+    assert status == 200
+    assert ("Content-Type", "application/json") in headers
+    assert ("Cache-Control", console.NO_CACHE) in headers
+    assert json.loads(body) == {"apiBase": "", "signIn": {"apiKey": True, "cognito": None}}

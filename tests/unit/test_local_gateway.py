@@ -2,17 +2,21 @@
 
 import base64
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from blueprint import FUNCTIONS, ROUTES, TRACKING_LOOKUP_THROTTLE, Route, Throttle
 from local import gateway
 from local.gateway import ClientThrottle, GatewayServer, handle, served_routes
 from local.invoker import REGISTRY, RegisteredFunction
+from shared.logic import staff_auth
 
 KEY = "test-key"
 
@@ -62,14 +66,33 @@ def test_a_trailing_slash_matches_the_route(fakes: dict[str, Recorder]) -> None:
     assert handle("GET", "/orders/", {"x-api-key": KEY}, b"").status == 200
 
 
-@pytest.mark.parametrize("headers", [{}, {"x-api-key": "wrong"}, {"X-Api-Key": ""}])
-def test_a_missing_or_wrong_api_key_is_refused(fakes: dict[str, Recorder], headers: dict[str, str]) -> None:
-    response = handle("GET", "/orders", headers, b"")
+def test_a_wrong_api_key_is_forbidden(fakes: dict[str, Recorder]) -> None:
+    response = handle("GET", "/orders", {"x-api-key": "wrong"}, b"")
 
     assert response.status == 403
     assert response.json() == {
-        "error": {"code": "FORBIDDEN", "message": "missing or invalid x-api-key header", "details": None}
+        "error": {"code": "FORBIDDEN", "message": "invalid x-api-key header", "details": None}
     }
+    assert fakes["OrdersApi"].events == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Api-Key": ""},
+        {"Authorization": "Bearer a.b.c"},
+        {"Authorization": "Bearer x", "x-api-key": KEY},
+    ],
+)
+def test_no_credential_or_a_token_is_unauthorized_locally(
+    fakes: dict[str, Recorder], headers: dict[str, str]
+) -> None:
+    """As the stack's authorizer answers (401); with no staff pool given to the gateway no token is valid."""
+    response = handle("GET", "/orders", headers, b"")
+
+    assert response.status == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
     assert fakes["OrdersApi"].events == []
 
 
@@ -140,12 +163,44 @@ def test_builds_the_rest_api_proxy_event(fakes: dict[str, Recorder]) -> None:
     assert context["requestId"]
     assert isinstance(context["requestTimeEpoch"], int)
     assert context["identity"] == {"sourceIp": "10.1.2.3", "userAgent": "pytest", "apiKey": KEY}
+    assert context["authorizer"] == {"principalId": "api-key", "authMethod": "apiKey"}
+
+
+def test_a_staff_token_of_the_gateways_pool_counts_as_the_api_key(fakes: dict[str, Recorder]) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = private.public_key().public_numbers()
+    pool = staff_auth.UserPool(issuer="https://cognito-idp.local/pool", client_id="console")
+    keys = {"k": staff_auth.RsaKey(kid="k", n=numbers.n, e=numbers.e)}
+    now = int(time.time())
+    claims = {"sub": "s-1", "username": "alice", "iss": pool.issuer, "client_id": "console"}
+    claims |= {"token_use": "access", "iat": now, "exp": now + 600}
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signed = f"{b64(json.dumps({'alg': 'RS256', 'kid': 'k'}).encode())}.{b64(json.dumps(claims).encode())}"
+    token = f"{signed}.{b64(private.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256()))}"
+    gateway.use_staff_pool((pool, keys.get))
+    try:
+        assert handle("GET", "/orders", {"Authorization": f"Bearer {token}"}, b"").status == 200
+    finally:
+        gateway.use_staff_pool(None)
+    context = fakes["OrdersApi"].events[-1]["requestContext"]
+    assert context["identity"]["apiKey"] == KEY
+    assert context["authorizer"] == {
+        "principalId": "cognito:s-1",
+        "authMethod": "cognito",
+        "username": "alice",
+    }
+    # Without the pool the same token is refused.
+    assert handle("GET", "/orders", {"Authorization": f"Bearer {token}"}, b"").status == 401
 
 
 def test_a_request_without_headers_or_query_has_null_maps(fakes: dict[str, Recorder]) -> None:
     handle("GET", "/health", {}, b"")
 
     event = fakes["ApiInfo"].events[-1]
+    assert "authorizer" not in event["requestContext"]  # a public route: no authorizer ran
     assert event["headers"] is None
     assert event["multiValueHeaders"] is None
     assert event["queryStringParameters"] is None
@@ -212,7 +267,7 @@ def test_the_http_server_serves_the_gateway(fakes: dict[str, Recorder]) -> None:
             assert (response.status, json.loads(response.read())) == (200, {"status": "ok"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{server.url}/orders", timeout=5)
-        assert refused.value.code == 403
+        assert refused.value.code == 401
         request = urllib.request.Request(f"{server.url}/webhooks/c", data=b'{"a": 1}', method="POST")
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200

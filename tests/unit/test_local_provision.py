@@ -172,7 +172,13 @@ def test_creates_each_secret_with_a_random_value_for_exactly_its_readers(
         value = secrets.get_secret_value(SecretId=name)["SecretString"]
         assert len(value) == 64 and value.isalnum()
         readers = {f.name for f in FUNCTIONS.values() if secret.name in f.secrets}
-        assert readers == {"OrdersApi", "TrackingPage", "CustomerNotifier"}
+        assert (
+            readers
+            == {
+                "TrackingLinkKey": {"OrdersApi", "TrackingPage", "CustomerNotifier"},
+                "ConsoleApiKey": {"ApiAuthorizer"},
+            }[secret.name]
+        )
         for function in FUNCTIONS.values():
             environment = function_environment(function, locations(deployment))
             assert (environment.get(secret.env) == name) == (function.name in readers), function.name

@@ -29,5 +29,9 @@ def test_the_api_key_is_documented_exactly_where_the_gateway_requires_it() -> No
     for route in ROUTES:
         operation = paths[route.path][route.method.lower()]
         assert bool(operation.get("security")) == route.api_key_required, route
+        if route.api_key_required:
+            assert operation["security"] == [{"apiKey": []}, {"staffToken": []}], route  # either one
     scheme = openapi_document()["components"]["securitySchemes"]["apiKey"]
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "x-api-key")
+    bearer = openapi_document()["components"]["securitySchemes"]["staffToken"]
+    assert (bearer["type"], bearer["scheme"], bearer["bearerFormat"]) == ("http", "bearer", "JWT")

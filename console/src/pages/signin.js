@@ -1,10 +1,13 @@
 import { apiKey, checkKey } from "../api.js";
+import { startSignIn } from "../auth.js";
 import { h } from "../dom.js";
 
-// Locally the console signs in with the API key `make run` prints (x-api-key); Cognito sign-in in the
-// stack is still to come. The key is kept in sessionStorage only.
-export function renderSignIn(main, onSignedIn) {
+// In the stack, staff sign in with their organization's account (the Cognito hosted UI) when
+// config.json carries Cognito settings; the API key sign-in stays (locally the key `make run` prints).
+// Whatever signs in is kept in sessionStorage only.
+export function renderSignIn(main, onSignedIn, { cognito = null, message: notice = "" } = {}) {
   document.title = "Sign in - OMS console";
+  if (cognito) main.append(cognitoCard(cognito, notice));
   const input = h("input", {
     id: "api-key",
     name: "apiKey",
@@ -13,11 +16,11 @@ export function renderSignIn(main, onSignedIn) {
     required: true,
     "aria-describedby": "api-key-help",
   });
-  const message = h("p", { id: "sign-in-message", class: "error", role: "alert" });
+  const message = h("p", { id: "sign-in-message", class: "error", role: "alert" }, cognito ? "" : notice);
   const form = h(
     "form",
     { class: "card sign-in", "aria-labelledby": "sign-in-title" },
-    h("h1", { id: "sign-in-title" }, "Sign in"),
+    cognito ? h("h2", { id: "sign-in-title" }, "Or sign in with an API key") : h("h1", { id: "sign-in-title" }, "Sign in"),
     h("label", { for: "api-key" }, "API key"),
     input,
     h(
@@ -45,5 +48,31 @@ export function renderSignIn(main, onSignedIn) {
     }
   });
   main.append(form);
-  input.focus();
+  if (!cognito) input.focus();
+}
+
+function cognitoCard(cognito, notice) {
+  const button = h("button", { type: "button", class: "primary", id: "cognito-sign-in" },
+    "Sign in with your organization (Cognito)");
+  const message = h("p", { id: "cognito-message", class: "error", role: "alert" }, notice);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await startSignIn(cognito, location.pathname + location.search);
+    } catch (error) {
+      button.disabled = false;
+      message.textContent = `Could not start the sign-in: ${error.message}`;
+    }
+  });
+  const card = h(
+    "section",
+    { class: "card sign-in", "aria-labelledby": "cognito-title" },
+    h("h1", { id: "cognito-title" }, "Sign in"),
+    h("p", { class: "help" }, "Staff accounts are managed by your administrator; you will be asked for your "
+      + "password and your authenticator code."),
+    message,
+    button,
+  );
+  setTimeout(() => button.focus());
+  return card;
 }
