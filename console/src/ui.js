@@ -69,19 +69,19 @@ export function failed(element, what, error) {
 }
 
 /** Clear a form's field errors, then put each of the API's problems next to the field it names (by
- * the control's name); what names no field of the form goes to `general`. */
-export function showProblems(form, general, error, fallbackField = null) {
+ * the control's name: the whole dotted path, e.g. `lines.0.reason`, else its last part); what names no
+ * field of the form goes to `general`. `problems` are the error's own unless a form maps them. */
+export function showProblems(form, general, error, fallbackField = null, problems = fieldProblems(error)) {
   for (const slot of form.querySelectorAll("[data-field-error]")) slot.textContent = "";
   for (const control of form.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
   general.textContent = "";
   if (!error) return;
   const unplaced = [];
-  const problems = fieldProblems(error);
+  problems = [...problems];
   // An error about the request as a whole (e.g. a 409) goes next to the field it is most about.
   if (!problems.some((p) => p.field) && fallbackField) problems.push({ field: fallbackField, message: error.message });
   for (const problem of problems) {
-    const name = problem.field ? String(problem.field).split(".").pop() : null;
-    const slot = name ? form.querySelector(`[data-field-error="${CSS.escape(name)}"]`) : null;
+    const [slot, name] = errorSlot(form, problem.field);
     if (slot) {
       slot.textContent = problem.message;
       const control = form.querySelector(`[name="${CSS.escape(name)}"]`);
@@ -93,6 +93,69 @@ export function showProblems(form, general, error, fallbackField = null) {
   if (!(error instanceof ApiError)) general.textContent = `Failed: ${error.message}`;
   else if (placed && !unplaced.length) general.textContent = "Not accepted: see the field marked.";
   else general.textContent = others.length ? `${error.message}: ${others.join("; ")}` : error.message;
+}
+
+function errorSlot(form, fieldName) {
+  if (!fieldName) return [null, null];
+  const path = String(fieldName);
+  for (const name of [path, path.split(".").pop()]) {
+    const slot = form.querySelector(`[data-field-error="${CSS.escape(name)}"]`);
+    if (slot) return [slot, name];
+  }
+  return [null, null];
+}
+
+/** Move the focus to the first control marked invalid, else to `general` (which gets tabindex -1). */
+export function focusProblem(form, general) {
+  const invalid = form.querySelector("[aria-invalid=true]");
+  if (invalid) invalid.focus();
+  else {
+    general.tabIndex = -1;
+    general.focus();
+  }
+}
+
+/** Ask "are you sure?" in place of `button` rather than in a native dialog: the question with Confirm
+ * and Keep. Confirm runs `onConfirm`; Keep (or Escape) only puts the button back. The focus moves to
+ * Confirm, and back to the button after. `button` needs an id. */
+export function confirmInline(button, question, onConfirm) {
+  if (button.hidden) return;
+  const questionId = `${button.id}-question`;
+  const yes = h("button", { type: "button", class: "danger confirm-yes" }, "Confirm");
+  const keep = h("button", { type: "button", class: "confirm-keep" }, "Keep");
+  const ask = h(
+    "div",
+    { class: "confirm", role: "group", "aria-labelledby": questionId },
+    h("span", { id: questionId, class: "confirm-question" }, question),
+    yes,
+    keep,
+  );
+  const close = () => {
+    ask.remove();
+    button.hidden = false;
+    button.focus();
+  };
+  yes.addEventListener("click", () => {
+    close();
+    onConfirm();
+  });
+  keep.addEventListener("click", close);
+  ask.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close();
+  });
+  button.hidden = true;
+  button.after(ask);
+  yes.focus();
+}
+
+/** A fresh Idempotency-Key: a UUID (v4 from getRandomValues where randomUUID is missing). */
+export function idempotencyKey() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** Previous/next links over cursor pages: `back` keeps the cursors of the pages before this one. */

@@ -1,6 +1,7 @@
 import { ApiError, get, post } from "../api.js";
 import { announce, h, money, statusBadge, when } from "../dom.js";
 import { pathList, workflowFigure } from "../workflow-graph.js";
+import { deliverySection, eventForms, returnForm, returnsTable } from "./order-actions.js";
 
 // Statuses an order can still be cancelled in (all or its unshipped parts); the API decides (409 else).
 const CANCELLABLE = new Set(["RECEIVED", "BACKORDERED", "RESERVED", "FULFILLING", "PARTIALLY_SHIPPED"]);
@@ -19,11 +20,16 @@ export async function renderOrder(main, orderId) {
     status.className = "error";
     status.textContent =
       error instanceof ApiError && error.status === 404 ? `No order ${orderId}.` : `Could not load the order: ${error.message}`;
-    return;
+    return null;
   }
   main.querySelector("#order-status").remove();
   const title = order.orderNumber || order.channelOrderId || order.orderId;
   document.title = `Order ${title} - OMS console`;
+  // After an action: the order again, and what the action did said where it was done.
+  const done = async (where, text) => {
+    const after = await rerender(orderId);
+    if (after) showResult("notice success", text(after), where);
+  };
   main.append(
     h(
       "div",
@@ -37,11 +43,12 @@ export async function renderOrder(main, orderId) {
       { class: "grid" },
       summary(order),
       money_(order),
+      deliverySection(order),
     ),
     lines(order),
     sourcing(order),
-    fulfillments(order),
-    returns(order),
+    fulfillments(order, done),
+    returns(order, done),
     timeline(order),
     h(
       "section",
@@ -51,6 +58,7 @@ export async function renderOrder(main, orderId) {
     ),
   );
   loadWorkflow(main, orderId);
+  return order;
 }
 
 function actions(order, orderId) {
@@ -78,17 +86,20 @@ function actions(order, orderId) {
   return h("div", { class: "actions", role: "group", "aria-label": "Actions" }, cancel);
 }
 
-function showResult(className, text) {
-  const result = document.getElementById("action-result");
-  result.className = className;
+/** Say what an action did in `where` (a status region), and move the focus there. */
+function showResult(className, text, where = "action-result") {
+  const result = document.getElementById(where);
+  result.className = `action-message ${className}`;
   result.textContent = text;
+  result.tabIndex = -1;
+  result.focus();
   announce(text);
 }
 
 async function rerender(orderId) {
   const main = document.getElementById("main");
   main.replaceChildren();
-  await renderOrder(main, orderId);
+  return renderOrder(main, orderId);
 }
 
 function section(id, heading, ...content) {
@@ -193,11 +204,12 @@ function sourcing(order) {
   );
 }
 
-function fulfillments(order) {
+function fulfillments(order, done) {
   const list = order.fulfillments || [];
   return section(
     "fulfillments-heading",
     `Fulfillments (${list.length})`,
+    h("p", { id: "fulfillment-result", class: "action-message", role: "status" }),
     list.length
       ? table(
           "Fulfillments",
@@ -212,18 +224,17 @@ function fulfillments(order) {
           ]),
         )
       : h("p", { class: "help" }, "None yet."),
+    eventForms(order, done),
   );
 }
 
-function returns(order) {
-  const found = order.returns || [];
+function returns(order, done) {
   const refunds = order.refunds || [];
   return section(
     "returns-heading",
     "Returns and refunds",
-    found.length
-      ? table("Returns", ["Return", "Status", "Created"], found.map((r) => [r.returnId, statusBadge(r.status), when(r.createdAt)]))
-      : h("p", { class: "help" }, "No returns."),
+    h("p", { id: "return-result", class: "action-message", role: "status" }),
+    returnsTable(order),
     refunds.length
       ? table(
           "Refunds",
@@ -231,6 +242,7 @@ function returns(order) {
           refunds.map((r) => [r.refundId || r.reference || "", money(r.amount, r.currency || order.currency), r.status || ""]),
         )
       : null,
+    returnForm(order, done),
   );
 }
 
