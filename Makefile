@@ -50,13 +50,13 @@ unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 integration: $(STAMP)
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q --durations=10 tests/integration
 
 infra: $(STAMP) console
 	$(BIN)/pytest -q tests/infrastructure
 
 e2e: $(STAMP) browser console
-	$(BIN)/pytest -q tests/e2e
+	$(BIN)/pytest -q --durations=10 tests/e2e
 
 # The browser tests drive Debian's Chromium, not a browser Playwright downloads. As root (CI) apt installs
 # it, and a browser still missing fails them; anyone else is told how to install it, and they skip.

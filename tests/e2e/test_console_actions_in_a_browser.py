@@ -18,15 +18,12 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from tests.e2e import test_console_in_a_browser as first
 from tests.e2e.conftest import RunningOMS
 from tests.e2e.test_console_in_a_browser import (
-    DESKTOP,
     EAST_SKU,
-    LAPTOP,
     Placed,
     Visit,
-    assert_not_blank,
     audit,
     place,
-    screenshot,
+    shoot_both,
     wait_for_waiting,
 )
 from tests.support.orders import Client
@@ -36,13 +33,6 @@ console = first.console
 stocked = first.stocked
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-def shoot_both(browser: Browser, page: Page, name: str) -> None:
-    for size, viewport in (("desktop", DESKTOP), ("laptop", LAPTOP)):
-        page.set_viewport_size(viewport)
-        _, png = screenshot(page, f"{name}-{size}")
-        assert_not_blank(browser, png)
 
 
 def archived(client: Client, channel: str, delivery_id: str) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def console(browser: Browser, running_oms: RunningOMS) -> Iterator[Any]:
     def open_console(
         path: str = "/console/", viewport: ViewportSize = DESKTOP, sign_in: bool = True
     ) -> Visit:
-        context = browser.new_context(viewport=viewport)
+        context = browser.new_context(viewport=viewport, accept_downloads=True)
         page = context.new_page()
         opened.append(page)
         seen = Visit(page)
@@ -136,6 +136,15 @@ def console(browser: Browser, running_oms: RunningOMS) -> Iterator[Any]:
     yield open_console
     for page in opened:
         page.context.close()
+
+
+def shoot_both(browser: Browser, page: Page, name: str) -> None:
+    """Screenshots at desktop and laptop sizes, each checked not blank."""
+    for size, viewport in (("desktop", DESKTOP), ("laptop", LAPTOP)):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(150)  # charts redraw at the new width
+        _, png = screenshot(page, f"{name}-{size}")
+        assert_not_blank(browser, png)
 
 
 def _console(message: ConsoleMessage, seen: Visit) -> None:

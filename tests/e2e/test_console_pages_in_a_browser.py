@@ -20,15 +20,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, expect
 
-from tests.e2e.conftest import API_KEY, RunningOMS, client_of, colour_census, local_oms
+from tests.e2e import test_console_in_a_browser as first
+from tests.e2e.conftest import RunningOMS, client_of, colour_census, local_oms
 from tests.e2e.test_console_in_a_browser import (
-    DESKTOP,
-    LAPTOP,
     Visit,
-    _console,
-    assert_not_blank,
     audit,
-    screenshot,
+    shoot_both,
 )
 from tests.support.orders import BOSTON, CHANNEL_SECRET, Client, signed_headers
 
@@ -36,6 +33,7 @@ ORDERS = 3
 UNITS = 2
 EAST_UNITS, WEST_UNITS = 40, 7
 SETTLE_SECONDS = 60
+console = first.console  # a signed-in page of this module's OMS
 HISTORY = {"OMS_DEMO_HISTORY": "40", "OMS_DEMO_HISTORY_DAYS": "14"}
 
 
@@ -127,37 +125,6 @@ def world(client: Client) -> Iterator[World]:
     )
     # Later tests' events are not sent to a port nothing listens on.
     assert client.call("DELETE", f"/subscriptions/pages-{tag}")[0] == 204
-
-
-@pytest.fixture
-def console(browser: Browser, running_oms: RunningOMS) -> Iterator[Any]:
-    opened: list[Page] = []
-
-    def open_console(path: str, viewport: Any = DESKTOP) -> Visit:
-        context = browser.new_context(viewport=viewport, accept_downloads=True)
-        page = context.new_page()
-        opened.append(page)
-        seen = Visit(page)
-        page.on("request", lambda request: seen.requested.append(request.url))
-        page.on("console", lambda message: _console(message, seen))
-        page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
-        page.goto(running_oms.api_url + path)
-        page.get_by_label("API key").fill(API_KEY)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.locator("#sign-out")).to_be_visible()
-        return seen
-
-    yield open_console
-    for page in opened:
-        page.context.close()
-
-
-def shoot_both(browser: Browser, page: Page, name: str) -> None:
-    for size, viewport in (("desktop", DESKTOP), ("laptop", LAPTOP)):
-        page.set_viewport_size(viewport)
-        page.wait_for_timeout(150)  # the charts redraw at the new width
-        _, png = screenshot(page, f"{name}-{size}")
-        assert_not_blank(browser, png)
 
 
 TOOLTIP = "#333333"  # Chart.js's tooltip box, rgba(0, 0, 0, 0.8), on the white card

@@ -151,7 +151,8 @@ def test_stock_of_many_skus_in_one_call(client: Client) -> None:
     not_a_sku = client.call("GET", "/inventory?skus=TEE-M,A%23B")
     empty = client.call("GET", "/inventory?skus=TEE-M,")
     assert too_many[0] == 400 and too_many[1]["error"]["details"] == {"field": "skus"}
-    assert not_a_sku[0] == 400 and not_a_sku[1]["error"]["details"] == {"field": "skus"}
+    # A '#' breaks the parameter's pattern: refused by the request's validation, naming the parameter.
+    assert not_a_sku[0] == 400 and [d["field"] for d in not_a_sku[1]["error"]["details"]] == ["skus"]
     assert empty[0] == 400
 
 
