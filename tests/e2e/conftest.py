@@ -200,6 +200,42 @@ async (png) => {
 """
 
 
+REGION_CENSUS = """
+async ([png, boxes]) => {
+  const image = new Image();
+  image.src = "data:image/png;base64," + png;
+  await image.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = image.naturalWidth;
+  canvas.height = image.naturalHeight;
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  context.drawImage(image, 0, 0);
+  return boxes.map(([x, y, width, height]) => {
+    const pixels = context.getImageData(x, y, width, height).data;
+    const counts = {};
+    for (let i = 0; i < pixels.length; i += 4) {
+      const value = (pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2];
+      const rgb = "#" + value.toString(16).padStart(6, "0");
+      counts[rgb] = (counts[rgb] || 0) + 1;
+    }
+    return counts;
+  });
+}
+"""
+
+
+def dominant_colours(browser: Browser, png: bytes, boxes: list[list[int]]) -> list[str]:
+    """The colour most pixels have in each box ([x, y, width, height] in the PNG's pixels)."""
+    blank: Page = browser.new_page()
+    try:
+        counts: list[dict[str, int]] = blank.evaluate(
+            REGION_CENSUS, [base64.b64encode(png).decode("ascii"), boxes]
+        )
+    finally:
+        blank.close()
+    return [max(census, key=lambda colour: census[colour]) for census in counts]
+
+
 def colour_census(browser: Browser, png: bytes) -> dict[str, int]:
     """How many pixels of the PNG have each colour ("#rrggbb"), decoded on an empty page."""
     blank: Page = browser.new_page()

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect
 
-from tests.e2e.conftest import API_KEY, ROOT, RunningOMS, colour_census, png_size
+from tests.e2e.conftest import API_KEY, ROOT, RunningOMS, colour_census, dominant_colours, png_size
 from tests.support.orders import BOSTON, Client
 
 ARTIFACTS = ROOT / "artifacts" / "console"
@@ -185,30 +185,6 @@ def screenshot(page: Page, name: str) -> tuple[Path, bytes]:
     return path, png
 
 
-REGION_CENSUS = """
-async ([png, boxes]) => {
-  const image = new Image();
-  image.src = "data:image/png;base64," + png;
-  await image.decode();
-  const canvas = document.createElement("canvas");
-  canvas.width = image.naturalWidth;
-  canvas.height = image.naturalHeight;
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.drawImage(image, 0, 0);
-  return boxes.map(([x, y, width, height]) => {
-    const pixels = context.getImageData(x, y, width, height).data;
-    const counts = {};
-    for (let i = 0; i < pixels.length; i += 4) {
-      const value = (pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2];
-      const rgb = "#" + value.toString(16).padStart(6, "0");
-      counts[rgb] = (counts[rgb] || 0) + 1;
-    }
-    return counts;
-  });
-}
-"""
-
-
 def state_fills(browser: Browser, page: Page, png: bytes, states: list[str]) -> list[str]:
     """The colour most pixels of each state's box have in the full-page screenshot: its fill (the box's
     left quarter, away from its text)."""
@@ -223,14 +199,7 @@ def state_fills(browser: Browser, page: Page, png: bytes, states: list[str]) -> 
         boxes.append(
             [round(x + 6 * scale), round(y + h * 0.3), max(1, round(w * 0.12)), max(1, round(h * 0.4))]
         )
-    blank = browser.new_page()
-    try:
-        counts: list[dict[str, int]] = blank.evaluate(
-            REGION_CENSUS, [base64.b64encode(png).decode("ascii"), boxes]
-        )
-    finally:
-        blank.close()
-    return [max(census, key=lambda colour: census[colour]) for census in counts]
+    return dominant_colours(browser, png, boxes)
 
 
 def assert_not_blank(browser: Browser, png: bytes) -> None:

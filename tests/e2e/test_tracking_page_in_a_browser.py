@@ -7,7 +7,6 @@ progress bars' steps have the colours their stage says, found at the elements' o
 
 from __future__ import annotations
 
-import base64
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Viewport
 
 from shared.logic.tracking_links import sign
 from shared.models.tracking import ShipmentTracking
-from tests.e2e.conftest import RunningOMS, png_size, record_failed_resource
+from tests.e2e.conftest import RunningOMS, dominant_colours, png_size, record_failed_resource
 from tests.support.orders import BOSTON, Client
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
@@ -215,31 +214,6 @@ def step_classes(shipment: Locator) -> list[str]:
     ]
 
 
-# Decoding a PNG's pixels in pure Python takes seconds; a blank page's canvas does it in milliseconds.
-REGION_CENSUS = """
-async ([png, boxes]) => {
-  const image = new Image();
-  image.src = "data:image/png;base64," + png;
-  await image.decode();
-  const canvas = document.createElement("canvas");
-  canvas.width = image.naturalWidth;
-  canvas.height = image.naturalHeight;
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.drawImage(image, 0, 0);
-  return boxes.map(([x, y, width, height]) => {
-    const pixels = context.getImageData(x, y, width, height).data;
-    const counts = {};
-    for (let i = 0; i < pixels.length; i += 4) {
-      const value = (pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2];
-      const rgb = "#" + value.toString(16).padStart(6, "0");
-      counts[rgb] = (counts[rgb] || 0) + 1;
-    }
-    return counts;
-  });
-}
-"""
-
-
 def screenshot_colours(browser: Browser, visit: Visit, path: Path, bars: Locator) -> list[str]:
     """A full-page screenshot at `path`, and the colour most of each bar's pixels have in it."""
     page = visit.page
@@ -259,14 +233,7 @@ def screenshot_colours(browser: Browser, visit: Visit, path: Path, bars: Locator
         middle = [round(x + w * 0.25), round(y + h * 0.3), max(1, round(w * 0.5)), max(1, round(h * 0.4))]
         assert middle[0] >= 0 and middle[0] + middle[2] <= width and middle[1] + middle[3] <= height, middle
         boxes.append(middle)
-    blank = browser.new_page()
-    try:
-        counts: list[dict[str, int]] = blank.evaluate(
-            REGION_CENSUS, [base64.b64encode(png).decode("ascii"), boxes]
-        )
-    finally:
-        blank.close()
-    return [max(census, key=lambda colour: census[colour]) for census in counts]
+    return dominant_colours(browser, png, boxes)
 
 
 def assert_no_private_data(page: Page) -> None:
