@@ -18,7 +18,7 @@ at a time, in its own recorder window, which ends once the return's execution ha
 an exchange, once the exchange order's workflow has parked its AwaitShipment token (the order is
 FULFILLING, its stock reserved): nothing else runs meanwhile. What a window counts is split by the
 function that did it: the returns API and the return workflow's steps are the return's; the order
-workflow's steps (ValidateOrder, ReserveInventory, AwaitEvent) are the exchange order's. Polling
+workflow's steps (AcceptOrder, AwaitEvent) are the exchange order's. Polling
 by the benchmark runs `unobserved`, as for orders.
 """
 

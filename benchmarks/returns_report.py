@@ -47,7 +47,7 @@ Each return runs in its own recorder window, which ends when the return's execut
 for an exchange, when the exchange order's workflow has parked its AwaitShipment token (the order
 is FULFILLING, its stock reserved). What a window records is split by the function that did it:
 the returns API (`ReturnsApi`) and the return workflow's steps are **the return**; the order
-workflow's steps (ValidateOrder, ReserveInventory, AwaitEvent) are **the exchange order**. The
+workflow's steps (AcceptOrder, AwaitEvent) are **the exchange order**. The
 exchange order's creation (its item, written by PlaceExchange) is the return's. Everything is
 counted and priced as in section 2: transitions from each execution's history (states entered plus
 task retries), Lambda invocations by the timing wrapper (cross-checked against the histories' Lambda

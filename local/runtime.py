@@ -6,7 +6,7 @@ Two modes, one wiring:
 - "inprocess": `moto.mock_aws`, no ports; every boto3 client in every thread is intercepted.
   Integration tests use it.
 
-    with LocalOMS(handlers={"ValidateOrder": fake}) as oms:
+    with LocalOMS(handlers={"AcceptOrder": fake}) as oms:
         response = oms.request("POST", "/webhooks/demo-store", json=order, headers=signed)
         oms.wait_for_execution(order_id)
 """
@@ -490,7 +490,7 @@ class LocalOMS:
         return [event for page in pages for event in page["events"]]
 
     def last_state(self, order_id: str) -> str | None:
-        """The name of the last state the order's execution entered (e.g. "Delivered")."""
+        """The name of the last state the order's execution entered (e.g. "ConcludeOrder": delivered)."""
         entered = [
             event["stateEnteredEventDetails"]["name"]
             for event in self.execution_history(order_id)

@@ -61,6 +61,20 @@ class OrderCancelled(Exception):
     """The order was cancelled while a workflow step ran (the workflow's Catch matches this name)."""
 
 
+# The order workflow's other outcomes than going on: its steps raise them, and a Catch in the ASL
+# routes each by its name, so the path most orders take needs no Choice state (shared/logic/outcomes.py).
+class OrderRejected(Exception):
+    """The order broke a business rule or its channel's sourcing rules; the message says which."""
+
+
+class OrderBackordered(Exception):
+    """Not enough stock now. The message is the seconds to wait for a restock: the ASL reads it."""
+
+
+class FulfillmentFailed(Exception):
+    """Part of the order never shipped or arrived; the message is the cause (the Fail state's)."""
+
+
 def validation_message(error: Mapping[str, Any]) -> str:
     """A pydantic error's message without pydantic's "Value error, " prefix on our own validators."""
     return str(error["msg"]).removeprefix("Value error, ")

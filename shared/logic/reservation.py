@@ -1,5 +1,5 @@
-"""Workflow step ReserveInventory: source the order's shipments and hold their stock, atomically
-with the status: every line in every warehouse of the plan, or nothing."""
+"""Workflow steps AcceptOrder (after validation) and ReserveInventory: source the order's shipments
+and hold their stock, atomically with the status: every line in every warehouse of the plan, or nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Workflow step ValidateOrder: business rules the webhook's schema check cannot know."""
+"""Business rules the webhook's schema check cannot know: the first half of workflow step AcceptOrder."""
 
 from __future__ import annotations
 

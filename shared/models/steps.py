@@ -107,7 +107,7 @@ class RestockReport(BaseModel):
 # Task state -> (input model, result model). A waitForTaskToken state's result is what it is
 # resumed with; the step's own return value is discarded by Step Functions.
 STATES: dict[str, tuple[type[StepInput], type[BaseModel]]] = {
-    "ValidateOrder": (StepInput, ValidationResult),
+    "AcceptOrder": (StepInput, ReservationResult),
     "ReserveInventory": (StepInput, ReservationResult),
     "AwaitShipment": (AwaitInput, FulfillmentReport),
     "AwaitDelivery": (AwaitInput, FulfillmentReport),

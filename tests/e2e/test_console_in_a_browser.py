@@ -513,23 +513,23 @@ def test_a_split_order_shows_its_shipments_and_waits_in_each_await_shipment(
     marks = {
         state: page.locator(f'.workflow-graph g.state[data-state="{state}"]').get_attribute("data-mark")
         for state in (
-            "ValidateOrder",
+            "AcceptOrder",
             "ReserveInventory",
             "FulfilEachShipment",
             "AwaitShipment",
             "AwaitDelivery",
             "Compensate",
-            "Delivered",
+            "ConcludeOrder",
         )
     }
     assert marks == {
-        "ValidateOrder": "visited",
-        "ReserveInventory": "visited",
+        "AcceptOrder": "visited",
+        "ReserveInventory": "unvisited",
         "FulfilEachShipment": "active",
         "AwaitShipment": "waiting",
         "AwaitDelivery": "unvisited",
         "Compensate": "unvisited",
-        "Delivered": "unvisited",
+        "ConcludeOrder": "unvisited",
     }
     # In words too, not only in colour.
     expect(page.locator('.workflow-graph g.state[data-state="AwaitShipment"] text.mark')).to_have_text(
@@ -539,8 +539,7 @@ def test_a_split_order_shows_its_shipments_and_waits_in_each_await_shipment(
         "es => es.map(e => e.dataset.from + '>' + e.dataset.to)"
     )
     assert {
-        "ValidateOrder>RouteValidation",
-        "RouteReservation>FulfilEachShipment",
+        "AcceptOrder>FulfilEachShipment",
         "FulfilEachShipment>AwaitShipment",
     } <= set(taken)
     assert "AwaitShipment>AwaitDelivery" not in taken
@@ -551,7 +550,7 @@ def test_a_split_order_shows_its_shipments_and_waits_in_each_await_shipment(
         page.set_viewport_size(viewport)
         _, png = screenshot(page, f"order-split-{size}")
         assert_not_blank(browser, png)
-        fills = state_fills(browser, page, png, ["ValidateOrder", "AwaitShipment", "AwaitDelivery"])
+        fills = state_fills(browser, page, png, ["AcceptOrder", "AwaitShipment", "AwaitDelivery"])
         assert fills == [DONE, WAITING, UNVISITED], size
     seen.assert_clean(running_oms)
 

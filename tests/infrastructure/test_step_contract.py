@@ -1,6 +1,6 @@
 """Each workflow's ASL and its step handlers agree on a typed contract (shared/models/steps.py for
 orders, shared/models/return_steps.py for returns): what each Task sends, what it keeps of the
-result, and every value a Choice state tests."""
+result, every value a Choice state tests, and every error a Catch routes by name."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from blueprint import ORDER_WORKFLOW, RETURN_WORKFLOW, Workflow
+from shared import errors
 from shared.models.return_steps import RETURN_STATES, ReturnExecutionInput
 from shared.models.steps import STATES
 
@@ -135,25 +136,38 @@ def test_a_return_choice_on_a_resolution_no_step_returns_is_caught() -> None:
     ]
 
 
-def test_every_choice_rule_tests_a_string_value() -> None:
-    rules = [rule for _, s in all_states(asl()) if s["Type"] == "Choice" for rule in s["Choices"]]
-    assert rules and all(set(rule) == {"Variable", "StringEquals", "Next"} for rule in rules)
+def test_the_order_workflow_routes_outcomes_by_catch_with_no_choice_state() -> None:
+    definition = asl()
+    assert [name for name, s in all_states(definition) if s["Type"] == "Choice"] == []
+    caught = {
+        error
+        for _, state in all_states(definition)
+        for catch in state.get("Catch", [])
+        for error in catch["ErrorEquals"]
+        if not error.startswith("States.")
+    }
+    assert caught == {"OrderRejected", "OrderCancelled", "OrderBackordered", "FulfillmentFailed"}
+    assert all(issubclass(getattr(errors, name), Exception) for name in caught)
 
 
 def test_a_choice_on_an_outcome_no_step_returns_is_caught() -> None:
     broken = copy.deepcopy(asl())
-    broken["States"]["RouteValidation"]["Choices"][0]["StringEquals"] = "VALIDATED"
+    conclude = broken["States"]["ConcludeOrder"]
+    del conclude["End"]
+    conclude["Next"] = "RouteConclusion"
+    rule = {"Variable": "$.conclusion.outcome", "StringEquals": "SHIPPED", "Next": "Cancelled"}
+    broken["States"]["RouteConclusion"] = {"Type": "Choice", "Choices": [rule], "Default": "Rejected"}
     assert contract_problems(broken) == [
-        "RouteValidation: tests outcome = VALIDATED, which ValidationResult never returns"
+        "RouteConclusion: tests outcome = SHIPPED, which ConclusionResult never returns"
     ]
 
 
 def test_a_payload_the_step_cannot_read_is_caught() -> None:
     broken = copy.deepcopy(asl())
     broken["States"]["Compensate"]["Parameters"]["Payload"]["outcome"] = "FAILURE"
-    broken["States"]["ValidateOrder"]["Parameters"]["Payload"] = {"id.$": "$.orderId"}
+    broken["States"]["AcceptOrder"]["Parameters"]["Payload"] = {"id.$": "$.orderId"}
     assert contract_problems(broken) == [
-        "ValidateOrder: sends id, which StepInput does not read",
-        "ValidateOrder: does not send orderId, which StepInput requires",
+        "AcceptOrder: sends id, which StepInput does not read",
+        "AcceptOrder: does not send orderId, which StepInput requires",
         "Compensate: sends outcome='FAILURE', not a valid CompensateInput.outcome",
     ]

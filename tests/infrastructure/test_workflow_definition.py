@@ -50,9 +50,9 @@ def _order_machine(template: dict[str, Any]) -> dict[str, Any]:
 def test_a_swapped_function_is_detected(template: dict[str, Any]) -> None:
     swapped = copy.deepcopy(template)
     substitutions = _order_machine(swapped)["DefinitionSubstitutions"]
-    substitutions["ValidateOrderArn"], substitutions["CompensateArn"] = (
+    substitutions["AcceptOrderArn"], substitutions["CompensateArn"] = (
         substitutions["CompensateArn"],
-        substitutions["ValidateOrderArn"],
+        substitutions["AcceptOrderArn"],
     )
     assert template_state_machine_definition(swapped) != asl_file(ORDER_WORKFLOW)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_a_step_failing_for_good_releases_the_stock_and_ends_failed(oms: LocalOM
 
 
 def test_a_transient_failure_is_retried_and_the_order_carries_on(oms: LocalOMS, client: Client) -> None:
-    from functions.reserve_inventory.handler import lambda_handler as real_reserve
+    from functions.accept_order.handler import lambda_handler as real_accept
 
     attempts = []
 
@@ -45,9 +46,9 @@ def test_a_transient_failure_is_retried_and_the_order_carries_on(oms: LocalOMS, 
         attempts.append(event)
         if len(attempts) == 1:
             raise TransientError("throttled")
-        return real_reserve(event, context)
+        return real_accept(event, context)
 
-    oms.override_handler("ReserveInventory", flaky_once)
+    oms.override_handler("AcceptOrder", flaky_once)
     order_id = client.place()
 
     client.wait_for_status(order_id, "FULFILLING")
@@ -68,16 +69,19 @@ def test_a_warehouse_that_never_reports_times_out_and_the_stock_is_released(
     assert oms.wait_for_execution(order_id)["status"] == "FAILED"
 
 
-def test_cancel_while_reserving_never_leaves_stock_held(oms: LocalOMS, client: Client) -> None:
-    from functions.reserve_inventory.handler import lambda_handler as real_reserve
+def test_cancel_while_reserving_never_leaves_stock_held(
+    oms: LocalOMS, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.logic import outcomes
 
+    real_reserve = outcomes.reserve
     cancelled = threading.Event()
 
-    def reserve_after_cancel(event, context):
-        cancelled.wait(timeout=10)
-        return real_reserve(event, context)
+    def reserve_after_cancel(order_id: str) -> Any:
+        cancelled.wait(timeout=10)  # validated already: the cancel lands while AcceptOrder reserves
+        return real_reserve(order_id)
 
-    oms.override_handler("ReserveInventory", reserve_after_cancel)
+    monkeypatch.setattr(outcomes, "reserve", reserve_after_cancel)
     order_id = client.place()
     client.wait_for_status(order_id, "RECEIVED")
     assert client.call("POST", f"/orders/{order_id}/cancel")[0] == 200

@@ -14,6 +14,7 @@ from local.demo import DEMO_CHANNEL_ID, DEMO_WEBHOOK_SECRET, sample_order, seed
 from local.invoker import REGISTRY
 from local.runtime import LocalOMS
 from local.send_order import order_id_of, signed_delivery
+from shared.errors import OrderRejected
 
 
 def ok(body: Any, status: int = 200) -> dict[str, Any]:
@@ -76,13 +77,17 @@ def test_only_one_local_oms_runs_at_a_time() -> None:
         LocalOMS().start()
 
 
+def reject(event: dict[str, Any], context: Any) -> None:
+    raise OrderRejected("demo")
+
+
 @pytest.mark.slow
 def test_server_mode_serves_the_api_and_the_aws_endpoint_on_real_sockets() -> None:
     config_before = json.dumps(default_user_config, sort_keys=True)
     handlers = {
         "ApiInfo": lambda event, context: ok({"status": "ok"}),
         "ChannelsApi": register_channel,
-        "ValidateOrder": lambda event, context: {"outcome": "INVALID", "reasons": ["demo"]},
+        "AcceptOrder": reject,
     }
     with LocalOMS("server", aws_port=0, gateway_port=0, handlers=handlers) as oms:
         assert oms.api_url and oms.aws_endpoint_url

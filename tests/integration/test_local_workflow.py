@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from local.runtime import LocalOMS
+from shared.errors import FulfillmentFailed, OrderBackordered, OrderRejected
 
 TIMINGS = {"fulfillmentTimeoutSeconds": 60, "fulfillmentHeartbeatSeconds": 60, "deliveryTimeoutSeconds": 60}
 
@@ -22,19 +23,21 @@ class InvalidOrderData(Exception):
 
 
 class Tasks:
-    """Fakes for the workflow functions; AwaitEvent parks its task token in a queue."""
+    """Fakes for the workflow functions; AwaitEvent and AwaitRestock park their task tokens in queues.
+    AcceptOrder answers with a reservation unless told `acceptance` (an answer, an error or a script)."""
 
     def __init__(self) -> None:
-        self.validation: Any = {"outcome": "VALID", "reasons": []}
+        self.acceptance: Any = None
         self.shipments = 1
         self.conclusion: Any = {"outcome": "DELIVERED", "cause": ""}
         self.calls: dict[str, list[dict[str, Any]]] = {
-            "ValidateOrder": [],
+            "AcceptOrder": [],
             "ReserveInventory": [],
             "Compensate": [],
             "ConcludeOrder": [],
         }
         self.parked: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.backordered: queue.Queue[dict[str, Any]] = queue.Queue()
 
     def reservation(self, event: dict[str, Any]) -> dict[str, Any]:
         ids = [f"{event['orderId']}-F{n}" for n in range(1, self.shipments + 1)]
@@ -45,7 +48,10 @@ class Tasks:
 
     def handlers(self) -> dict[str, Any]:
         return {
-            "ValidateOrder": lambda event, context: self._answer("ValidateOrder", event, self.validation),
+            "AcceptOrder": lambda event, context: self._answer(
+                "AcceptOrder", event, self.acceptance or self.reservation(event)
+            ),
+            "AwaitRestock": lambda event, context: self.backordered.put(event) or {"parked": True},
             "ReserveInventory": lambda event, context: self._answer(
                 "ReserveInventory", event, self.reservation(event)
             ),
@@ -91,6 +97,12 @@ def resume(oms: LocalOMS, parked: dict[str, Any], output: dict[str, Any]) -> Non
     oms.client("stepfunctions").send_task_success(taskToken=parked["taskToken"], output=json.dumps(output))
 
 
+def entered(oms: LocalOMS, order_id: str) -> list[str]:
+    """The states the execution entered, in order: what Step Functions bills, one transition each."""
+    history = oms.execution_history(order_id)
+    return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+
+
 def test_an_order_is_validated_reserved_shipped_and_delivered(oms: LocalOMS, tasks: Tasks) -> None:
     start(oms, "o-1")
 
@@ -101,11 +113,17 @@ def test_an_order_is_validated_reserved_shipped_and_delivered(oms: LocalOMS, tas
 
     execution = oms.wait_for_execution("o-1")
     assert execution["status"] == "SUCCEEDED"
-    assert oms.last_state("o-1") == "Delivered"
     output = json.loads(execution["output"])
-    assert output["validation"] == {"outcome": "VALID", "reasons": []}
-    assert output["reservation"]["fulfillmentIds"] == ["o-1-F1"]
-    assert tasks.calls["ValidateOrder"] == [{"orderId": "o-1"}]
+    assert output["reservation"] == {"fulfillmentIds": ["o-1-F1"]}
+    # The path most orders take: five billed state transitions, no Choice state on the way.
+    assert entered(oms, "o-1") == [
+        "AcceptOrder",
+        "FulfilEachShipment",
+        "AwaitShipment",
+        "AwaitDelivery",
+        "ConcludeOrder",
+    ]
+    assert tasks.calls["AcceptOrder"] == [{"orderId": "o-1"}]
     assert tasks.calls["ConcludeOrder"] == [{"orderId": "o-1"}]
     assert tasks.calls["Compensate"] == []
 
@@ -124,7 +142,8 @@ def test_the_workflow_waits_on_every_fulfillment_at_once(oms: LocalOMS, tasks: T
     resume(oms, delivered[1], {"fulfillmentId": delivered[1]["fulfillmentId"], "status": "DELIVERED"})
 
     assert oms.wait_for_execution("o-5")["status"] == "SUCCEEDED"
-    assert oms.last_state("o-5") == "Delivered"
+    assert len(entered(oms, "o-5")) == 7  # two more per extra shipment
+    assert oms.last_state("o-5") == "ConcludeOrder"
     assert tasks.calls["ConcludeOrder"] == [{"orderId": "o-5"}]
 
 
@@ -143,7 +162,7 @@ def fail_one_and_deliver_the_other(
 
 def test_one_fulfillment_failing_compensates_only_that_fulfillment(oms: LocalOMS, tasks: Tasks) -> None:
     tasks.shipments = 2
-    tasks.conclusion = {"outcome": "FAILED", "cause": "fulfillment o-6-F2 from wh-b failed: lost"}
+    tasks.conclusion = FulfillmentFailed("fulfillment o-6-F2 from wh-b failed: lost")
     start(oms, "o-6")
 
     fail_one_and_deliver_the_other(oms, tasks, failing="o-6-F2", error="WarehouseDown", cause="lost")
@@ -168,7 +187,7 @@ def test_a_cancelled_fulfillment_releases_only_its_own_stock(oms: LocalOMS, task
 
 
 def test_a_non_transient_error_compensates_then_fails_the_order(oms: LocalOMS, tasks: Tasks) -> None:
-    tasks.validation = InvalidOrderData("line 1 has no SKU")
+    tasks.acceptance = InvalidOrderData("line 1 has no SKU")
 
     start(oms, "o-2")
 
@@ -176,7 +195,7 @@ def test_a_non_transient_error_compensates_then_fails_the_order(oms: LocalOMS, t
     assert execution["status"] == "FAILED"
     assert execution["error"] == "OrderFailed"
     assert oms.last_state("o-2") == "Failed"
-    assert len(tasks.calls["ValidateOrder"]) == 1  # not retried: only transient errors are
+    assert len(tasks.calls["AcceptOrder"]) == 1  # not retried: only transient errors are
     (compensation,) = tasks.calls["Compensate"]
     assert compensation["outcome"] == "FAILED"
     assert compensation["error"]["Error"] == "InvalidOrderData"
@@ -184,13 +203,46 @@ def test_a_non_transient_error_compensates_then_fails_the_order(oms: LocalOMS, t
 
 
 def test_a_transient_error_is_retried_by_its_error_type(oms: LocalOMS, tasks: Tasks) -> None:
-    tasks.validation = [TransientError("timeout"), {"outcome": "INVALID", "reasons": ["unknown SKU"]}]
+    tasks.acceptance = [TransientError("timeout"), OrderRejected("SKU NOPE is not stocked")]
 
     start(oms, "o-3")
 
     assert oms.wait_for_execution("o-3")["status"] == "SUCCEEDED"
     assert oms.last_state("o-3") == "Rejected"
-    assert len(tasks.calls["ValidateOrder"]) == 2
+    assert len(tasks.calls["AcceptOrder"]) == 2
+
+
+def test_a_backordered_order_waits_for_a_restock_then_is_sourced_again(oms: LocalOMS, tasks: Tasks) -> None:
+    tasks.acceptance = OrderBackordered("600")
+    start(oms, "o-8")
+
+    waiting = tasks.backordered.get(timeout=10)
+    scheduled = [e for e in oms.execution_history("o-8") if "taskScheduledEventDetails" in e]
+    assert scheduled[-1]["taskScheduledEventDetails"]["timeoutInSeconds"] == 600  # the error's message
+    resume(oms, waiting, {"orderId": "o-8", "restocked": "MUG-BLUE"})
+    resume(oms, tasks.next_parked("SHIPPED"), {"fulfillmentId": "o-8-F1", "status": "SHIPPED"})
+    resume(oms, tasks.next_parked("DELIVERED"), {"fulfillmentId": "o-8-F1", "status": "DELIVERED"})
+
+    assert oms.wait_for_execution("o-8")["status"] == "SUCCEEDED"
+    assert tasks.calls["ReserveInventory"] == [{"orderId": "o-8"}]
+    assert entered(oms, "o-8")[:6] == [
+        "AcceptOrder",
+        "ReadBackorderError",
+        "ReadBackorderWait",
+        "AwaitRestock",
+        "ReserveInventory",
+        "FulfilEachShipment",
+    ]
+
+
+def test_a_backorder_waits_no_longer_than_its_error_says(oms: LocalOMS, tasks: Tasks) -> None:
+    tasks.acceptance = OrderBackordered("1")
+    start(oms, "o-9")
+
+    assert oms.wait_for_execution("o-9", timeout=15)["status"] == "SUCCEEDED"
+    assert oms.last_state("o-9") == "Cancelled"
+    (expiry,) = tasks.calls["Compensate"]
+    assert (expiry["outcome"], expiry["error"]["Error"]) == ("EXPIRED", "States.Timeout")
 
 
 def parking_and_resuming_at_once(oms: LocalOMS) -> Any:
@@ -211,7 +263,7 @@ def test_a_callback_that_arrives_before_the_task_lambda_returns_is_not_lost(oms:
     start(oms, "o-4")
 
     assert oms.wait_for_execution("o-4")["status"] == "SUCCEEDED"
-    assert oms.last_state("o-4") == "Delivered"
+    assert oms.last_state("o-4") == "ConcludeOrder"
 
 
 def test_a_burst_of_orders_with_callbacks_all_complete(oms: LocalOMS) -> None:

@@ -50,7 +50,7 @@ def test_an_order_goes_from_webhook_to_delivered(oms: LocalOMS, client: Client) 
     assert (level["onHand"], level["reserved"], level["available"]) == (8, 0, 8)
     execution = oms.wait_for_execution(order_id)
     assert execution["status"] == "SUCCEEDED"
-    assert oms.last_state(order_id) == "Delivered"
+    assert oms.last_state(order_id) == "ConcludeOrder"
 
 
 def test_an_order_for_an_unknown_sku_is_rejected_with_the_reason(oms: LocalOMS, client: Client) -> None:
@@ -174,7 +174,7 @@ def test_delivered_reported_before_the_workflow_waits_for_it_is_not_lost(
     delivered_reported.set()
 
     assert oms.wait_for_execution(order_id)["status"] == "SUCCEEDED"
-    assert oms.last_state(order_id) == "Delivered"
+    assert oms.last_state(order_id) == "ConcludeOrder"
     assert client.order(order_id)["status"] == "DELIVERED"
 
 

@@ -38,24 +38,16 @@ def test_a_split_order_waits_in_one_await_shipment_per_fulfillment(oms: LocalOMS
     view = wait_until_waiting(oms, order_id, 2)
 
     assert view["orderId"] == order_id
-    assert view["definition"]["StartAt"] == "ValidateOrder"
+    assert view["definition"]["StartAt"] == "AcceptOrder"
     assert "FulfilEachShipment" in view["definition"]["States"]
     assert view["stateMachineArn"] == oms.deployment.order_workflow_arn
     assert view["execution"]["status"] == "RUNNING"
     assert view["execution"]["executionArn"] == oms.execution_arn(order_id)
-    assert entered(view) == [
-        "ValidateOrder",
-        "RouteValidation",
-        "ReserveInventory",
-        "RouteReservation",
-        "FulfilEachShipment",
-        "AwaitShipment",
-        "AwaitShipment",
-    ]
+    assert entered(view) == ["AcceptOrder", "FulfilEachShipment", "AwaitShipment", "AwaitShipment"]
     *done, fulfil, first, second = view["path"]
-    assert [step["outcome"] for step in done] == ["SUCCEEDED"] * 4
+    assert [step["outcome"] for step in done] == ["SUCCEEDED"]
     assert all(step["exitedAt"] >= step["enteredAt"] for step in done)
-    assert [step["attempts"] for step in done] == [1, 0, 1, 0]
+    assert [step["attempts"] for step in done] == [1]
     assert (fulfil["type"], fulfil["outcome"], fulfil["iteration"]) == ("Map", "ACTIVE", None)
     assert sorted([first["iteration"], second["iteration"]]) == [0, 1]
     assert {first["outcome"], second["outcome"]} == {"WAITING"}
@@ -82,19 +74,20 @@ def test_a_cancelled_order_shows_the_caught_failure_and_its_end(oms: LocalOMS, c
     view = workflow(oms, order_id)
     assert view["execution"]["status"] == "SUCCEEDED"
     assert view["execution"]["stoppedAt"] >= view["execution"]["startedAt"]
-    assert entered(view)[-5:] == [
+    assert entered(view)[-4:] == [
         "AwaitShipment",
         "ReleaseCancelledFulfillment",
         "ConcludeOrder",
-        "RouteConclusion",
         "Cancelled",
     ]
-    await_shipment = view["path"][-5]
+    await_shipment = view["path"][-4]
     assert (await_shipment["outcome"], await_shipment["caught"]) == ("FAILED", True)
     assert await_shipment["error"] == "OrderCancelled"
     assert view["path"][-1]["outcome"] == "SUCCEEDED"
-    assert view["path"][-3]["iteration"] is None  # ConcludeOrder runs after the Map, in no iteration
-    assert view["failedIn"] == ["AwaitShipment"]
+    conclude = view["path"][-2]
+    assert conclude["iteration"] is None  # ConcludeOrder runs after the Map, in no iteration
+    assert (conclude["outcome"], conclude["caught"], conclude["error"]) == ("FAILED", True, "OrderCancelled")
+    assert view["failedIn"] == ["AwaitShipment", "ConcludeOrder"]
     assert view["waitingIn"] == []
 
 
@@ -123,7 +116,7 @@ def test_an_order_never_started_has_no_execution_and_an_empty_path(oms: LocalOMS
 
     view = workflow(oms, unstarted)
     assert (view["execution"], view["path"], view["waitingIn"], view["failedIn"]) == (None, [], [], [])
-    assert view["definition"]["StartAt"] == "ValidateOrder"
+    assert view["definition"]["StartAt"] == "AcceptOrder"
 
 
 def _key(order_id: str) -> dict[str, Any]:

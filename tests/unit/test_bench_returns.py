@@ -100,7 +100,7 @@ def test_states_are_counted_in_the_order_first_entered_and_retries_are_transitio
 def test_what_a_window_recorded_is_split_between_the_return_and_its_exchange_order() -> None:
     window = Usage(
         dynamodb_calls=[get("ReturnsApi"), get("CheckExchange"), get("ReserveInventory"), get(None)],
-        invocations=[Invocation("ReturnsApi", 0.03), Invocation("ValidateOrder", 0.02)],
+        invocations=[Invocation("ReturnsApi", 0.03), Invocation("AcceptOrder", 0.02)],
         api_requests=Counter({"POST /orders/{orderId}/returns": 1, "POST /webhooks/{channelId}": 1}),
         aws_calls=Counter({"stepfunctions.StartExecution": 2}),
     )

@@ -114,7 +114,7 @@ def test_creates_the_order_workflow_from_the_asl_with_function_arns(
     for placeholder, function_name in ORDER_WORKFLOW.function_arns.items():
         assert placeholder not in deployment.order_workflow_definition
         assert deployment.function_arns[function_name] in deployment.order_workflow_definition
-    assert states["ValidateOrder"]["Parameters"]["FunctionName"] == deployment.function_arns["ValidateOrder"]
+    assert states["AcceptOrder"]["Parameters"]["FunctionName"] == deployment.function_arns["AcceptOrder"]
 
 
 def test_the_deployed_definition_is_the_asl_file_with_textual_substitution(
@@ -155,10 +155,10 @@ def test_a_placeholder_without_a_function_is_refused(tmp_path: Path) -> None:
     asl.write_text(
         '{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${Unknown}", "End": true}}}'
     )
-    workflow = Workflow("Bad", "BAD_ARN", asl, {"KnownArn": "ValidateOrder"})
+    workflow = Workflow("Bad", "BAD_ARN", asl, {"KnownArn": "AcceptOrder"})
 
     with pytest.raises(ValueError, match="Unknown"):
-        render_definition(workflow, {"ValidateOrder": "arn:aws:lambda:x"})
+        render_definition(workflow, {"AcceptOrder": "arn:aws:lambda:x"})
 
 
 def test_creates_each_secret_with_a_random_value_for_exactly_its_readers(
