@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks import flash_sale, hot_sku, returns, returns_report, stock_import
+from benchmarks import flash_sale, goals, hot_sku, returns, returns_report, stock_import
 from benchmarks.flash_sale import FlashSaleSettings
 from benchmarks.inventory_report import InventoryRuns
 from benchmarks.local_run import SINGLE_SHIPMENT, SPLIT_SHIPMENT, Settings, run
@@ -37,6 +37,7 @@ from shared.models.inventory import MAX_BUCKETS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
+GOALS_FILE = "benchmarks.json"  # beside the report
 VERSIONS_OF = ("moto", "boto3", "aws-lambda-powertools", "pydantic")
 
 
@@ -224,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     report = render(single, split, ran, inventory, section)
     print(report)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
-    arguments.output.write_text(report, encoding="utf-8")
+    arguments.output.write_text(
+        record_goals(arguments.output, report, _order_goals(runs), ran), encoding="utf-8"
+    )
     print(f"written to {arguments.output}", file=sys.stderr)
     checks = [check for r in runs for check in r.result.checks] + inventory.checks()
     checks += returned.checks if returned else []
@@ -243,6 +246,24 @@ def _order_runs(arguments: argparse.Namespace) -> list[Run]:
     return runs
 
 
+def _order_goals(runs: list[Run]) -> list[goals.Reached]:
+    single, split = runs[0], runs[1] if len(runs) > 1 else None
+    reached = goals.from_order_runs(single.usage, split.usage if split else None)
+    lifecycle = sum(phase.seconds for phase in single.result.timings.phases)
+    return [*reached, goals.throughput(single.usage.orders, lifecycle)]
+
+
+def record_goals(output: Path, report: str, reached: list[goals.Reached], ran: Environment) -> str:
+    """Writes the goals' figures beside the report (docs/benchmarks.json), prints their table and
+    returns the report with its goals section brought up to date."""
+    path = output.with_name(GOALS_FILE)
+    document = goals.merged(goals.read(path), reached, ran.generated_at)
+    goals.write(path, document)
+    print("\n" + goals.table(document), file=sys.stderr)
+    print(f"goals written to {path}", file=sys.stderr)
+    return goals.splice(report, document)
+
+
 def _orders_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
     """Sections 1 to 3 alone: printed, and written into the report at --output (or a new one)."""
     load_before = os.getloadavg()[0]
@@ -256,7 +277,8 @@ def _orders_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
     output: Path = arguments.output
     before = output.read_text(encoding="utf-8") if output.exists() else "# OMS benchmarks\n"
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(splice_orders(before, orders, closing), encoding="utf-8")
+    spliced = splice_orders(before, orders, closing)
+    output.write_text(record_goals(output, spliced, _order_goals(runs), ran), encoding="utf-8")
     print(f"sections 1 to 3 written into {output}", file=sys.stderr)
     checks = [check for r in runs for check in r.result.checks]
     return 0 if all(check.passed for check in checks) else 1
@@ -275,7 +297,8 @@ def _returns_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
     output: Path = arguments.output
     before = output.read_text(encoding="utf-8") if output.exists() else "# OMS benchmarks\n"
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(returns_report.splice(before, section), encoding="utf-8")
+    spliced = returns_report.splice(before, section)
+    output.write_text(record_goals(output, spliced, [], environment(argv, 0, load_before)), encoding="utf-8")
     print(f"section 7 written into {output}", file=sys.stderr)
     return 0 if all(check.passed for check in result.checks) else 1
 

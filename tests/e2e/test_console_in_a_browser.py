@@ -29,7 +29,7 @@ AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 LAPTOP: ViewportSize = {"width": 1280, "height": 800}
 # The workflow picture's fills (console/src/style.css): done, waiting, not reached.
-DONE, WAITING, UNVISITED = "#dafbe1", "#fff8c5", "#ffffff"
+DONE, WAITING, UNVISITED, CAUGHT = "#dafbe1", "#fff8c5", "#ffffff", "#fff1e5"
 EAST_SKU, WEST_SKU, SCARCE_SKU = "CON-LAMP", "CON-RUG", "CON-SCARCE"
 
 
@@ -570,11 +570,12 @@ def test_a_backordered_order_waits_for_a_restock(
     )
     expect(page.get_by_role("table", name="Fulfillments")).to_have_count(0)
     _, png = screenshot(page, "order-backordered-laptop")
-    assert state_fills(browser, page, png, ["ReserveInventory", "AwaitRestock", "AwaitShipment"]) == [
-        DONE,
-        WAITING,
-        UNVISITED,
-    ]
+    # AcceptOrder raised OrderBackordered, which its Catch routed: "failed, caught" in its own colour.
+    expect(page.locator('.workflow-graph g.state[data-state="AcceptOrder"]')).to_have_attribute(
+        "data-mark", "caught"
+    )
+    states = ["AcceptOrder", "ReadBackorderWait", "AwaitRestock", "AwaitShipment"]
+    assert state_fills(browser, page, png, states) == [CAUGHT, DONE, WAITING, UNVISITED]
     audit(page)
     seen.assert_clean(running_oms)
 
