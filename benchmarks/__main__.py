@@ -17,19 +17,21 @@ import argparse
 import logging
 import os
 import platform
+import re
 import shlex
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks import flash_sale, goals, hot_sku, returns, returns_report, stock_import
+from benchmarks import flash_sale, goals, hot_sku, returns, returns_report, soak, stock_import, webhook_load
 from benchmarks.flash_sale import FlashSaleSettings
 from benchmarks.inventory_report import InventoryRuns
-from benchmarks.local_run import SINGLE_SHIPMENT, SPLIT_SHIPMENT, Settings, run
+from benchmarks.local_run import SINGLE_SHIPMENT, SPLIT_SHIPMENT, Check, Settings, run
 from benchmarks.report import Environment, Run, closing_sections, orders_sections, render, splice_orders
 from benchmarks.usage import per_order
 from shared import observability
@@ -37,7 +39,6 @@ from shared.models.inventory import MAX_BUCKETS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
-GOALS_FILE = "benchmarks.json"  # beside the report
 VERSIONS_OF = ("moto", "boto3", "aws-lambda-powertools", "pydantic")
 
 
@@ -58,6 +59,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     )
     _inventory_arguments(parser)
     _returns_arguments(parser)
+    _load_arguments(parser)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the report is written")
     parser.add_argument(
         "--verbose", action="store_true", help="show the handlers' own logs on stderr (default: discarded)"
@@ -128,8 +130,35 @@ def _returns_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--only",
-        choices=("returns", "orders"),
+        choices=("returns", "orders", "webhooks", "soak"),
         help="run only this section and write it into --output in place of its section there",
+    )
+
+
+def _load_arguments(parser: argparse.ArgumentParser) -> None:
+    load = webhook_load.WebhookLoadSettings()
+    group = parser.add_argument_group("webhooks under load and soak (local, over HTTP)")
+    group.add_argument(
+        "--webhook-senders",
+        type=_not_negative,
+        default=load.senders,
+        help=f"senders (default {load.senders}; 0: none)",
+    )
+    group.add_argument(
+        "--webhook-per-sender",
+        type=_positive,
+        default=load.per_sender,
+        help=f"webhooks each (default {load.per_sender})",
+    )
+    steady = soak.SoakSettings()
+    group.add_argument(
+        "--soak-minutes",
+        type=float,
+        default=steady.minutes,
+        help=f"soak length (default {steady.minutes:g}; 0: none)",
+    )
+    group.add_argument(
+        "--soak-rate", type=float, default=steady.rate, help=f"orders/s (default {steady.rate:g})"
     )
 
 
@@ -211,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         return _returns_alone(arguments, argv)
     if arguments.only == "orders":
         return _orders_alone(arguments, argv)
+    if arguments.only in ("webhooks", "soak"):
+        return _load_alone(arguments, argv)
     load_before = os.getloadavg()[0]  # other work on the machine skews the local figures
     started = time.perf_counter()
     with handler_logs(arguments.verbose):
@@ -219,19 +250,77 @@ def main(argv: list[str] | None = None) -> int:
         returned = (
             returns.run(returns.ReturnSettings(returns=arguments.returns)) if arguments.returns else None
         )
+        loads = _load_runs(arguments)
     single, split = runs[0], runs[1] if len(runs) > 1 else None
     ran = environment(argv, time.perf_counter() - started, load_before)
     section = returns_report.section(returned, ran) if returned else None
-    report = render(single, split, ran, inventory, section)
+    report = _with_load_sections(render(single, split, ran, inventory, section), loads)
     print(report)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
-    arguments.output.write_text(
-        record_goals(arguments.output, report, _order_goals(runs), ran), encoding="utf-8"
-    )
+    reached = _order_goals(runs) + [r for load in loads for r in load.reached]
+    arguments.output.write_text(record_goals(arguments.output, report, reached, ran), encoding="utf-8")
     print(f"written to {arguments.output}", file=sys.stderr)
     checks = [check for r in runs for check in r.result.checks] + inventory.checks()
     checks += returned.checks if returned else []
+    checks += [check for load in loads for check in load.checks]
     return 0 if all(check.passed for check in checks) else 1
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    """A section of its own (8: webhooks under load, 9: soak) with the goal figures it reached."""
+
+    start: re.Pattern[str]
+    text: str
+    reached: list[goals.Reached]
+    checks: list[Check]
+
+
+WEBHOOKS_SECTION = re.compile(r"^## 8\. Webhooks under load\b", re.MULTILINE)
+SOAK_SECTION = re.compile(r"^## 9\. Soak\b", re.MULTILINE)
+
+
+def _load_runs(arguments: argparse.Namespace, only: str | None = None) -> list[LoadRun]:
+    runs = []
+    if arguments.webhook_senders and only in (None, "webhooks"):
+        settings = webhook_load.WebhookLoadSettings(arguments.webhook_senders, arguments.webhook_per_sender)
+        loaded = webhook_load.run(settings)
+        runs.append(
+            LoadRun(
+                WEBHOOKS_SECTION, webhook_load.section(loaded), [webhook_load.reached(loaded)], loaded.checks
+            )
+        )
+    if arguments.soak_minutes > 0 and only in (None, "soak"):
+        soaked = soak.run(soak.SoakSettings(minutes=arguments.soak_minutes, rate=arguments.soak_rate))
+        runs.append(LoadRun(SOAK_SECTION, soak.section(soaked), [soak.reached(soaked)], soaked.checks))
+    return runs
+
+
+def _with_load_sections(report: str, loads: list[LoadRun]) -> str:
+    for load in loads:
+        report = returns_report.splice_section(report, load.start, load.text)
+    return report
+
+
+def _load_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
+    """Section 8 or 9 alone: printed, and written into the report at --output (or a new one)."""
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    with handler_logs(arguments.verbose):
+        loads = _load_runs(arguments, arguments.only)
+    if not loads:
+        raise SystemExit(f"--only {arguments.only} needs --webhook-senders or --soak-minutes above 0")
+    ran = environment(argv, time.perf_counter() - started, load_before)
+    output: Path = arguments.output
+    before = output.read_text(encoding="utf-8") if output.exists() else "# OMS benchmarks\n"
+    print("\n\n".join(load.text for load in loads))
+    reached = [r for load in loads for r in load.reached]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(
+        record_goals(output, _with_load_sections(before, loads), reached, ran), encoding="utf-8"
+    )
+    print(f"section {arguments.only} written into {output}", file=sys.stderr)
+    return 0 if all(check.passed for load in loads for check in load.checks) else 1
 
 
 def _order_runs(arguments: argparse.Namespace) -> list[Run]:
@@ -254,9 +343,9 @@ def _order_goals(runs: list[Run]) -> list[goals.Reached]:
 
 
 def record_goals(output: Path, report: str, reached: list[goals.Reached], ran: Environment) -> str:
-    """Writes the goals' figures beside the report (docs/benchmarks.json), prints their table and
-    returns the report with its goals section brought up to date."""
-    path = output.with_name(GOALS_FILE)
+    """Writes the goals' figures beside the report (docs/benchmarks.json for docs/benchmarks.md),
+    prints their table and returns the report with its goals section brought up to date."""
+    path = output.with_suffix(".json")
     document = goals.merged(goals.read(path), reached, ran.generated_at)
     goals.write(path, document)
     print("\n" + goals.table(document), file=sys.stderr)

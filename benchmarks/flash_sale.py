@@ -63,7 +63,7 @@ class Observed:
     stock: dict[str, dict[str, int]]  # warehouse -> the SKU's figures there, at the end
     started_at: datetime  # when the first webhook was sent
     placing_seconds: float  # first webhook sent -> last one answered
-    reserve_transactions: tuple[int, int] = (0, 0)  # ReserveInventory's TransactWriteItems: made, cancelled
+    reserve_transactions: tuple[int, int] = (0, 0)  # AcceptOrder's TransactWriteItems: made, cancelled
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class FlashRun:
     lowest_available: int | None  # of every ledger entry and the final stock
     ledger_entries: int
     reserves_by_bucket: dict[int, int]  # RESERVE ledger entries per bucket
-    reserve_transactions: tuple[int, int]  # ReserveInventory's TransactWriteItems: made, cancelled
+    reserve_transactions: tuple[int, int]  # AcceptOrder's TransactWriteItems: made, cancelled
     stock: dict[str, int]  # the SKU's final figures at WAREHOUSE
     checks: list[Check] = field(default_factory=list)
 
@@ -114,7 +114,7 @@ def observe(settings: FlashSaleSettings, buckets: int) -> Observed:
     recorder.install()
     try:
         with served() as running:
-            reserve = FUNCTIONS["ReserveInventory"]
+            reserve = FUNCTIONS["AcceptOrder"]
             timed = recorder.timed(reserve.name, import_handler(reserve.handler))
             running.oms.override_handler(reserve.name, timed)
             _stock(running.client, settings.units, buckets)
@@ -148,12 +148,12 @@ def _sale(client: Client, settings: FlashSaleSettings, buckets: int) -> Observed
 
 
 def reserve_transactions(usage: Usage) -> tuple[int, int]:
-    """ReserveInventory's TransactWriteItems calls, and how many of them were cancelled (a
-    concurrent change of a bucket it read: it reads again and retries)."""
+    """AcceptOrder's TransactWriteItems calls (the step that reserves a new order's stock), and how
+    many of them were cancelled (a concurrent change of a bucket it read: it reads again and retries)."""
     calls = [
         call
         for call in usage.dynamodb_calls
-        if call.function == "ReserveInventory" and call.operation == "TransactWriteItems"
+        if call.function == "AcceptOrder" and call.operation == "TransactWriteItems"
     ]
     return len(calls), sum(call.failed for call in calls)
 

@@ -74,8 +74,9 @@ Then it reads the SKU's whole ledger (`GET /inventory/{{sku}}/ledger`, page by p
 
 **Settle time** is from the first webhook sent to the moment the last order reached its status, as
 the orders' own timelines record it (the same clock: one process). Reservation transactions are
-ReserveInventory's TransactWriteItems calls, counted at the botocore level; a cancelled one met a
-concurrent change of the stock it read, read again and retried (the design's optimistic locking)."""
+AcceptOrder's TransactWriteItems calls (the step that reserves a new order's stock), counted at the
+botocore level; a cancelled one met a concurrent change of the stock it read, read again and retried
+(the design's optimistic locking)."""
 
 FLASH_NOTE = """{shows}: under {concurrency} concurrent clients the OMS held exactly the units it
 had, no more, in every run; every ledger entry (each one bucket's figures as written) stayed at

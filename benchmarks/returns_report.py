@@ -122,15 +122,21 @@ def section(result: ReturnsResult, environment: Environment) -> str:
 
 
 def splice(document: str, section_text: str) -> str:
-    """`document` with its section 7 replaced by `section_text` (or the section put before "What this
-    does not measure", or at the end, if it has none): the rest is left as it was."""
+    """`document` with its section 7 replaced by `section_text` (see `splice_section`)."""
+    return splice_section(document, SECTION_START, section_text)
+
+
+def splice_section(document: str, start: re.Pattern[str], section_text: str) -> str:
+    """`document` with the section whose heading `start` matches replaced by `section_text` (or the
+    section put before "What this does not measure", or at the end, if it has none): the rest is
+    left as it was."""
     section_text = section_text.strip("\n")
-    found = SECTION_START.search(document)
+    found = start.search(document)
     if found:
-        start = found.start()
-        end = document.find("\n## ", start + 1)
+        begin = found.start()
+        end = document.find("\n## ", begin + 1)
         rest = document[end + 1 :] if end >= 0 else ""
-        return document[:start] + section_text + ("\n\n" + rest if rest else "\n")
+        return document[:begin] + section_text + ("\n\n" + rest if rest else "\n")
     at = document.find(NEXT_SECTION)
     if at >= 0:
         return document[:at] + section_text + "\n\n" + document[at:]
