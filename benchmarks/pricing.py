@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmarks.usage import PerOrder
+from benchmarks.usage import PerOrder, authorizer_gb_seconds
 
 PRICES_AS_OF = (
     "list prices as published on the pages below in 2025, written down on 2026-11-26 without a live "
@@ -131,8 +131,8 @@ def cost_lines(usage: PerOrder) -> list[CostLine]:
     """Everything one order does, the asynchronous side included."""
     return billed(
         transitions=usage.transitions.mean,
-        lambda_requests=usage.lambda_invocations,
-        gb_seconds=usage.gb_seconds,
+        lambda_requests=usage.lambda_invocations + usage.authorizer_calls,
+        gb_seconds=usage.gb_seconds + authorizer_gb_seconds(usage.authorizer_calls),
         api_requests=usage.api_requests_total,
         write_units=usage.dynamodb.writes,
         read_units=usage.dynamodb.reads,

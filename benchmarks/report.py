@@ -17,7 +17,7 @@ from benchmarks.async_side import CHUNK_BYTES, STREAM_FUNCTIONS, AsyncSide
 from benchmarks.dynamodb_units import WRITE_UNIT_BYTES
 from benchmarks.inventory_report import InventoryRuns, sections
 from benchmarks.local_run import STOCK_PER_ORDER, RunResult, Scenario
-from benchmarks.usage import PerOrder
+from benchmarks.usage import AUTHORIZER_ASSUMED_MS, PerOrder
 from blueprint import FUNCTIONS, OMS_EVENTS, ORDERS, routes_of
 
 SENSITIVITY_MS = 100
@@ -498,7 +498,9 @@ def _lambda_cross_check(usage: PerOrder) -> str:
     return (
         f"handler calls, counted by a timing wrapper; Lambda tasks in the histories "
         f"({_n(usage.workflow_lambda_tasks)}) + API requests ({_n(usage.api_requests_total)}) "
-        f"+ stream and queue batches ({_n(batches)}) = {_n(expected)}: {verdict}"
+        f"+ stream and queue batches ({_n(batches)}) = {_n(expected)}: {verdict}. Priced on top: "
+        f"{_n(usage.authorizer_calls)} ApiAuthorizer invocations (the stack's uncached REQUEST authorizer, "
+        f"one per API-key request; the local gateway decides in-process; {AUTHORIZER_ASSUMED_MS} ms assumed)"
     )
 
 

@@ -25,7 +25,8 @@ from benchmarks.async_side import ASYNC_FUNCTIONS, AsyncSide, asynchronous_side
 from benchmarks.dynamodb_units import ItemCatalog, TableInfo, UnitCounter, Units, item_size
 from benchmarks.local_run import RunResult, map_iterations
 from benchmarks.recorder import DynamoCall, Invocation, Usage
-from blueprint import FUNCTIONS
+from blueprint import API_AUTHORIZER, FUNCTIONS
+from local.gateway import authorizers
 
 MB_PER_GB = 1024
 BYTES_PER_GB = 1024**3
@@ -129,6 +130,9 @@ class PerOrder:
     asynchronous: AsyncSide = field(default_factory=AsyncSide)  # in all, over the measured orders
     warmup_asynchronous: AsyncSide = field(default_factory=AsyncSide)  # the same, the warm-up orders
     emails_on: bool = False  # the channel's customer e-mails were on in the run
+    # Requests per order through a route with the stack's Lambda authorizer (uncached: one invocation
+    # each). The local gateway decides them in-process, so they are no handler call here.
+    authorizer_calls: float = 0.0
     drain_seconds: float | None = None  # the last execution ended -> the asynchronous side drained
     window_seconds: float = 0.0  # how long the measured window was open (the phases and the drain)
 
@@ -235,9 +239,25 @@ def per_order(result: RunResult) -> PerOrder:
             result.warmup_usage.detailed_calls, result.warmup_usage.invocations, result.queue_names
         ),
         emails_on=settings.emails,
+        authorizer_calls=authorized_requests(result.usage.api_requests) / orders,
         drain_seconds=result.drain_seconds,
         window_seconds=result.timings.total_seconds + (result.drain_seconds or 0.0),
     )
+
+
+# The authorizer's duration on AWS is not measured here (see `authorizer_calls`): an assumption, small
+# next to the request price (a warm Python function comparing a key hash).
+AUTHORIZER_ASSUMED_MS = 5
+
+
+def authorized_requests(api_requests: Mapping[str, int]) -> int:
+    """Of the requests per route ("POST /path"), those whose route has a Lambda authorizer."""
+    authorized = {f"{method} {path}" for (method, path), name in authorizers().items() if name}
+    return sum(n for route, n in api_requests.items() if route in authorized)
+
+
+def authorizer_gb_seconds(calls: float) -> float:
+    return calls * FUNCTIONS[API_AUTHORIZER].memory_mb / MB_PER_GB * AUTHORIZER_ASSUMED_MS / 1000
 
 
 def _catalog(result: RunResult) -> ItemCatalog:
