@@ -164,14 +164,18 @@ def render(
     environment: Environment,
     inventory: InventoryRuns | None = None,
     returns: str | None = None,
+    *,
+    heat: str | None = None,
 ) -> str:
     """The report: sections 1 and 2 for single-shipment orders, section 3 for split ones (if run),
     4 to 6 for the inventory scenarios (those run), 7 for returns (rendered by
-    `benchmarks.returns_report`, if run)."""
+    `benchmarks.returns_report`, if run), 8 for the partition heat model (`benchmarks.heat_report`)."""
     parts = [_header(environment), orders_sections(single, split, environment)]
     parts += sections(inventory or InventoryRuns())
     if returns is not None:
         parts.append(returns)
+    if heat is not None:
+        parts.append(heat)
     parts.append(closing_sections(single.usage))
     return "\n\n".join(parts) + "\n"
 
