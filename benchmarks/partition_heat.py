@@ -139,7 +139,8 @@ class HeatCounter:
         tally.add(tally.writes, (name, PARTITION, key[0]), base)
         tally.add(tally.writes, (name, ITEM, " / ".join(key)), base)
         stored = (table, json.dumps(key))
-        old = self._items[stored] if stored in self._items else self._final.get(stored, {})
+        # A Put's index entry is counted as entering (`UnitCounter`): it leaves no value behind.
+        old = {} if kind == "Put" else self._items.get(stored, self._final.get(stored, {}))
         new = self._after(kind, action, old, call.failed)
         for index in self._tables[table].indexes:
             delta = self._counter.index_writes.get(index.name, 0.0) - before.get(index.name, 0.0)
