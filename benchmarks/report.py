@@ -41,7 +41,9 @@ figures (local, not AWS), and a hot SKU's writes spread over buckets, which is a
 of DynamoDB's per-item limits, not a measurement. Section 7 is about returns: a return refunded and
 an exchange, each counted and priced per return as section 2 counts and prices an order
 (`python -m benchmarks --only returns` runs it alone and puts it into the report in place;
-`--only orders` does the same for sections 1 to 3)."""
+`--only orders` does the same for sections 1 to 3). Section 8 is a **model**: each scenario's
+DynamoDB units recorded per key on the local run, scaled to a target rate against AWS's
+per-partition limits, with the account quotas that rate needs (`--only heat`)."""
 
 PHASES = """Three phases, each ending when every order is where the next one starts: **intake** places
 every order and waits until all are FULFILLING (their workflows have parked the AwaitShipment
