@@ -246,6 +246,10 @@ def _notes(result: HeatResult) -> str:
             "- Lambda concurrency uses the local handler time (moto in-process, one order at a time) as "
             "the duration on AWS: a stand-in, not an AWS figure. The Step Functions defaults were not "
             "re-read from the Service Quotas console (no AWS account): check them there.",
+            "- Units per write follow item sizes, as in section 2: the analytics day items "
+            "(`ALL / DAY#…` and the like) gain an attribute per new figure (histogram bins, statuses, "
+            "reasons), so they pass 1 KB within a few orders and a real day's are larger: their units "
+            "per order here are a floor, and vary from run to run with the sizes the run reached.",
             f"- DynamoDB operations not priced by the unit rules, and so not in the figures: {unpriced}.",
         ]
     )
