@@ -85,7 +85,11 @@ def analyse(runs: HeatRuns, assumptions: Assumptions) -> HeatResult:
 def section(result: HeatResult, environment: Environment) -> str:
     parts = [TITLE, _intro(result, environment), _assumptions(result.assumptions)]
     parts += [_failing(result), "### Hottest keys per table and index", *_tables(result)]
-    parts += ["### Account quotas at the target rate", _quotas(result), _notes(result)]
+    parts += [
+        "### Account quotas at the target rate",
+        _quotas(result),
+        _notes(result, environment.load_average),
+    ]
     return "\n\n".join(parts)
 
 
@@ -228,7 +232,7 @@ def _quotas(result: HeatResult) -> str:
     )
 
 
-def _notes(result: HeatResult) -> str:
+def _notes(result: HeatResult, load: float) -> str:
     unpriced = ", ".join(f"{op} {n}" for op, n in sorted(result.unpriced.items())) or "none"
     return "\n".join(
         [
@@ -243,9 +247,13 @@ def _notes(result: HeatResult) -> str:
             "- Values the model does not know the meaning of are taken as one value for every order "
             "(constant): a country (`CTRY#US`) or a geographic cell of the shipping address is that for "
             "one country's orders, less so for cells; the benchmark's orders all ship to one address.",
-            "- Lambda concurrency uses the local handler time (moto in-process, one order at a time) as "
-            "the duration on AWS: a stand-in, not an AWS figure. The Step Functions defaults were not "
-            "re-read from the Service Quotas console (no AWS account): check them there.",
+            "- Lambda concurrency uses the local handler time (moto in-process, one order at a time, "
+            f"load average {load:.2f} when the run started) as the duration on AWS: a stand-in, not an "
+            "AWS figure, and it follows the machine's load. The invocations count every function, the "
+            "stream- and queue-fed ones per batch as the local pollers made them (AWS may batch more). "
+            "The Step Functions figures could not be "
+            "re-read here (the quota page's tables were not in the offline copy; the names are those "
+            "Service Quotas lists): check them in the account's Service Quotas console.",
             "- Units per write follow item sizes, as in section 2: the analytics day items "
             "(`ALL / DAY#…` and the like) gain an attribute per new figure (histogram bins, statuses, "
             "reasons), so they pass 1 KB within a few orders and a real day's are larger: their units "

@@ -441,19 +441,21 @@ API_GATEWAY_QUOTAS = "https://docs.aws.amazon.com/apigateway/latest/developergui
 DYNAMODB_MAXIMUM = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode-max-throughput.html"
 START_EXECUTION = Quota(
     "Step Functions",
-    "StartExecution throttle token refill rate (Standard)",
+    "StartExecution throttle token refill rate per second (Standard)",
     300,
     "executions/s",
     STEP_FUNCTIONS_QUOTAS,
-    "bucket 1,300; us-east-1, us-west-2, eu-west-1 (elsewhere 150/s, bucket 800)",
+    "with StartExecution throttle token bucket size 1,300; us-east-1, us-west-2, eu-west-1 "
+    "(elsewhere 150/s, bucket 800)",
 )
 STATE_TRANSITION = Quota(
     "Step Functions",
-    "StateTransition throttle token refill rate (Standard)",
+    "StateTransition throttle token refill rate per second (Standard)",
     5_000,
     "transitions/s",
     STEP_FUNCTIONS_QUOTAS,
-    "bucket 5,000; us-east-1, us-west-2, eu-west-1 (elsewhere 800/s); new accounts start lower",
+    "with StateTransition throttle token bucket size 5,000; us-east-1, us-west-2, eu-west-1 "
+    "(elsewhere 800/s); new accounts start lower",
 )
 CONCURRENT_EXECUTIONS = Quota(
     "Lambda", "Concurrent executions", 1_000, "executions at once", LAMBDA_QUOTAS, "new accounts start lower"
