@@ -6,10 +6,14 @@ the inventory scenarios, each skipped by giving it 0: flash sales over HTTP (`--
 a CSV import through the CLI (`--import-rows`) and the hot-SKU write spread, a simulation
 (`--hot-sku-rate`). Then the returns (`--returns`, 0: none): a return refunded and an exchange.
 
+Then the partition heat model (`--heat-orders`, 0: none): each scenario's write paths recorded per
+DynamoDB key on the local OMS and scaled to `--heat-rate` orders/s with `--heat-flash-share` of them
+on one SKU, against the per-partition limits and the account quotas (section 8).
+
 `--only returns` runs the returns section alone (well under a minute) and writes it into the
 report at `--output` in place of the section 7 there, leaving the other sections as they were.
 `--only orders` does the same for the order scenarios, sections 1 to 3 (and the introduction and
-closing sections, which describe them)."""
+closing sections, which describe them); `--only heat` does it for section 8."""
 
 from __future__ import annotations
 
@@ -28,7 +32,18 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks import flash_sale, goals, hot_sku, returns, returns_report, soak, stock_import, webhook_load
+from benchmarks import (
+    flash_sale,
+    goals,
+    heat_report,
+    heat_runs,
+    hot_sku,
+    returns,
+    returns_report,
+    soak,
+    stock_import,
+    webhook_load,
+)
 from benchmarks.flash_sale import FlashSaleSettings
 from benchmarks.inventory_report import InventoryRuns
 from benchmarks.local_run import SINGLE_SHIPMENT, SPLIT_SHIPMENT, Check, Settings, run
@@ -60,6 +75,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     _inventory_arguments(parser)
     _returns_arguments(parser)
     _load_arguments(parser)
+    _heat_arguments(parser)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the report is written")
     parser.add_argument(
         "--verbose", action="store_true", help="show the handlers' own logs on stderr (default: discarded)"
@@ -130,7 +146,7 @@ def _returns_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--only",
-        choices=("returns", "orders", "webhooks", "soak"),
+        choices=("returns", "orders", "heat", "webhooks", "soak"),
         help="run only this section and write it into --output in place of its section there",
     )
 
@@ -160,6 +176,46 @@ def _load_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--soak-rate", type=float, default=steady.rate, help=f"orders/s (default {steady.rate:g})"
     )
+
+
+def _heat_arguments(parser: argparse.ArgumentParser) -> None:
+    heat = heat_runs.HeatSettings()
+    group = parser.add_argument_group("partition heat and quotas (recorded locally, scaled: a model)")
+    group.add_argument(
+        "--heat-orders",
+        type=_not_negative,
+        default=heat.orders,
+        help=f"orders recorded per scenario (default {heat.orders}; 0: no section 8)",
+    )
+    group.add_argument(
+        "--heat-returns",
+        type=_not_negative,
+        default=heat.returns,
+        help=f"returns with a refund recorded (default {heat.returns}; 0: none)",
+    )
+    group.add_argument(
+        "--heat-rate", type=_positive_number, default=10_000.0, help="orders/s at the peak (default 10000)"
+    )
+    group.add_argument(
+        "--heat-flash-share",
+        type=_share,
+        default=0.30,
+        help="share of the orders carrying the one flash-sale SKU (default 0.30)",
+    )
+
+
+def _positive_number(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 (excluded) and 1")
+    return value
 
 
 def _bucket_counts(text: str) -> tuple[int, ...]:
@@ -242,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         return _orders_alone(arguments, argv)
     if arguments.only in ("webhooks", "soak"):
         return _load_alone(arguments, argv)
+    if arguments.only == "heat":
+        return _heat_alone(arguments, argv)
     load_before = os.getloadavg()[0]  # other work on the machine skews the local figures
     started = time.perf_counter()
     with handler_logs(arguments.verbose):
@@ -250,14 +308,17 @@ def main(argv: list[str] | None = None) -> int:
         returned = (
             returns.run(returns.ReturnSettings(returns=arguments.returns)) if arguments.returns else None
         )
+        heat = _heat(arguments) if arguments.heat_orders else None
         loads = _load_runs(arguments)
     single, split = runs[0], runs[1] if len(runs) > 1 else None
     ran = environment(argv, time.perf_counter() - started, load_before)
     section = returns_report.section(returned, ran) if returned else None
-    report = _with_load_sections(render(single, split, ran, inventory, section), loads)
+    heat_section = heat_report.section(heat, ran) if heat else None
+    report = _with_load_sections(render(single, split, ran, inventory, section, heat=heat_section), loads)
     print(report)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     reached = _order_goals(runs) + [r for load in loads for r in load.reached]
+    reached += [heat_goal(heat)] if heat else []
     arguments.output.write_text(record_goals(arguments.output, report, reached, ran), encoding="utf-8")
     print(f"written to {arguments.output}", file=sys.stderr)
     checks = [check for r in runs for check in r.result.checks] + inventory.checks()
@@ -268,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
 
 @dataclass(frozen=True)
 class LoadRun:
-    """A section of its own (8: webhooks under load, 9: soak) with the goal figures it reached."""
+    """A section of its own (9: webhooks under load, 10: soak) with the goal figures it reached."""
 
     start: re.Pattern[str]
     text: str
@@ -276,8 +337,8 @@ class LoadRun:
     checks: list[Check]
 
 
-WEBHOOKS_SECTION = re.compile(r"^## 8\. Webhooks under load\b", re.MULTILINE)
-SOAK_SECTION = re.compile(r"^## 9\. Soak\b", re.MULTILINE)
+WEBHOOKS_SECTION = re.compile(r"^## 9\. Webhooks under load\b", re.MULTILINE)
+SOAK_SECTION = re.compile(r"^## 10\. Soak\b", re.MULTILINE)
 
 
 def _load_runs(arguments: argparse.Namespace, only: str | None = None) -> list[LoadRun]:
@@ -303,7 +364,7 @@ def _with_load_sections(report: str, loads: list[LoadRun]) -> str:
 
 
 def _load_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
-    """Section 8 or 9 alone: printed, and written into the report at --output (or a new one)."""
+    """Section 9 or 10 alone: printed, and written into the report at --output (or a new one)."""
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with handler_logs(arguments.verbose):
@@ -390,6 +451,41 @@ def _returns_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
     output.write_text(record_goals(output, spliced, [], environment(argv, 0, load_before)), encoding="utf-8")
     print(f"section 7 written into {output}", file=sys.stderr)
     return 0 if all(check.passed for check in result.checks) else 1
+
+
+def _heat(arguments: argparse.Namespace) -> heat_report.HeatResult:
+    settings = heat_runs.HeatSettings(orders=arguments.heat_orders, returns=arguments.heat_returns)
+    assumptions = heat_report.default_assumptions(arguments.heat_rate, arguments.heat_flash_share)
+    return heat_report.analyse(heat_runs.run(settings), assumptions)
+
+
+def heat_goal(result: heat_report.HeatResult) -> goals.Reached:
+    worst = min((key.breaking_rate for key in result.failing if key.breaking_rate), default=None)
+    where = f"; the first stops holding at about {worst:,.0f} orders/s" if worst else ""
+    rate = f"{result.assumptions.rate:,.0f}"
+    return goals.Reached(
+        "hot_keys_at_target_rate", result.value, f"key patterns over a limit at {rate} orders/s{where}"
+    )
+
+
+def _heat_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
+    """Section 8 alone: printed, and written into the report at --output (or a new one)."""
+    if not arguments.heat_orders:
+        raise SystemExit("--only heat needs --heat-orders of at least 1")
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    with handler_logs(arguments.verbose):
+        result = _heat(arguments)
+    section = heat_report.section(result, environment(argv, time.perf_counter() - started, load_before))
+    print(section)
+    output: Path = arguments.output
+    before = output.read_text(encoding="utf-8") if output.exists() else "# OMS benchmarks\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    ran = environment(argv, time.perf_counter() - started, load_before)
+    spliced = heat_report.splice(before, section)
+    output.write_text(record_goals(output, spliced, [heat_goal(result)], ran), encoding="utf-8")
+    print(f"section 8 written into {output}", file=sys.stderr)
+    return 0  # keys that do not hold are the model's finding, not a failed run
 
 
 if __name__ == "__main__":

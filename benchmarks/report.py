@@ -41,7 +41,12 @@ figures (local, not AWS), and a hot SKU's writes spread over buckets, which is a
 of DynamoDB's per-item limits, not a measurement. Section 7 is about returns: a return refunded and
 an exchange, each counted and priced per return as section 2 counts and prices an order
 (`python -m benchmarks --only returns` runs it alone and puts it into the report in place;
-`--only orders` does the same for sections 1 to 3)."""
+`--only orders` does the same for sections 1 to 3). Section 8 is a **model**: each scenario's
+DynamoDB units recorded per key on the local run, scaled to a target rate against AWS's
+per-partition limits, with the account quotas that rate needs (`--only heat`). Section 9 sends
+webhooks from 20 senders at once over HTTP and section 10 is a soak, orders at a steady rate for 30
+minutes (`--only webhooks`, `--only soak`). The goals table at the top gathers every figure the
+scale-and-speed work aims at, also kept in docs/benchmarks.json."""
 
 PHASES = """Three phases, each ending when every order is where the next one starts: **intake** places
 every order and waits until all are FULFILLING (their workflows have parked the AwaitShipment
@@ -164,14 +169,18 @@ def render(
     environment: Environment,
     inventory: InventoryRuns | None = None,
     returns: str | None = None,
+    *,
+    heat: str | None = None,
 ) -> str:
     """The report: sections 1 and 2 for single-shipment orders, section 3 for split ones (if run),
     4 to 6 for the inventory scenarios (those run), 7 for returns (rendered by
-    `benchmarks.returns_report`, if run)."""
+    `benchmarks.returns_report`, if run), 8 for the partition heat model (`benchmarks.heat_report`)."""
     parts = [_header(environment), orders_sections(single, split, environment)]
     parts += sections(inventory or InventoryRuns())
     if returns is not None:
         parts.append(returns)
+    if heat is not None:
+        parts.append(heat)
     parts.append(closing_sections(single.usage))
     return "\n\n".join(parts) + "\n"
 
