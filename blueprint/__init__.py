@@ -342,9 +342,10 @@ DELIVERIES = Table(
     env="DELIVERIES_TABLE",
     partition_key="deliveryId",
     indexes=(
+        # A channel's deliveries, newest first: "<channelId>#<shard>" (shared/dal/sharded.py).
         Index(
-            "byChannel",
-            partition_key="channelId",
+            "byChannelShard",
+            partition_key="channelShard",
             sort_key="deliveryId",
             projection="INCLUDE",
             included=("receivedAt", "source", "eventId", "result", "replays"),

@@ -47,12 +47,14 @@ Key = dict[str, Any]
 
 @dataclass(frozen=True)
 class ShardedIndex:
-    """A keys-only GSI sorted by `createdKey` whose partition key `attribute` holds "<value>#<shard>".
-    A cursor names the list by `listed`, the attribute its unsharded value comes from."""
+    """A GSI whose partition key `attribute` holds "<value>#<shard>" and whose sort key orders the
+    entries of every shard as one list (`createdKey`, "<createdAt>#<id>", unless told). A cursor
+    names the list by `listed`, the attribute its unsharded value comes from."""
 
     name: str
     attribute: str
     listed: str
+    sort_key: str = "createdKey"
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def _request(
     condition = "#p = :p"
     names, values = {"#p": index.attribute}, {":p": partition}
     if created.start or created.before:
-        names["#c"] = "createdKey"
+        names["#c"] = index.sort_key
     if created.start and created.before:
         condition += " AND #c BETWEEN :start AND :before"
         values |= {":start": created.start, ":before": created.before}
@@ -147,8 +149,8 @@ def merged_keys(
     per_query: int | None = None,
     after: Mapping[str, str] | None = None,
 ) -> Iterator[Key]:
-    """Every key of the list of `value` in `createdKey` order across all shards, from below (newest
-    first) or above `after` (a key with pk, sk and createdKey) when given. The first Query of every
+    """Every entry of the list of `value` in sort key order across all shards, from below (newest
+    first) or above `after` (the table's and the sort key's values) when given. The first Query of every
     shard runs at once; a shard is read further only when the merge reaches its end."""
     query = client().query
     requests = []
@@ -161,7 +163,7 @@ def merged_keys(
         requests.append(request)
     firsts = list(_pool.map(lambda request: read_page(query, request), requests))
     streams = [_shard_keys(query, request, first) for request, first in zip(requests, firsts, strict=True)]
-    return heapq.merge(*streams, key=lambda key: str(key["createdKey"]), reverse=newest_first)
+    return heapq.merge(*streams, key=lambda key: str(key[index.sort_key]), reverse=newest_first)
 
 
 def newest_page(

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from blueprint import ORDERS, RETURNS
+from blueprint import DELIVERIES, ORDERS, RETURNS
+from cli.__main__ import main as cli_main
 from local.provision import DEFAULT_NAMING, _create_table
 from shared import aws
-from shared.dal import sharded
+from shared.dal import deliveries, sharded
 from shared.dal.dynamo import encode_cursor
 from shared.errors import InvalidRequest
 
@@ -195,6 +196,77 @@ def test_backfill_gives_orders_stored_before_sharding_their_list_keys(orders_tab
     assert sharded.backfill(TABLE, "orderId", "ORDERS") == 0
 
 
+def test_backfill_reads_again_an_order_whose_status_changed_since_it_was_scanned(orders_table: Any) -> None:
+    item = {"pk": "ORDER#ord_old", "sk": "ORDER", "orderId": "ord_old", "channelId": "shop"}
+    item |= {"createdKey": "2026-11-01T00:00:00Z#ord_old", "listPartition": "ORDERS"}
+    orders_table.put_item(Item=item | {"status": "SHIPPED"})
+    assert sharded._give_list_keys(TABLE, item | {"status": "RECEIVED"}, "orderId", "ORDERS") == 1
+    assert every_page(sharded.BY_STATUS, "SHIPPED", 25) == [[item["createdKey"]]]
+    assert every_page(sharded.BY_STATUS, "RECEIVED", 25) == [[]]
+
+
+def test_the_shard_backfill_command_fills_both_tables(
+    orders_table: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    returns_name = DEFAULT_NAMING.table(RETURNS)
+    _create_table(aws.dynamodb().meta.client, RETURNS, DEFAULT_NAMING)
+    old = {"sk": "ORDER", "status": "RECEIVED", "channelId": "shop", "listPartition": "ORDERS"}
+    orders_table.put_item(
+        Item=old | {"pk": "ORDER#o1", "orderId": "o1", "createdKey": "2026-11-01T00:00:00Z#o1"}
+    )
+    old_return = {"pk": "ORDER#o1", "sk": "RETURN#o1-R1", "returnId": "o1-R1", "status": "AUTHORIZED"}
+    old_return |= {
+        "channelId": "shop",
+        "createdKey": "2026-11-02T00:00:00Z#o1-R1",
+        "listPartition": "RETURNS",
+    }
+    aws.dynamodb().Table(returns_name).put_item(Item=old_return)
+    deliveries_name = DEFAULT_NAMING.table(DELIVERIES)
+    _create_table(aws.dynamodb().meta.client, DELIVERIES, DEFAULT_NAMING)
+    old_delivery = {
+        "deliveryId": "dlv_01KBJ0000000000000000000AA",
+        "channelId": "shop",
+        "receivedAt": "2026-11-01",
+    }
+    aws.dynamodb().Table(deliveries_name).put_item(Item=old_delivery | {"source": "webhook"})
+    for table in (ORDERS, RETURNS, DELIVERIES):
+        monkeypatch.setenv(table.env, "unset")  # restored after the command sets it
+    names = ["--orders-table", TABLE, "--returns-table", returns_name, "--deliveries-table", deliveries_name]
+
+    assert cli_main(["shard-backfill", *names]) == 0
+
+    assert "1 orders, 1 returns and 1 deliveries" in capsys.readouterr().out
+    monkeypatch.setenv(DELIVERIES.env, deliveries_name)
+    assert [d.deliveryId for d in deliveries.list_for_channel("shop", 5, None).deliveries] == [
+        old_delivery["deliveryId"]
+    ]
+    assert every_page(sharded.BY_CHANNEL, "shop", 25) == [["2026-11-01T00:00:00Z#o1"]]
+    returned = sharded.newest_page(
+        returns_name, sharded.BY_STATUS, "AUTHORIZED", limit=5, cursor=None, keep=bool
+    )
+    assert [item["returnId"] for item in returned.items] == ["o1-R1"]
+
+
+def test_a_channels_deliveries_page_newest_first_across_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv(DELIVERIES.env, DEFAULT_NAMING.table(DELIVERIES))
+    with mock_aws():
+        aws.reset()
+        _create_table(aws.dynamodb().meta.client, DELIVERIES, DEFAULT_NAMING)
+        archived = [deliveries.archive("shop", "webhook", {}, b"{}").deliveryId for _ in range(23)]
+        deliveries.archive("other", "webhook", {}, b"{}")
+        listed: list[str] = []
+        cursor = None
+        while True:
+            page = deliveries.list_for_channel("shop", 5, cursor)
+            listed += [delivery.deliveryId for delivery in page.deliveries]
+            if page.nextCursor is None:
+                break
+            cursor = page.nextCursor
+    aws.reset()
+    assert listed == sorted(archived, reverse=True)
+
+
 @pytest.mark.parametrize("table", [ORDERS, RETURNS])
 def test_the_tables_define_the_sharded_indexes_the_lists_read(table: Any) -> None:
     indexes = {index.name: index for index in table.indexes}
@@ -205,3 +277,8 @@ def test_the_tables_define_the_sharded_indexes_the_lists_read(table: Any) -> Non
             "createdKey",
             "KEYS_ONLY",
         )
+
+
+def test_the_deliveries_table_defines_the_sharded_channel_index() -> None:
+    index = next(index for index in DELIVERIES.indexes if index.name == deliveries.BY_CHANNEL.name)
+    assert (index.partition_key, index.sort_key) == (deliveries.BY_CHANNEL.attribute, "deliveryId")
