@@ -310,8 +310,9 @@ ORDERS = Table(
     partition_key="pk",
     sort_key="sk",
     indexes=(
-        Index("byStatus", partition_key="status", sort_key="createdKey"),
-        Index("byChannel", partition_key="channelId", sort_key="createdKey"),
+        # The lists, newest first; each list's partition key is "<value>#<shard>" (shared/dal/sharded.py).
+        Index("byStatusShard", partition_key="statusShard", sort_key="createdKey"),
+        Index("byChannelShard", partition_key="channelShard", sort_key="createdKey"),
         Index("byCreation", partition_key="listPartition", sort_key="createdKey"),
         # The customer's tracking lookup: the normalized order number, and the channel order id when
         # it normalizes differently (on an item of its own, `ORDER#<id>`/`TRACKING#NUMBER`).
@@ -341,9 +342,10 @@ DELIVERIES = Table(
     env="DELIVERIES_TABLE",
     partition_key="deliveryId",
     indexes=(
+        # A channel's deliveries, newest first: "<channelId>#<shard>" (shared/dal/sharded.py).
         Index(
-            "byChannel",
-            partition_key="channelId",
+            "byChannelShard",
+            partition_key="channelShard",
             sort_key="deliveryId",
             projection="INCLUDE",
             included=("receivedAt", "source", "eventId", "result", "replays"),
@@ -357,8 +359,9 @@ RETURNS = Table(
     partition_key="pk",
     sort_key="sk",
     indexes=(
-        Index("byStatus", partition_key="status", sort_key="createdKey"),
-        Index("byChannel", partition_key="channelId", sort_key="createdKey"),
+        # The lists, newest first; each list's partition key is "<value>#<shard>" (shared/dal/sharded.py).
+        Index("byStatusShard", partition_key="statusShard", sort_key="createdKey"),
+        Index("byChannelShard", partition_key="channelShard", sort_key="createdKey"),
         Index("byCreation", partition_key="listPartition", sort_key="createdKey"),
     ),
     description="Returns (authorization, receipt, restock, refund or exchange, timeline), by order.",

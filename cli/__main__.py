@@ -3,12 +3,14 @@
 python -m cli import-stock counts.csv     # counted stock, sku,warehouseId,onHand[,safetyStock]
 python -m cli reconcile [--fix]           # stock against its reservations and ledger
 python -m cli analytics-backfill [--reset] # the order analytics rebuilt from the stored orders
+python -m cli shard-backfill              # orders, returns, deliveries stored before the lists were sharded
 
 By default they reach the local OMS that `make run` started, with the variables it reads
 (OMS_PORT, OMS_AWS_PORT, OMS_API_KEY). For a deployed stack: `import-stock --url <API URL>
 --api-key <key>`; `reconcile --table <Inventory table name>` with your AWS credentials and no
 `--endpoint-url`; `analytics-backfill --orders-table <name> --returns-table <name> --analytics-table
-<name>` likewise.
+<name>` and `shard-backfill --orders-table <name> --returns-table <name> --deliveries-table <name>`
+likewise.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import os
 import sys
 from pathlib import Path
 
-from blueprint import ANALYTICS, INVENTORY, ORDERS, RETURNS, Table
+from blueprint import ANALYTICS, DELIVERIES, INVENTORY, ORDERS, RETURNS, Table
 from cli import import_stock, reconcile
 from local.provision import DEFAULT_NAMING
 from local.settings import API_KEY, API_PORT, AWS_PORT, local_url
 
 SHOWN_ERRORS = 20
+SHARDED_LISTS = (ORDERS, RETURNS, DELIVERIES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,11 +52,20 @@ def main(argv: list[str] | None = None) -> int:
         backfilling.add_argument(f"--{table.name.lower()}-table", default=None, help="default: the local one")
     backfilling.add_argument("--endpoint-url", default=None, help="the AWS endpoint (default: local moto)")
 
+    sharding = commands.add_parser(
+        "shard-backfill", help="put what was stored before the lists were sharded into them"
+    )
+    for table in SHARDED_LISTS:
+        sharding.add_argument(f"--{table.name.lower()}-table", default=None, help="default: the local one")
+    sharding.add_argument("--endpoint-url", default=None, help="the AWS endpoint (default: local moto)")
+
     args = parser.parse_args(argv)
     if args.command == "import-stock":
         return _import(args)
     if args.command == "analytics-backfill":
         return _backfill(args)
+    if args.command == "shard-backfill":
+        return _shard_backfill(args)
     return _reconcile(args)
 
 
@@ -103,6 +115,19 @@ def _backfill(args: argparse.Namespace) -> int:
     )
     reset = f"{report.deleted} analytics items deleted, then " if args.reset else ""
     print(f"{reset}{report.orders} orders applied: {report.changed} changed the analytics")
+    return 0
+
+
+def _shard_backfill(args: argparse.Namespace) -> int:
+    from shared.dal import deliveries, orders, returns  # noqa: PLC0415 - after the environment names the tables
+
+    _aim_at(
+        {table: getattr(args, f"{table.name.lower()}_table") for table in SHARDED_LISTS}, args.endpoint_url
+    )
+    written = orders.backfill_list_keys(), returns.backfill_list_keys(), deliveries.backfill_channel_shards()
+    print(
+        f"{written[0]} orders, {written[1]} returns and {written[2]} deliveries given their sharded list keys"
+    )
     return 0
 
 

@@ -1,7 +1,8 @@
 """Deliveries table: each authenticated channel delivery exactly as it arrived, and its result.
 
-Keyed by delivery id so a busy channel's large bodies spread over partitions; the `byChannel`
-index (ids, times, results; no bodies) lists a channel's deliveries newest first.
+Keyed by delivery id so a busy channel's large bodies spread over partitions; the `byChannelShard`
+index (ids, times, results; no bodies) lists a channel's deliveries newest first, write-sharded as
+the order lists (see shared/dal/sharded.py): delivery ids (ULIDs) order the shards as one list.
 """
 
 from __future__ import annotations
@@ -9,14 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from itertools import islice
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
 from shared import config
 from shared.clock import now_iso
+from shared.dal import sharded
 from shared.dal.dynamo import plain, table
 from shared.errors import InvalidRequest
 from shared.ids import new_ulid
@@ -30,7 +33,9 @@ from shared.models.intake import (
     Outcome,
 )
 
-INDEX_BY_CHANNEL = "byChannel"
+BY_CHANNEL = sharded.ShardedIndex(
+    "byChannelShard", attribute="channelShard", listed="channelId", sort_key="deliveryId"
+)
 # Credentials a caller might send along; never kept.
 UNKEPT_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "x-amz-security-token"})
 DELIVERY_ID = re.compile(r"^dlv_[0-9A-HJKMNP-TV-Z]{26}$")
@@ -51,6 +56,7 @@ def archive(channel_id: str, source: DeliverySource, headers: dict[str, str], bo
         bodySha256=hashlib.sha256(body).hexdigest(),
     )
     item: dict[str, Any] = delivery.model_dump(exclude={"result", "fetched", "eventId"})
+    item[BY_CHANNEL.attribute] = sharded.sharded(channel_id, delivery.deliveryId)
     table(_name()).put_item(Item=item, ConditionExpression="attribute_not_exists(deliveryId)")
     return delivery
 
@@ -118,18 +124,35 @@ def get(delivery_id: str) -> Delivery | None:
 
 
 def list_for_channel(channel_id: str, limit: int, cursor: str | None) -> DeliveryList:
-    query: dict[str, Any] = {
-        "IndexName": INDEX_BY_CHANNEL,
-        "KeyConditionExpression": Key("channelId").eq(channel_id),
-        "ScanIndexForward": False,
-        "Limit": limit,
+    """Newest first, merged from every shard of the channel's index entries (ids, times, results)."""
+    after = {"deliveryId": _decode_cursor(cursor)} if cursor else None
+    entries = sharded.merged_keys(_name(), BY_CHANNEL, channel_id, per_query=limit, after=after)
+    found = list(islice(entries, limit + 1))
+    summaries = [DeliverySummary.model_validate(plain(item)) for item in found[:limit]]
+    next_cursor = _encode_cursor(summaries[-1].deliveryId) if len(found) > limit else None
+    return DeliveryList(deliveries=summaries, nextCursor=next_cursor)
+
+
+def backfill_channel_shards() -> int:
+    """Give the deliveries archived before the index was sharded their key in it; how many."""
+    scan: dict[str, Any] = {
+        "FilterExpression": Attr("channelId").exists() & Attr(BY_CHANNEL.attribute).not_exists(),
+        "ProjectionExpression": "deliveryId, channelId",
     }
-    if cursor:
-        query["ExclusiveStartKey"] = {"channelId": channel_id, "deliveryId": _decode_cursor(cursor)}
-    page = table(_name()).query(**query)
-    summaries = [DeliverySummary.model_validate(plain(item)) for item in page["Items"]]
-    last = page.get("LastEvaluatedKey")
-    return DeliveryList(deliveries=summaries, nextCursor=_encode_cursor(last["deliveryId"]) if last else None)
+    written = 0
+    while True:
+        page = table(_name()).scan(**scan)
+        for item in page["Items"]:
+            table(_name()).update_item(
+                Key={"deliveryId": item["deliveryId"]},
+                UpdateExpression=f"SET {BY_CHANNEL.attribute} = :shard",
+                ConditionExpression="attribute_exists(deliveryId)",
+                ExpressionAttributeValues={":shard": sharded.sharded(item["channelId"], item["deliveryId"])},
+            )
+        written += len(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return written
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _encode_cursor(delivery_id: str) -> str:

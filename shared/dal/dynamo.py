@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import ConditionBase, Key
+from boto3.dynamodb.conditions import ConditionBase
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -186,22 +186,6 @@ def scan_page(
 CREATED_KEY_ATTRIBUTES = ("pk", "sk", "createdKey")
 
 
-def _created_condition(
-    partition: ConditionBase, created_from: str | None, before: str | None
-) -> ConditionBase:
-    """The partition's key condition, with `createdKey` in [created_from, before) when bounded: a
-    key "<createdAt>#<id>" sorts at or above a `created_from` prefix of its time, and below `before`
-    when its time is earlier (no key equals a bare timestamp)."""
-    created = Key("createdKey")
-    if created_from and before:
-        return partition & created.between(created_from, before)
-    if created_from:
-        return partition & created.gte(created_from)
-    if before:
-        return partition & created.lt(before)
-    return partition
-
-
 def batch_get(table_name: str, keys: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Items by (pk, sk), for at most 100 keys: one BatchGetItem plus retries of what it left over."""
     pending: dict[str, Any] = {table_name: {"Keys": [{"pk": key["pk"], "sk": key["sk"]} for key in keys]}}
@@ -212,46 +196,3 @@ def batch_get(table_name: str, keys: Sequence[Mapping[str, Any]]) -> dict[tuple[
             found[(item["pk"], item["sk"])] = plain(item)
         pending = response.get("UnprocessedKeys") or {}
     return found
-
-
-def indexed_page(
-    table_name: str,
-    index: str,
-    partition: tuple[str, str],
-    *,
-    limit: int,
-    cursor: str | None,
-    keep: Callable[[dict[str, Any]], bool],
-    created_from: str | None = None,
-    created_before: str | None = None,
-) -> Page:
-    """Newest first from a keys-only index sorted by `createdKey` (never a scan), each page's items
-    then read by BatchGetItem and filtered by `keep` on the items themselves, so an index entry
-    lagging behind a change never lists an item where it no longer belongs. The cursor is the last
-    returned index key, checked to be one of this index partition's. `created_from` (inclusive) and
-    `created_before` (exclusive) bound `createdKey` ("<createdAt>#<id>") in the key condition."""
-    attribute, value = partition
-    query: dict[str, Any] = {
-        "IndexName": index,
-        "KeyConditionExpression": _created_condition(Key(attribute).eq(value), created_from, created_before),
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if cursor:
-        query["ExclusiveStartKey"] = decode_cursor(
-            cursor, {*CREATED_KEY_ATTRIBUTES, attribute}, {attribute: value}
-        )
-    found: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    more = True
-    while more and len(found) < limit:
-        page = read_page(table(table_name).query, query)
-        items = batch_get(table_name, page["Items"]) if page["Items"] else {}
-        for key in page["Items"]:
-            item = items.get((key["pk"], key["sk"]))
-            if item is not None and keep(item):
-                found.append((key, item))
-        more = "LastEvaluatedKey" in page
-        query["ExclusiveStartKey"] = page.get("LastEvaluatedKey")
-    returned = found[:limit]
-    next_cursor = encode_cursor(returned[-1][0]) if returned and (more or len(found) > limit) else None
-    return Page([item for _, item in returned], next_cursor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -19,11 +20,11 @@ from pydantic import BaseModel
 
 from shared import config
 from shared.clock import now_iso
+from shared.dal import sharded
 from shared.dal.dynamo import (
     TransactionConflict,
     batch_get,
     in_list_condition,
-    indexed_page,
     plain,
     status_update,
     table,
@@ -50,9 +51,8 @@ ORDER_SK = "ORDER"
 # is rewritten on every fulfillment change.
 SOURCING_SK = "SOURCING"
 LIST_PARTITION = "ORDERS"
-INDEX_BY_STATUS = "byStatus"
-INDEX_BY_CHANNEL = "byChannel"
-INDEX_BY_CREATION = "byCreation"
+# The list indexes, write-sharded (see shared/dal/sharded.py).
+BY_STATUS, BY_CHANNEL, BY_CREATION = sharded.BY_STATUS, sharded.BY_CHANNEL, sharded.BY_CREATION
 INDEX_BY_NUMBER = "byNumber"
 INDEX_BY_EMAIL = "byEmail"
 # The second entry of an order in `byNumber` (its channel order id), when the number differs from it.
@@ -119,8 +119,9 @@ def transition_actions(
     `sets` are models (or lists of them) to store on the order in the same write."""
     at = at or now_iso()
     condition, from_values = in_list_condition("#status", statuses_leading_to(target), "from")
-    assignments = ["#status = :to", "updatedAt = :at", "statusReason = :reason"]
+    assignments = ["#status = :to", "statusShard = :toShard", "updatedAt = :at", "statusReason = :reason"]
     values: dict[str, Any] = {**from_values, ":to": target.value, ":at": at, ":reason": reason}
+    values[":toShard"] = sharded.sharded(target.value, order_id)
     for name, value in (sets or {}).items():
         assignments.append(f"{name} = :{name}")
         values[f":{name}"] = to_value(value)
@@ -179,8 +180,12 @@ def advance_actions(
     sets = ["revision = :next", "updatedAt = :at"]
     values: dict[str, Any] = {":next": read.revision + 1, ":at": at, ":read": current.value}
     if target is not current:
-        sets += ["#status = :to", "statusReason = :reason"]
-        values |= {":to": target.value, ":reason": reason}
+        sets += ["#status = :to", "statusShard = :toShard", "statusReason = :reason"]
+        values |= {
+            ":to": target.value,
+            ":toShard": sharded.sharded(target.value, order_id),
+            ":reason": reason,
+        }
     condition = "#status = :read AND " + (
         "revision = :revision" if read.revision else "attribute_not_exists(revision)"
     )
@@ -191,6 +196,10 @@ def advance_actions(
     return [update, timeline_put(order_id, entry, at, reason)]
 
 
+def list_keys(order: Order) -> dict[str, str]:
+    return sharded.list_keys(LIST_PARTITION, order.orderId, order.status.value, order.channelId)
+
+
 def create(order: Order) -> None:
     """Store a new order and claim its (channel, channel order id), or raise DuplicateChannelOrder."""
     claim = {**claim_key(order.channelId, order.channelOrderId), "orderId": order.orderId}
@@ -199,7 +208,7 @@ def create(order: Order) -> None:
     item = to_item(
         order,
         **order_key(order.orderId),
-        listPartition=LIST_PARTITION,
+        **list_keys(order),
         createdKey=created_key,
         **({"lookupNumber": numbers[0]} if numbers else {}),
         **({"lookupEmail": hashed} if (hashed := lookup_email(order)) else {}),
@@ -352,13 +361,13 @@ def invalid_transition(order_id: str, target: OrderStatus) -> InvalidTransition:
     )
 
 
-def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[str, str]:
-    """The index to read and its partition value."""
+def _index_for(status: OrderStatus | None, channel_id: str | None) -> tuple[sharded.ShardedIndex, str]:
+    """The index to read and the list's value in it."""
     if channel_id is not None:
-        return INDEX_BY_CHANNEL, channel_id
+        return BY_CHANNEL, channel_id
     if status is not None:
-        return INDEX_BY_STATUS, status.value
-    return INDEX_BY_CREATION, LIST_PARTITION
+        return BY_STATUS, status.value
+    return BY_CREATION, LIST_PARTITION
 
 
 def list_orders(
@@ -370,52 +379,39 @@ def list_orders(
     created_from: str | None = None,
     created_before: str | None = None,
 ) -> OrderPage:
-    """Newest first, from a keys-only GSI (never a scan) and BatchGetItem; the status is checked on
-    the orders themselves (see `indexed_page`), the creation time in the index's key condition."""
+    """Newest first, from a keys-only GSI's shards (never a scan) and BatchGetItem; the status is
+    checked on the orders themselves (see `newest_page`), the creation time in the key condition."""
     index, value = _index_for(status, channel_id)
-    page = indexed_page(
+    page = sharded.newest_page(
         table_name(),
         index,
-        (_partition_attribute(index), value),
+        value,
         limit=limit,
         cursor=cursor,
         keep=lambda item: status is None or item.get("status") == status.value,
-        created_from=created_from,
-        created_before=created_before,
+        created=sharded.Created(created_from, created_before),
     )
     return OrderPage([Order.model_validate(item) for item in page.items], page.cursor)
 
 
 def created_in(channel_id: str, created_from: str, created_before: str, most: int) -> list[Order] | None:
     """A channel's orders created in [created_from, created_before), oldest first, read from the
-    byChannel index (never a scan); None when there are more than `most`."""
-    query: dict[str, Any] = {
-        "IndexName": INDEX_BY_CHANNEL,
-        # createdKey is "<createdAt>#<orderId>": every key of an order created before `created_before`
-        # sorts below it, and none at it.
-        "KeyConditionExpression": Key("channelId").eq(channel_id)
-        & Key("createdKey").between(created_from, created_before),
-        "Limit": most + 1,
-    }
-    keys: list[dict[str, Any]] = []
-    while len(keys) <= most:
-        page = table(table_name()).query(**query)
-        keys += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            break
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    if len(keys) > most:
+    byChannelShard index (never a scan); None when there are more than `most`."""
+    keys = sharded.merged_keys(
+        table_name(),
+        BY_CHANNEL,
+        channel_id,
+        created=sharded.Created(created_from, created_before),
+        newest_first=False,
+        per_query=most + 1,
+    )
+    wanted = list(islice(keys, most + 1))
+    if len(wanted) > most:
         return None
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for start in range(0, len(keys), 100):
-        found |= batch_get(table_name(), keys[start : start + 100])
-    return [Order.model_validate(found[(k["pk"], k["sk"])]) for k in keys if (k["pk"], k["sk"]) in found]
-
-
-def _partition_attribute(index: str) -> str:
-    return {INDEX_BY_STATUS: "status", INDEX_BY_CHANNEL: "channelId", INDEX_BY_CREATION: "listPartition"}[
-        index
-    ]
+    for start in range(0, len(wanted), 100):
+        found |= batch_get(table_name(), wanted[start : start + 100])
+    return [Order.model_validate(found[(k["pk"], k["sk"])]) for k in wanted if (k["pk"], k["sk"]) in found]
 
 
 def lookup_numbers(order: Order) -> list[str]:
@@ -470,15 +466,13 @@ def _by_lookup(index: str, condition: Any, most: int) -> list[Order]:
 
 def order_ids(created_from: str | None = None, created_before: str | None = None) -> Iterator[str]:
     """Every order's id (created in [created_from, created_before) when given), oldest first, from the
-    byCreation index (keys only; for the analytics backfill)."""
-    condition = Key("listPartition").eq(LIST_PARTITION)
-    if created_from or created_before:
-        condition &= Key("createdKey").between(created_from or "0", created_before or "~")
-    query: dict[str, Any] = {"IndexName": INDEX_BY_CREATION, "KeyConditionExpression": condition}
-    while True:
-        page = table(table_name()).query(**query)
-        for key in page["Items"]:
-            yield str(key["pk"]).removeprefix("ORDER#")
-        if "LastEvaluatedKey" not in page:
-            return
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    byCreation index's shards (keys only; for the analytics backfill)."""
+    created = sharded.Created(created_from, created_before)
+    keys = sharded.merged_keys(table_name(), BY_CREATION, LIST_PARTITION, created=created, newest_first=False)
+    for key in keys:
+        yield str(key["pk"]).removeprefix("ORDER#")
+
+
+def backfill_list_keys() -> int:
+    """Give the orders stored before the list indexes were sharded their keys in them."""
+    return sharded.backfill(table_name(), "orderId", LIST_PARTITION)

@@ -17,16 +17,16 @@ from boto3.dynamodb.conditions import Key
 
 from shared import config
 from shared.clock import now_iso
-from shared.dal.dynamo import indexed_page, plain, status_update, table, to_item
+from shared.dal import sharded
+from shared.dal.dynamo import plain, status_update, table, to_item
 from shared.errors import NotFound
 from shared.ids import order_id_of_return
 from shared.models.returns import Return, ReturnStatus, ReturnTimelineEntry
 
 ACCOUNT_SK = "ACCOUNT"
 LIST_PARTITION = "RETURNS"
-INDEX_BY_STATUS = "byStatus"
-INDEX_BY_CHANNEL = "byChannel"
-INDEX_BY_CREATION = "byCreation"
+# The list indexes, write-sharded (see shared/dal/sharded.py).
+BY_STATUS, BY_CHANNEL, BY_CREATION = sharded.BY_STATUS, sharded.BY_CHANNEL, sharded.BY_CREATION
 
 Item = dict[str, Any]
 
@@ -114,12 +114,16 @@ def authorize_actions(
         found,
         **key(found.orderId, found.returnId),
         createdKey=f"{found.createdAt}#{found.returnId}",
-        listPartition=LIST_PARTITION,
+        **list_keys(found),
     )
     put = {
         "Put": {"TableName": table_name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
     }
     return [account, put]
+
+
+def list_keys(found: Return) -> dict[str, str]:
+    return sharded.list_keys(LIST_PARTITION, found.returnId, found.status.value, found.channelId)
 
 
 def give_back_action(order_id: str, units: Mapping[str, int]) -> dict[str, Any]:
@@ -160,8 +164,9 @@ def change_action(
     values: dict[str, Any] = {":at": at, **(extra_values or {})}
     assignments = ["updatedAt = :at"]
     if status is not None:
-        assignments += ["#status = :to", "statusReason = :reason"]
+        assignments += ["#status = :to", "statusShard = :toShard", "statusReason = :reason"]
         values |= {":to": status.value, ":reason": reason}
+        values[":toShard"] = sharded.sharded(status.value, item["returnId"])
     for index, (name, value) in enumerate((sets or {}).items()):
         names[f"#s{index}"] = name
         values[f":s{index}"] = value
@@ -189,20 +194,25 @@ def change_action(
 def list_returns(
     status: ReturnStatus | None, channel_id: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Return], str | None]:
-    """Newest first, from a keys-only index (never a scan); a status filter with a channel is
-    checked on the returns themselves."""
+    """Newest first, from a keys-only index's shards (never a scan); a status filter with a channel
+    is checked on the returns themselves."""
     if channel_id is not None:
-        index, partition = INDEX_BY_CHANNEL, ("channelId", channel_id)
+        index, value = BY_CHANNEL, channel_id
     elif status is not None:
-        index, partition = INDEX_BY_STATUS, ("status", status.value)
+        index, value = BY_STATUS, status.value
     else:
-        index, partition = INDEX_BY_CREATION, ("listPartition", LIST_PARTITION)
-    page = indexed_page(
+        index, value = BY_CREATION, LIST_PARTITION
+    page = sharded.newest_page(
         table_name(),
         index,
-        partition,
+        value,
         limit=limit,
         cursor=cursor,
         keep=lambda item: status is None or item.get("status") == status.value,
     )
     return [Return.model_validate(item) for item in page.items], page.cursor
+
+
+def backfill_list_keys() -> int:
+    """Give the returns stored before the list indexes were sharded their keys in them."""
+    return sharded.backfill(table_name(), "returnId", LIST_PARTITION)

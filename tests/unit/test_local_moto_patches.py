@@ -364,6 +364,70 @@ def test_a_table_query_reads_only_its_partition_and_answers_as_before(aws: None)
     assert len(dynamodb.scan(TableName="items")["Items"]) == 10  # outside a Query: the whole table
 
 
+def test_an_index_query_reads_only_its_partition_walking_the_table_once_between_writes(aws: None) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="listed",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "part", "created")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byPart",
+                "KeySchema": [
+                    {"AttributeName": "part", "KeyType": "HASH"},
+                    {"AttributeName": "created", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(12):
+        item = {"pk": {"S": f"o{n:02d}"}, "part": {"S": f"s{n % 3}"}, "created": {"S": f"{n:02d}"}}
+        dynamodb.put_item(TableName="listed", Item=item)
+    dynamodb.put_item(TableName="listed", Item={"pk": {"S": "unlisted"}})
+    walked: list[int] = []
+    original = moto_patches.Table.all_items
+
+    def counting(self: Table) -> list[Any]:
+        items = original(self)
+        walked.append(len(items))
+        return items
+
+    def newest(shard: str) -> list[str]:
+        page = dynamodb.query(
+            TableName="listed",
+            IndexName="byPart",
+            KeyConditionExpression="part = :part AND created < :before",
+            ExpressionAttributeValues={":part": {"S": shard}, ":before": {"S": "10"}},
+            ScanIndexForward=False,
+            Limit=3,
+        )
+        return [item["pk"]["S"] for item in page["Items"]]
+
+    moto_patches.Table.all_items = counting  # type: ignore[method-assign]
+    try:
+        before = [newest(f"s{n}") for n in range(3)]
+        walks_before = len(walked)
+        dynamodb.update_item(
+            TableName="listed",
+            Key={"pk": {"S": "o09"}},
+            UpdateExpression="SET part = :to",
+            ExpressionAttributeValues={":to": {"S": "s1"}},
+        )
+        dynamodb.delete_item(TableName="listed", Key={"pk": {"S": "o07"}})
+        after = [newest(f"s{n}") for n in range(3)]
+    finally:
+        moto_patches.Table.all_items = original  # type: ignore[method-assign]
+
+    assert before == [["o09", "o06", "o03"], ["o07", "o04", "o01"], ["o08", "o05", "o02"]]
+    assert after == [["o06", "o03", "o00"], ["o09", "o04", "o01"], ["o08", "o05", "o02"]]
+    # One walk of the table for three queries (then moto reads just the partition), again after writes.
+    assert (walks_before, walked) == (4, [13, 4, 4, 4, 12, 3, 4, 4])
+
+
 # -- EventBridge -----------------------------------------------------------------------------
 
 
