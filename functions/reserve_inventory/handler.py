@@ -1,7 +1,7 @@
 """Workflow step ReserveInventory."""
 
-from shared.api import workflow_handler
 from shared.logic.reservation import reserve
 from shared.models.steps import StepInput
+from shared.workflow_step import workflow_handler
 
 lambda_handler = workflow_handler(StepInput, lambda step: reserve(step.orderId))
