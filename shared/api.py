@@ -15,7 +15,6 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, SecurityScheme
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
@@ -37,14 +36,6 @@ API_KEY_SCHEME = "apiKey"
 # The same routes take a staff member's Cognito access token instead (in the stack; the API's authorizer).
 STAFF_TOKEN_SCHEME = "staffToken"
 API_KEY_REQUIRED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}, {STAFF_TOKEN_SCHEME: []}]
-SECURITY_SCHEMES: dict[str, SecurityScheme] = {
-    API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header),
-    STAFF_TOKEN_SCHEME: HTTPBearer(
-        bearerFormat="JWT",
-        description="An access token of the staff user pool (Amazon Cognito; locally the runtime's pool "
-        "on moto's Cognito), as the console signs in.",
-    ),
-}
 
 # Every list takes the same page parameters and answers with the next page's `nextCursor`.
 DEFAULT_PAGE_SIZE = 25
