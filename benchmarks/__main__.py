@@ -9,7 +9,8 @@ a CSV import through the CLI (`--import-rows`) and the hot-SKU write spread, a s
 `--only returns` runs the returns section alone (well under a minute) and writes it into the
 report at `--output` in place of the section 7 there, leaving the other sections as they were.
 `--only orders` does the same for the order scenarios, sections 1 to 3 (and the introduction and
-closing sections, which describe them)."""
+closing sections, which describe them). `--only cold-start` does the same for the cold starts: each
+handler's import against `import boto3`, in fresh interpreters (`--cold-start-rounds`, 0: none)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,15 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks import flash_sale, hot_sku, returns, returns_report, stock_import
+from benchmarks import (
+    cold_start,
+    cold_start_report,
+    flash_sale,
+    hot_sku,
+    returns,
+    returns_report,
+    stock_import,
+)
 from benchmarks.flash_sale import FlashSaleSettings
 from benchmarks.inventory_report import InventoryRuns
 from benchmarks.local_run import SINGLE_SHIPMENT, SPLIT_SHIPMENT, Settings, run
@@ -126,8 +135,14 @@ def _returns_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"returns measured per scenario, refund and exchange (default {returns.RETURNS}; 0: none)",
     )
     group.add_argument(
+        "--cold-start-rounds",
+        type=_not_negative,
+        default=cold_start.ROUNDS,
+        help=f"rounds of handler imports against import boto3 (default {cold_start.ROUNDS}; 0: none)",
+    )
+    group.add_argument(
         "--only",
-        choices=("returns", "orders"),
+        choices=("returns", "orders", "cold-start"),
         help="run only this section and write it into --output in place of its section there",
     )
 
@@ -210,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         return _returns_alone(arguments, argv)
     if arguments.only == "orders":
         return _orders_alone(arguments, argv)
+    if arguments.only == "cold-start":
+        return _cold_start_alone(arguments, argv)
     load_before = os.getloadavg()[0]  # other work on the machine skews the local figures
     started = time.perf_counter()
     with handler_logs(arguments.verbose):
@@ -222,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     ran = environment(argv, time.perf_counter() - started, load_before)
     section = returns_report.section(returned, ran) if returned else None
     report = render(single, split, ran, inventory, section)
+    if arguments.cold_start_rounds:
+        cold = cold_start.run(arguments.cold_start_rounds)
+        report = cold_start_report.splice(report, _cold_start_section(cold, ran))
     print(report)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(report, encoding="utf-8")
@@ -278,6 +298,28 @@ def _returns_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
     output.write_text(returns_report.splice(before, section), encoding="utf-8")
     print(f"section 7 written into {output}", file=sys.stderr)
     return 0 if all(check.passed for check in result.checks) else 1
+
+
+def _cold_start_section(result: cold_start.ColdStartResult, ran: Environment) -> str:
+    return cold_start_report.section(result, ran, metadata.version("aws-lambda-powertools"))
+
+
+def _cold_start_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
+    """The cold-start section alone: printed, and written into the report at --output (or a new one).
+    A goal not met is a figure of the report, not a failed run."""
+    if not arguments.cold_start_rounds:
+        raise SystemExit("--only cold-start needs --cold-start-rounds of at least 1")
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    result = cold_start.run(arguments.cold_start_rounds)
+    section = _cold_start_section(result, environment(argv, time.perf_counter() - started, load_before))
+    print(section)
+    output: Path = arguments.output
+    before = output.read_text(encoding="utf-8") if output.exists() else "# OMS benchmarks\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(cold_start_report.splice(before, section), encoding="utf-8")
+    print(f"the cold-start section written into {output}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

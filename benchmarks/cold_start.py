@@ -9,7 +9,8 @@ them: no bytecode, so the OMS's own modules are compiled at import as on Lambda,
 read-only), and the dependencies from this virtualenv (with bytecode, as the Powertools layer and the
 runtime's boto3 ship). A round runs, for each function, `import boto3` then the handler's import, in
 the same environment; the figures are medians over the rounds, and a function's ratio is the median
-of its rounds' ratios (the handler's import over the boto3 import run just before it). The goal (issue 13): every ratio at most 2.0.
+of its rounds' ratios (the handler's import over the boto3 import run just before it).
+The goal (issue 13): every ratio at most 2.0.
 
 Package size: the stack gives every function the same code asset (`infra/constructs/functions.py`:
 `Code.from_asset` of the repository root minus everything but `functions/` and `shared/`, without
@@ -29,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,11 +65,14 @@ RUNTIME_NAME = "python3.14"
 ASSET_FOLDERS = ("functions", "shared")
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".pyd")
 EXCLUDED_FOLDER = "__pycache__"
+GEODATA_FOLDER = "geodata"
 # The Powertools layer: `pip install aws-lambda-powertools[all]`, then boto3 and its dependencies
 # removed (the runtime has them); see the layer's build in aws-powertools/powertools-lambda-python.
 LAYER_PACKAGE = "aws-lambda-powertools"
 LAYER_EXTRA = "all"
 LAYER_REMOVES = ("boto3", "botocore", "s3transfer", "python-dateutil", "urllib3", "six", "jmespath")
+# The Lambda runtime's own: boto3 and what it needs.
+RUNTIME_PACKAGE = "boto3"
 # Parts of Powertools only the API functions need: a workflow step or a queue or stream consumer that
 # loads them pays for machinery it never runs.
 API_ONLY_MODULES = ("aws_lambda_powertools.event_handler",)
@@ -77,12 +82,12 @@ API_ONLY_MODULES = ("aws_lambda_powertools.event_handler",)
 # both the handler's and boto3's runs, as Lambda's bootstrap has them loaded before the handler.
 CHILD = """
 import json, sys, time
-started = time.perf_counter()
+started, cpu_started = time.perf_counter(), time.process_time()
 module = __import__(sys.argv[1], fromlist=["_"])
 if len(sys.argv) > 2:
     getattr(module, sys.argv[2])
-elapsed = time.perf_counter() - started
-print(json.dumps({"ms": elapsed * 1000, "modules": sorted(sys.modules)}))
+elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+print(json.dumps({"ms": elapsed * 1000, "cpu_ms": cpu * 1000, "modules": sorted(sys.modules)}))
 """
 
 
@@ -97,9 +102,11 @@ class Goal:
 
 @dataclass(frozen=True)
 class Import:
-    """One child's import: milliseconds and the names of the modules loaded when it ended."""
+    """One child's import: milliseconds (wall; and the child's CPU time, which other work on the machine
+    disturbs less) and the names of the modules loaded when it ended."""
 
     ms: float
+    cpu_ms: float
     modules: frozenset[str]
 
 
@@ -109,6 +116,8 @@ class FunctionColdStart:
     module: str
     import_ms: tuple[float, ...]  # one per round
     boto3_ms: tuple[float, ...]  # the boto3 run paired with each
+    import_cpu_ms: tuple[float, ...]
+    boto3_cpu_ms: tuple[float, ...]
     modules: frozenset[str]  # loaded by the handler's import (the last round's)
 
     @property
@@ -124,6 +133,11 @@ class FunctionColdStart:
         """The median of the rounds' ratios: each handler's import over the boto3 import just before it,
         so a load that changes during the run (the machine is shared) weighs on both sides alike."""
         return statistics.median(h / b for h, b in zip(self.import_ms, self.boto3_ms, strict=True))
+
+    @property
+    def cpu_ratio(self) -> float:
+        """As `ratio`, of CPU times: a cross-check when the machine was busy."""
+        return statistics.median(h / b for h, b in zip(self.import_cpu_ms, self.boto3_cpu_ms, strict=True))
 
     @property
     def met(self) -> bool:
@@ -143,9 +157,20 @@ class Package:
 
     asset_files: int
     asset_bytes: int
+    geodata_bytes: int  # of which the geocoding data (shared/geodata/)
     layer_bytes: int  # estimated: see the module's docstring
     layer_distributions: tuple[str, ...]  # counted
     layer_missing: tuple[str, ...]  # in the layer, not installed here: not counted
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Where one import of a function's handler spent its time (`-X importtime`, one run): each
+    module's own time (without the modules it imported), summed per group of modules."""
+
+    function: str
+    total_ms: float
+    groups: tuple[tuple[str, float], ...]  # (group, ms), largest first
 
 
 @dataclass(frozen=True)
@@ -154,6 +179,7 @@ class ColdStartResult:
     package: Package
     rounds: int
     seconds: float
+    profile: Profile | None = None  # of the worst function
 
     def worst(self) -> FunctionColdStart:
         return max(self.functions, key=lambda f: f.ratio)
@@ -186,14 +212,16 @@ def resource_values() -> dict[str, str]:
     return values
 
 
-def lambda_environment(spec: FunctionSpec, task_root: Path) -> dict[str, str]:
-    """The function's environment on Lambda: the stack's variables and the runtime's, and no others."""
+def lambda_environment(spec: FunctionSpec, box: Sandbox) -> dict[str, str]:
+    """The function's environment on Lambda: the stack's variables and the runtime's, and no others;
+    the import path is the task root, then the layer, then the runtime's boto3."""
     resources = resource_values()
     runtime = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
-        "LAMBDA_TASK_ROOT": str(task_root),
+        "LAMBDA_TASK_ROOT": str(box.task_root),
+        "PYTHONPATH": box.python_path(),
         "_HANDLER": spec.handler,
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{RUNTIME_NAME}",
         "AWS_LAMBDA_FUNCTION_NAME": f"oms-{spec.name}",
@@ -218,7 +246,7 @@ def lambda_environment(spec: FunctionSpec, task_root: Path) -> dict[str, str]:
     return runtime | stack
 
 
-# -- the package --------------------------------------------------------------------------------------
+# -- the package and the sandbox the imports run in ------------------------------------------------
 
 
 def asset_files(root: Path = ROOT) -> list[Path]:
@@ -236,43 +264,89 @@ def asset_files(root: Path = ROOT) -> list[Path]:
     return files
 
 
+@dataclass(frozen=True)
+class Sandbox:
+    """What a function's interpreter can import on Lambda, and nothing else of this machine: the code
+    asset copied (the task root), the layer's distributions and the runtime's boto3 linked from this
+    virtualenv (bytecode included), each in a folder of its own."""
+
+    task_root: Path
+    layer: Path
+    runtime: Path
+    layer_bytes: int
+    layer_distributions: tuple[str, ...]
+    layer_missing: tuple[str, ...]  # in the layer, not installed here: neither copied nor counted
+
+    def python_path(self) -> str:
+        return os.pathsep.join(str(p) for p in (self.task_root, self.layer, self.runtime))
+
+    def package(self) -> Package:
+        asset = [p for p in self.task_root.rglob("*") if p.is_file()]
+        return Package(
+            asset_files=len(asset),
+            asset_bytes=sum(p.stat().st_size for p in asset),
+            geodata_bytes=sum(p.stat().st_size for p in asset if p.parent.name == GEODATA_FOLDER),
+            layer_bytes=self.layer_bytes,
+            layer_distributions=self.layer_distributions,
+            layer_missing=self.layer_missing,
+        )
+
+
 @contextmanager
-def asset_copy(root: Path = ROOT) -> Iterator[Path]:
-    """A task root holding exactly the code asset's files (so nothing else of the repository imports)."""
-    with tempfile.TemporaryDirectory(prefix="oms-task-root-") as directory:
-        target = Path(directory)
+def sandbox(root: Path = ROOT) -> Iterator[Sandbox]:
+    with tempfile.TemporaryDirectory(prefix="oms-cold-start-") as directory:
+        base = Path(directory)
+        task_root, layer, runtime = base / "task", base / "opt" / "python", base / "runtime"
         for relative in asset_files(root):
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / relative, target / relative)
-        yield target
+            (task_root / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / relative, task_root / relative)
+        runtime_distributions, _ = _closure(RUNTIME_PACKAGE, "", removed=())
+        layer_distributions, missing = _closure(LAYER_PACKAGE, LAYER_EXTRA, removed=LAYER_REMOVES)
+        _link(runtime_distributions, runtime)
+        _link(layer_distributions, layer)
+        names = tuple(sorted(_canonical(d.metadata["Name"]) for d in layer_distributions))
+        yield Sandbox(task_root, layer, runtime, _installed_bytes(layer_distributions), names, tuple(missing))
 
 
-def _distribution_bytes(distribution: metadata.Distribution) -> int:
+def _link(distributions: Iterable[metadata.Distribution], target: Path) -> None:
+    """Each distribution's top-level packages and modules, as its RECORD lists them (compiled bytecode
+    included), linked, not copied: the bytecode stays valid, its source's mtime being the installed one."""
+    target.mkdir(parents=True, exist_ok=True)
+    for distribution in distributions:
+        for top in {file.parts[0] for file in distribution.files or () if ".." not in file.parts}:
+            source, link = Path(str(distribution.locate_file(top))), target / top
+            if source.exists() and not link.exists():
+                link.symlink_to(source)
+
+
+def _installed_bytes(distributions: Iterable[metadata.Distribution]) -> int:
     total = 0
-    for file in distribution.files or ():
-        path = Path(str(distribution.locate_file(file)))
-        total += path.stat().st_size if path.is_file() else 0
+    for distribution in distributions:
+        for file in distribution.files or ():
+            path = Path(str(distribution.locate_file(file)))
+            total += path.stat().st_size if ".." not in file.parts and path.is_file() else 0
     return total
 
 
-def _layer_closure() -> tuple[list[metadata.Distribution], list[str]]:
-    """The installed distributions the layer holds, and the names of those it holds not installed."""
-    removed = {_canonical(name) for name in LAYER_REMOVES}
+def _closure(name: str, extra: str, removed: Iterable[str]) -> tuple[list[metadata.Distribution], list[str]]:
+    """The installed distributions `name[extra]` needs, but `removed`, and the names it needs that are
+    not installed here."""
+    skipped = {_canonical(n) for n in removed}
     found: dict[str, metadata.Distribution] = {}
     missing: set[str] = set()
-    pending = [(LAYER_PACKAGE, LAYER_EXTRA)]
+    pending = [(name, extra)]
     while pending:
-        name, extra = pending.pop()
-        key = _canonical(name)
-        if key in removed or key in found or key in missing:
+        current, current_extra = pending.pop()
+        key = _canonical(current)
+        if key in skipped or key in found or key in missing:
             continue
         try:
-            distribution = metadata.distribution(name)
+            distribution = metadata.distribution(current)
         except metadata.PackageNotFoundError:
             missing.add(key)
             continue
         found[key] = distribution
-        pending += [(r.name, "") for r in _requirements(distribution, extra)]
+        pending += [(r.name, "") for r in _requirements(distribution, current_extra)]
     return list(found.values()), sorted(missing)
 
 
@@ -287,49 +361,79 @@ def _canonical(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def package(root: Path = ROOT) -> Package:
-    files = asset_files(root)
-    distributions, missing = _layer_closure()
-    return Package(
-        asset_files=len(files),
-        asset_bytes=sum((root / f).stat().st_size for f in files),
-        layer_bytes=sum(_distribution_bytes(d) for d in distributions),
-        layer_distributions=tuple(sorted(_canonical(d.metadata["Name"]) for d in distributions)),
-        layer_missing=tuple(missing),
-    )
-
-
 # -- the measurement ----------------------------------------------------------------------------------
 
 
-def timed_import(module: str, attribute: str | None, environment: dict[str, str], task_root: Path) -> Import:
-    """Import `module` in a fresh interpreter started in `task_root` with exactly `environment`."""
-    command = [sys.executable, "-c", CHILD, module, *([attribute] if attribute else [])]
+def timed_import(module: str, attribute: str | None, environment: dict[str, str], box: Sandbox) -> Import:
+    """Import `module` in a fresh interpreter started in the task root with exactly `environment`,
+    without this virtualenv's site-packages (`-S`): only what the sandbox holds can be imported."""
+    command = [sys.executable, "-S", "-c", CHILD, module, *([attribute] if attribute else [])]
     done = subprocess.run(
-        command, cwd=task_root, env=environment, capture_output=True, text=True, timeout=120, check=False
+        command, cwd=box.task_root, env=environment, capture_output=True, text=True, timeout=120, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"importing {module} failed:\n{done.stderr[-2000:]}")
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    return Import(ms=float(report["ms"]), modules=frozenset(report["modules"]))
+    return Import(
+        ms=float(report["ms"]), cpu_ms=float(report["cpu_ms"]), modules=frozenset(report["modules"])
+    )
 
 
 def run(rounds: int = ROUNDS, names: Iterable[str] | None = None) -> ColdStartResult:
     """Every function (or those named), `rounds` times, alternating boto3's import and the handler's."""
-    import time  # noqa: PLC0415 - only the wall time of the whole run
-
     started = time.perf_counter()
     specs = [FUNCTIONS[name] for name in names] if names else list(FUNCTIONS.values())
     samples: dict[str, list[tuple[Import, Import]]] = {spec.name: [] for spec in specs}
-    with asset_copy() as task_root:
+    with sandbox() as box:
         for _ in range(rounds):
             for spec in specs:
-                environment = lambda_environment(spec, task_root)
+                environment = lambda_environment(spec, box)
                 module, attribute = spec.handler.rsplit(".", 1)
-                baseline = timed_import("boto3", None, environment, task_root)
-                samples[spec.name].append((timed_import(module, attribute, environment, task_root), baseline))
-    functions = tuple(_figures(spec, samples[spec.name]) for spec in specs)
-    return ColdStartResult(functions, package(), rounds, time.perf_counter() - started)
+                baseline = timed_import("boto3", None, environment, box)
+                samples[spec.name].append((timed_import(module, attribute, environment, box), baseline))
+        functions = tuple(_figures(spec, samples[spec.name]) for spec in specs)
+        worst = max(functions, key=lambda f: f.ratio)
+        profiled = profile(FUNCTIONS[worst.name], box)
+        packaged = box.package()
+    return ColdStartResult(functions, packaged, rounds, time.perf_counter() - started, profiled)
+
+
+def profile(spec: FunctionSpec, box: Sandbox) -> Profile:
+    """One import of the function's handler under `-X importtime`, its modules' own times grouped."""
+    module = spec.handler.rsplit(".", 1)[0]
+    done = subprocess.run(
+        [sys.executable, "-S", "-X", "importtime", "-c", f"import {module}"],
+        cwd=box.task_root,
+        env=lambda_environment(spec, box),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    groups: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) == 3 and fields[0].strip().isdigit():
+            name = fields[2].strip()
+            groups[module_group(name)] = groups.get(module_group(name), 0.0) + int(fields[0]) / 1000
+    ranked = tuple(sorted(groups.items(), key=lambda item: -item[1]))
+    return Profile(spec.name, sum(groups.values()), ranked)
+
+
+# Groups of a profile: what each costs is a decision of its own (boto3 is the baseline).
+_RUNTIME_TOPS = {"boto3", "botocore", "s3transfer", "urllib3", "dateutil", "jmespath", "six"}
+_POWERTOOLS_DEPTH = {"utilities": 3, "event_handler": 3}
+
+
+def module_group(name: str) -> str:
+    """`shared.models.order` -> `shared.models`; Powertools by utility; boto3 and its dependencies as
+    one; anything else by its top-level package (the standard library's included)."""
+    parts = name.split(".")
+    if parts[0] == "aws_lambda_powertools" and len(parts) > 1:
+        return ".".join(parts[: _POWERTOOLS_DEPTH.get(parts[1], 2)])
+    if parts[0] in {"shared", "functions"}:
+        return ".".join(parts[:2])
+    return "boto3 and its dependencies" if parts[0] in _RUNTIME_TOPS else parts[0]
 
 
 def _figures(spec: FunctionSpec, pairs: list[tuple[Import, Import]]) -> FunctionColdStart:
@@ -338,15 +442,7 @@ def _figures(spec: FunctionSpec, pairs: list[tuple[Import, Import]]) -> Function
         module=spec.handler.rsplit(".", 1)[0],
         import_ms=tuple(handler.ms for handler, _ in pairs),
         boto3_ms=tuple(baseline.ms for _, baseline in pairs),
+        import_cpu_ms=tuple(handler.cpu_ms for handler, _ in pairs),
+        boto3_cpu_ms=tuple(baseline.cpu_ms for _, baseline in pairs),
         modules=pairs[-1][0].modules,
     )
-
-
-if __name__ == "__main__":
-    result = run(rounds=int(os.environ.get("ROUNDS", "3")), names=sys.argv[1:] or None)
-    for f in sorted(result.functions, key=lambda f: -f.ratio):
-        print(
-            f"{f.name:22} {f.import_median:7.1f} ms  boto3 {f.boto3_median:6.1f} ms  x{f.ratio:.2f}",
-            f"api={f.api_machinery}",
-        )
-    print(result.package)
