@@ -23,6 +23,7 @@ extensions), and the distributions of the layer not installed here are named, no
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import shutil
@@ -118,6 +119,8 @@ class FunctionColdStart:
     boto3_ms: tuple[float, ...]  # the boto3 run paired with each
     import_cpu_ms: tuple[float, ...]
     boto3_cpu_ms: tuple[float, ...]
+    # The same import from a task root holding the asset's bytecode (what the stack does not ship).
+    compiled_ms: tuple[float, ...]
     modules: frozenset[str]  # loaded by the handler's import (the last round's)
 
     @property
@@ -133,6 +136,11 @@ class FunctionColdStart:
         """The median of the rounds' ratios: each handler's import over the boto3 import just before it,
         so a load that changes during the run (the machine is shared) weighs on both sides alike."""
         return statistics.median(h / b for h, b in zip(self.import_ms, self.boto3_ms, strict=True))
+
+    @property
+    def compiled_ratio(self) -> float:
+        """As `ratio`, had the asset shipped its modules compiled: how much of it is compilation."""
+        return statistics.median(c / b for c, b in zip(self.compiled_ms, self.boto3_ms, strict=True))
 
     @property
     def cpu_ratio(self) -> float:
@@ -293,13 +301,16 @@ class Sandbox:
 
 
 @contextmanager
-def sandbox(root: Path = ROOT) -> Iterator[Sandbox]:
+def sandbox(root: Path = ROOT, compiled: bool = False) -> Iterator[Sandbox]:
+    """`compiled`: the task root holds the asset's modules compiled too (what the stack does not ship)."""
     with tempfile.TemporaryDirectory(prefix="oms-cold-start-") as directory:
         base = Path(directory)
         task_root, layer, runtime = base / "task", base / "opt" / "python", base / "runtime"
         for relative in asset_files(root):
             (task_root / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / relative, task_root / relative)
+        if compiled:
+            compileall.compile_dir(task_root, quiet=1)
         runtime_distributions, _ = _closure(RUNTIME_PACKAGE, "", removed=())
         layer_distributions, missing = _closure(LAYER_PACKAGE, LAYER_EXTRA, removed=LAYER_REMOVES)
         _link(runtime_distributions, runtime)
@@ -379,19 +390,23 @@ def timed_import(module: str, attribute: str | None, environment: dict[str, str]
     )
 
 
-def run(rounds: int = ROUNDS, names: Iterable[str] | None = None) -> ColdStartResult:
-    """Every function (or those named), `rounds` times, alternating boto3's import and the handler's."""
+def run(rounds: int = ROUNDS, names: Iterable[str] | None = None, root: Path = ROOT) -> ColdStartResult:
+    """Every function (or those named), `rounds` times, alternating boto3's import and the handler's
+    (then the handler's again from a task root with the asset compiled), from the code at `root`."""
     started = time.perf_counter()
     specs = [FUNCTIONS[name] for name in names] if names else list(FUNCTIONS.values())
     samples: dict[str, list[tuple[Import, Import]]] = {spec.name: [] for spec in specs}
-    with sandbox() as box:
+    compiled: dict[str, list[float]] = {spec.name: [] for spec in specs}
+    with sandbox(root) as box, sandbox(root, compiled=True) as compiled_box:
         for _ in range(rounds):
             for spec in specs:
                 environment = lambda_environment(spec, box)
                 module, attribute = spec.handler.rsplit(".", 1)
                 baseline = timed_import("boto3", None, environment, box)
                 samples[spec.name].append((timed_import(module, attribute, environment, box), baseline))
-        functions = tuple(_figures(spec, samples[spec.name]) for spec in specs)
+                again = timed_import(module, attribute, lambda_environment(spec, compiled_box), compiled_box)
+                compiled[spec.name].append(again.ms)
+        functions = tuple(_figures(spec, samples[spec.name], compiled) for spec in specs)
         worst = max(functions, key=lambda f: f.ratio)
         profiled = profile(FUNCTIONS[worst.name], box)
         packaged = box.package()
@@ -436,7 +451,9 @@ def module_group(name: str) -> str:
     return "boto3 and its dependencies" if parts[0] in _RUNTIME_TOPS else parts[0]
 
 
-def _figures(spec: FunctionSpec, pairs: list[tuple[Import, Import]]) -> FunctionColdStart:
+def _figures(
+    spec: FunctionSpec, pairs: list[tuple[Import, Import]], compiled: dict[str, list[float]]
+) -> FunctionColdStart:
     return FunctionColdStart(
         name=spec.name,
         module=spec.handler.rsplit(".", 1)[0],
@@ -444,5 +461,6 @@ def _figures(spec: FunctionSpec, pairs: list[tuple[Import, Import]]) -> Function
         boto3_ms=tuple(baseline.ms for _, baseline in pairs),
         import_cpu_ms=tuple(handler.cpu_ms for handler, _ in pairs),
         boto3_cpu_ms=tuple(baseline.cpu_ms for _, baseline in pairs),
+        compiled_ms=tuple(compiled[spec.name]),
         modules=pairs[-1][0].modules,
     )

@@ -118,6 +118,7 @@ def test_the_goal_is_the_worst_ratio():
             boto3_ms=(100.0,),
             import_cpu_ms=(ratio * 90,),
             boto3_cpu_ms=(90.0,),
+            compiled_ms=(ratio * 80,),
             modules=frozenset(),
         )
 
