@@ -58,7 +58,9 @@ def under(package: str, modules: set[str]) -> list[str]:
 def test_workflow_steps_and_queue_and_stream_consumers_do_not_import_the_api_event_handler(box):
     not_api = sorted(name for name in FUNCTIONS if name not in API_NAMES)
     assert "ValidateOrder" in not_api and "EventPublisher" in not_api and "ApiAuthorizer" in not_api
-    assert under(EVENT_HANDLER, modules_loaded_by(not_api, box)) == []
+    modules = modules_loaded_by(not_api, box)
+    assert under(EVENT_HANDLER, modules) == []
+    assert "sqlite3" not in modules  # X-Ray patches only what the OMS calls out with
 
 
 def test_api_functions_do_not_build_the_openapi_documents_models_except_the_one_writing_it(box):
@@ -66,7 +68,26 @@ def test_api_functions_do_not_build_the_openapi_documents_models_except_the_one_
     modules = modules_loaded_by(serving, box)
     assert under(EVENT_HANDLER, modules)  # they do route with Powertools' resolver
     assert OPENAPI_MODELS not in modules
+    assert "sqlite3" not in modules
     assert OPENAPI_MODELS in modules_loaded_by([DOCUMENT_WRITER], box)
+
+
+def test_tracing_patches_what_the_oms_calls_out_with(box):
+    environment = cold_start.lambda_environment(FUNCTIONS["ReserveInventory"], box)
+    code = "import functions.reserve_inventory.handler\n"
+    code += (
+        "from aws_xray_sdk.core.patcher import _PATCHED_MODULES\nprint(','.join(sorted(_PATCHED_MODULES)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=box.task_root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "botocore,httplib"
 
 
 def test_the_sandbox_holds_only_what_lambda_has(box):
