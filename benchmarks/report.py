@@ -91,9 +91,11 @@ NOT_MEASURED = """## What this does not measure
 - **AWS-side latency and throughput.** Section 1 is moto on one machine: no network, no Lambda
   start-up, no Step Functions service latency. It shows that the code holds up under concurrency
   and where the local runtime spends its time, not how fast the OMS is on AWS.
-- **Cold starts.** The warm-up absorbs imports; on AWS the first invocation in each new execution
-  environment runs the INIT phase (imports of Powertools, pydantic, boto3: typically hundreds of
-  ms to seconds), which Lambda has billed like invocation time since August 2025.
+- **Cold starts on AWS.** The warm-up absorbs imports; on AWS the first invocation in each new
+  execution environment runs the INIT phase (imports of Powertools, pydantic, boto3: typically
+  hundreds of ms to seconds), which Lambda has billed like invocation time since August 2025. The
+  section "Cold starts" measures each handler's import on this machine against `import boto3`
+  (`--only cold-start`), not INIT durations on Lambda.
 - **DynamoDB partition limits.** One partition takes about 1,000 WCU/s (and 3,000 RCU/s). Each
   order line updates its stock item twice in transactions (reserve; commit on SHIPPED), 2 WRU each,
   so one hot SKU at one warehouse caps at roughly 500 reservations/s, about 250 orders/s once
