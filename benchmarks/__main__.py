@@ -13,7 +13,9 @@ on one SKU, against the per-partition limits and the account quotas (section 8).
 `--only returns` runs the returns section alone (well under a minute) and writes it into the
 report at `--output` in place of the section 7 there, leaving the other sections as they were.
 `--only orders` does the same for the order scenarios, sections 1 to 3 (and the introduction and
-closing sections, which describe them); `--only heat` does it for section 8."""
+closing sections, which describe them); `--only heat` does it for section 8. `--only cold-start` does
+the same for the cold starts: each handler's import against `import boto3`, in fresh interpreters
+(`--cold-start-rounds`, 0: none)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ from importlib import metadata
 from pathlib import Path
 
 from benchmarks import (
+    cold_start,
+    cold_start_report,
     flash_sale,
     goals,
     heat_report,
@@ -145,8 +149,14 @@ def _returns_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"returns measured per scenario, refund and exchange (default {returns.RETURNS}; 0: none)",
     )
     group.add_argument(
+        "--cold-start-rounds",
+        type=_not_negative,
+        default=cold_start.ROUNDS,
+        help=f"rounds of handler imports against import boto3 (default {cold_start.ROUNDS}; 0: none)",
+    )
+    group.add_argument(
         "--only",
-        choices=("returns", "orders", "heat", "webhooks", "soak"),
+        choices=("returns", "orders", "heat", "cold-start", "webhooks", "soak"),
         help="run only this section and write it into --output in place of its section there",
     )
 
@@ -300,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         return _load_alone(arguments, argv)
     if arguments.only == "heat":
         return _heat_alone(arguments, argv)
+    if arguments.only == "cold-start":
+        return _cold_start_alone(arguments, argv)
     load_before = os.getloadavg()[0]  # other work on the machine skews the local figures
     started = time.perf_counter()
     with handler_logs(arguments.verbose):
@@ -314,11 +326,16 @@ def main(argv: list[str] | None = None) -> int:
     ran = environment(argv, time.perf_counter() - started, load_before)
     section = returns_report.section(returned, ran) if returned else None
     heat_section = heat_report.section(heat, ran) if heat else None
-    report = _with_load_sections(render(single, split, ran, inventory, section, heat=heat_section), loads)
+    report = render(single, split, ran, inventory, section, heat=heat_section)
+    cold = cold_start.run(arguments.cold_start_rounds) if arguments.cold_start_rounds else None
+    if cold:
+        report = cold_start_report.splice(report, _cold_start_section(cold, ran))
+    report = _with_load_sections(report, loads)
     print(report)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     reached = _order_goals(runs) + [r for load in loads for r in load.reached]
     reached += [heat_goal(heat)] if heat else []
+    reached += [cold_start_goal(cold)] if cold else []
     arguments.output.write_text(record_goals(arguments.output, report, reached, ran), encoding="utf-8")
     print(f"written to {arguments.output}", file=sys.stderr)
     checks = [check for r in runs for check in r.result.checks] + inventory.checks()
@@ -329,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
 
 @dataclass(frozen=True)
 class LoadRun:
-    """A section of its own (9: webhooks under load, 10: soak) with the goal figures it reached."""
+    """A section of its own (10: webhooks under load, 11: soak) with the goal figures it reached."""
 
     start: re.Pattern[str]
     text: str
@@ -337,8 +354,8 @@ class LoadRun:
     checks: list[Check]
 
 
-WEBHOOKS_SECTION = re.compile(r"^## 9\. Webhooks under load\b", re.MULTILINE)
-SOAK_SECTION = re.compile(r"^## 10\. Soak\b", re.MULTILINE)
+WEBHOOKS_SECTION = re.compile(r"^## 10\. Webhooks under load\b", re.MULTILINE)
+SOAK_SECTION = re.compile(r"^## 11\. Soak\b", re.MULTILINE)
 
 
 def _load_runs(arguments: argparse.Namespace, only: str | None = None) -> list[LoadRun]:
@@ -364,7 +381,7 @@ def _with_load_sections(report: str, loads: list[LoadRun]) -> str:
 
 
 def _load_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
-    """Section 9 or 10 alone: printed, and written into the report at --output (or a new one)."""
+    """Section 10 or 11 alone: printed, and written into the report at --output (or a new one)."""
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with handler_logs(arguments.verbose):
@@ -486,6 +503,34 @@ def _heat_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
     output.write_text(record_goals(output, spliced, [heat_goal(result)], ran), encoding="utf-8")
     print(f"section 8 written into {output}", file=sys.stderr)
     return 0  # keys that do not hold are the model's finding, not a failed run
+
+
+def cold_start_goal(result: cold_start.ColdStartResult) -> goals.Reached:
+    return goals.Reached("handler_import_ratio_worst", result.goal().value, result.goal_note())
+
+
+def _cold_start_section(result: cold_start.ColdStartResult, ran: Environment) -> str:
+    return cold_start_report.section(result, ran, metadata.version("aws-lambda-powertools"))
+
+
+def _cold_start_alone(arguments: argparse.Namespace, argv: list[str]) -> int:
+    """The cold-start section alone: printed, and written into the report at --output (or a new one).
+    A goal not met is a figure of the report, not a failed run."""
+    if not arguments.cold_start_rounds:
+        raise SystemExit("--only cold-start needs --cold-start-rounds of at least 1")
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    result = cold_start.run(arguments.cold_start_rounds)
+    section = _cold_start_section(result, environment(argv, time.perf_counter() - started, load_before))
+    print(section)
+    output: Path = arguments.output
+    before = output.read_text(encoding="utf-8") if output.exists() else "# OMS benchmarks\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    ran = environment(argv, time.perf_counter() - started, load_before)
+    spliced = cold_start_report.splice(before, section)
+    output.write_text(record_goals(output, spliced, [cold_start_goal(result)], ran), encoding="utf-8")
+    print(f"the cold-start section written into {output}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -44,9 +44,10 @@ an exchange, each counted and priced per return as section 2 counts and prices a
 (`python -m benchmarks --only returns` runs it alone and puts it into the report in place;
 `--only orders` does the same for sections 1 to 3). Section 8 is a **model**: each scenario's
 DynamoDB units recorded per key on the local run, scaled to a target rate against AWS's
-per-partition limits, with the account quotas that rate needs (`--only heat`). Section 9 sends
-webhooks from 20 senders at once over HTTP and section 10 is a soak, orders at a steady rate for 30
-minutes (`--only webhooks`, `--only soak`). The goals table at the top gathers every figure the
+per-partition limits, with the account quotas that rate needs (`--only heat`). Section 9 times each
+handler's import against `import boto3` (`--only cold-start`). Section 10 sends webhooks from 20
+senders at once over HTTP and section 11 is a soak, orders at a steady rate for 30 minutes
+(`--only webhooks`, `--only soak`). The goals table at the top gathers every figure the
 scale-and-speed work aims at, also kept in docs/benchmarks.json."""
 
 PHASES = """Three phases, each ending when every order is where the next one starts: **intake** places
@@ -97,9 +98,11 @@ NOT_MEASURED = """## What this does not measure
 - **AWS-side latency and throughput.** Section 1 is moto on one machine: no network, no Lambda
   start-up, no Step Functions service latency. It shows that the code holds up under concurrency
   and where the local runtime spends its time, not how fast the OMS is on AWS.
-- **Cold starts.** The warm-up absorbs imports; on AWS the first invocation in each new execution
-  environment runs the INIT phase (imports of Powertools, pydantic, boto3: typically hundreds of
-  ms to seconds), which Lambda has billed like invocation time since August 2025.
+- **Cold starts on AWS.** The warm-up absorbs imports; on AWS the first invocation in each new
+  execution environment runs the INIT phase (imports of Powertools, pydantic, boto3: typically
+  hundreds of ms to seconds), which Lambda has billed like invocation time since August 2025. The
+  section "Cold starts" measures each handler's import on this machine against `import boto3`
+  (`--only cold-start`), not INIT durations on Lambda.
 - **DynamoDB partition limits.** One partition takes about 1,000 WCU/s (and 3,000 RCU/s). Each
   order line updates its stock item twice in transactions (reserve; commit on SHIPPED), 2 WRU each,
   so one hot SKU at one warehouse caps at roughly 500 reservations/s, about 250 orders/s once

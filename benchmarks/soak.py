@@ -204,7 +204,7 @@ def section(result: Soak) -> str:
         f"| {c.name} | {'passed' if c.passed else 'FAILED'} | {c.detail} |" for c in result.checks
     )
     heading = (
-        f"## 10. Soak: {settings.rate:g} order/s for {settings.minutes:g} minutes (local, over HTTP, not AWS)"
+        f"## 11. Soak: {settings.rate:g} order/s for {settings.minutes:g} minutes (local, over HTTP, not AWS)"
     )
     return f"""{heading}
 

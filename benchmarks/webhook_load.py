@@ -104,7 +104,7 @@ def section(result: WebhookLoad) -> str:
     checks = "\n".join(
         f"| {c.name} | {'passed' if c.passed else 'FAILED'} | {c.detail} |" for c in result.checks
     )
-    return f"""## 9. Webhooks under load: {settings.senders} senders (local, over HTTP, not AWS)
+    return f"""## 10. Webhooks under load: {settings.senders} senders (local, over HTTP, not AWS)
 
 {settings.senders} senders each POST {settings.per_sender} signed order webhooks, one after the other, to a
 fresh local OMS in server mode, after {settings.warmup} sequential warm-up orders. A latency is one

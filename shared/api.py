@@ -10,12 +10,11 @@ import binascii
 import json
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, SecurityScheme
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
@@ -23,12 +22,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel
 
 from shared.errors import InvalidRequest, OmsError, PayloadTooLarge, TransientError, validation_message
-from shared.ids import order_id_of_return
-from shared.observability import correlate_with_order, lambda_entry, logger
+from shared.observability import lambda_entry, logger
 
 API_TITLE = "Order Management System API"
 API_VERSION = "1.0.0"
@@ -39,14 +36,6 @@ API_KEY_SCHEME = "apiKey"
 # The same routes take a staff member's Cognito access token instead (in the stack; the API's authorizer).
 STAFF_TOKEN_SCHEME = "staffToken"
 API_KEY_REQUIRED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}, {STAFF_TOKEN_SCHEME: []}]
-SECURITY_SCHEMES: dict[str, SecurityScheme] = {
-    API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header),
-    STAFF_TOKEN_SCHEME: HTTPBearer(
-        bearerFormat="JWT",
-        description="An access token of the staff user pool (Amazon Cognito; locally the runtime's pool "
-        "on moto's Cognito), as the console signs in.",
-    ),
-}
 
 # Every list takes the same page parameters and answers with the next page's `nextCursor`.
 DEFAULT_PAGE_SIZE = 25
@@ -228,23 +217,3 @@ def api_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
         return _refusal(refused) if refused else app.resolve(event, context)
 
     return lambda_entry(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_REST)
-
-
-StepInputT = TypeVar("StepInputT", bound=BaseModel)
-
-
-class _Payload(Protocol):
-    def payload(self) -> dict[str, Any]: ...
-
-
-def workflow_handler(
-    input_model: type[StepInputT], step: Callable[[StepInputT], _Payload]
-) -> Callable[[dict[str, Any], Any], Any]:
-    """The Lambda entry point of a workflow step: the ASL's payload read by the step's input model
-    (shared/models/steps.py), the order id as correlation id, the typed result returned as JSON."""
-
-    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        correlate_with_order(event.get("orderId") or order_id_of_return(str(event.get("returnId", ""))))
-        return step(parse(event=event, model=input_model)).payload()
-
-    return lambda_entry(lambda_handler)

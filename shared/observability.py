@@ -16,8 +16,13 @@ from aws_lambda_powertools.utilities.jmespath_utils import query
 # A step that records no business metric is normal; Powertools would warn on every such invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
+# What the OMS calls out with: AWS (botocore) and HTTP (http.client, under shared/http_client.py).
+# Powertools' default patches every library X-Ray supports that imports, sqlite3 among them: a cold
+# start would import it only to trace calls the OMS never makes.
+TRACED_MODULES = ("botocore", "httplib")
+
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 

@@ -1,8 +1,8 @@
 """Return workflow steps CloseReturn, ExpireReturn, RecordRefundFailure and RecordReturnFailure."""
 
-from shared.api import workflow_handler
 from shared.logic.return_steps import conclude
 from shared.models.return_steps import ConcludeReturnInput, ConclusionResult
+from shared.workflow_step import workflow_handler
 
 lambda_handler = workflow_handler(
     ConcludeReturnInput,

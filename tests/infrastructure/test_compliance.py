@@ -15,6 +15,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_iam as iam
 from cfnlint.api import ManualArgs, lint_file
 
+from benchmarks import cold_start
 from blueprint import ROOT
 from infra.constructs.functions import ASSET_FOLDERS
 from infra.geodata import GEODATA
@@ -104,3 +105,15 @@ def test_the_function_code_asset_geocodes_on_its_own(synthesized: Any) -> None:
     )
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     subprocess.run([sys.executable, "-c", script], cwd=asset, env=env, check=True, timeout=60)
+
+
+def test_the_cold_start_benchmark_counts_the_function_code_asset_as_synthesized(synthesized: Any) -> None:
+    """benchmarks/cold_start.py measures imports from, and reports the bytes of, the files it takes to be
+    the asset: they are the synthesized asset's, file for file and byte for byte."""
+    (asset,) = function_asset_dirs(synthesized.outdir, synthesized.template)
+    synthesized_files = {
+        path.relative_to(asset): path.stat().st_size for path in asset.rglob("*") if path.is_file()
+    }
+    counted = {path: (ROOT / path).stat().st_size for path in cold_start.asset_files(ROOT)}
+    assert cold_start.ASSET_FOLDERS == ASSET_FOLDERS
+    assert counted == synthesized_files
