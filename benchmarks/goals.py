@@ -23,6 +23,8 @@ from benchmarks.usage import PerOrder
 # (`python -m benchmarks --only orders --orders 20 --split-orders 10`), of which the AnalyticsAggregator
 # 76.2. (88.18 in the run of 2026-12-02 19:08 UTC, before the aggregator existed.)
 WRITE_UNITS_BEFORE = 165.2
+# Fewer by a margin run-to-run noise does not reach (the analytics items' sizes move a few units).
+WRITE_UNITS_GOAL = round(WRITE_UNITS_BEFORE * 0.9, 2)
 
 Comparison = Literal["<=", ">=", "<"]
 
@@ -48,9 +50,9 @@ GOALS = (
     ),
     Goal(
         "write_units_per_single_shipment_order",
-        "DynamoDB WRU per single-shipment order",
-        WRITE_UNITS_BEFORE,
-        "<",
+        "DynamoDB WRU per single-shipment order (10% fewer than when issue 13 began)",
+        WRITE_UNITS_GOAL,
+        "<=",
         "",
     ),
     Goal(
