@@ -29,6 +29,7 @@ from typing import Any
 
 from benchmarks.dynamodb_units import TableInfo, UnitCounter
 from benchmarks.recorder import DynamoCall
+from shared.dal import deliveries, sharded
 
 # AWS: a partition (and so an item) takes about 1,000 write units and 3,000 read units a second,
 # a GSI partition the same; a throttled GSI throttles the table writes that feed it.
@@ -39,7 +40,13 @@ PARTITION, ITEM = "partition", "item"
 # What a key value can depend on. The first group is unique to one order (or its fulfillment,
 # return, an event, a time or a sequence number): such keys scale away.
 UNIQUE_DIMENSIONS = ("order", "fulfillment", "return", "id", "time", "seq")
-SHARED_DIMENSIONS = ("sku", "warehouse", "channel", "status", "day", "bucket")
+SHARED_DIMENSIONS = ("sku", "warehouse", "channel", "status", "day", "bucket", "shard")
+# Indexes whose partition key values end in a write shard, "<value>#<NN>" (shared/dal/sharded.py): a
+# value takes its list's share spread over SHARDS values, each key's shard from the item's id.
+SHARDED_INDEXES = frozenset(
+    {sharded.BY_STATUS.name, sharded.BY_CHANNEL.name, sharded.BY_CREATION.name, deliveries.BY_CHANNEL.name}
+)
+_SHARD_SUFFIX = re.compile(rf"#\d{{{sharded.SHARD_WIDTH}}}$")
 
 _GENERATED_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # uuid
@@ -314,7 +321,8 @@ class Assumptions:
         """What the hottest value of a pattern gets of all orders. The flash sale is one SKU, sold
         on one channel and shipped from one warehouse (the worst case): a value that depends on
         several of these gets the smallest of their shares (they are the same orders); statuses
-        and days are one value for every order; a bucket gets its part of its SKU's share."""
+        and days are one value for every order; a bucket gets its part of its SKU's share, and a
+        write shard its part (1 of SHARDS, the ids spread evenly) of its list's."""
         shares = {
             "sku": self.flash_share,
             "warehouse": self.flash_share + (1 - self.flash_share) / self.warehouses,
@@ -322,6 +330,7 @@ class Assumptions:
         }
         found = [shares[d] for d in dimensions if d in shares]
         share = min(found) if found else 1.0
+        share *= 1 / sharded.SHARDS if "shard" in dimensions else 1.0
         return share * (self.hottest_bucket_share if "bucket" in dimensions else 1.0)
 
 
@@ -393,11 +402,21 @@ def _hottest_in(sample: Sample) -> dict[tuple[str, str, str, Pattern], tuple[flo
     hottest: dict[tuple[str, str, str, Pattern], tuple[float, str]] = {}
     for key in sample.keys:
         pattern = classify(key.value, sample.known)
+        if key.kind == PARTITION and key.where.partition(".")[2] in SHARDED_INDEXES:
+            pattern = unsharded(key.value, pattern)
         for units_name, units in (("WRU", key.writes), ("RRU", key.reads)):
             row = (key.where, key.kind, units_name, pattern)
             if units > hottest.get(row, (0.0, ""))[0]:
                 hottest[row] = (units, key.value)
     return hottest
+
+
+def unsharded(value: str, pattern: Pattern) -> Pattern:
+    """A write-sharded index's partition value `<value>#<NN>` as one of SHARDS values of its list."""
+    if not _SHARD_SUFFIX.search(value):
+        return pattern
+    template = _SHARD_SUFFIX.sub("", pattern.template) + "#{shard}"
+    return Pattern(template, pattern.dimensions | {"shard"})
 
 
 def not_holding(keys: Iterable[HotKey]) -> list[HotKey]:

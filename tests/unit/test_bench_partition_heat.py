@@ -28,9 +28,11 @@ from benchmarks.partition_heat import (
     hot_keys,
     quota_needs,
     table_totals,
+    unsharded,
 )
 from benchmarks.recorder import DynamoCall
 from blueprint import Index
+from shared.dal.sharded import SHARDS
 
 ORDERS = "oms-Orders"
 BY_STATUS = Index("byStatus", "status", "createdKey", "KEYS_ONLY")
@@ -316,4 +318,14 @@ def test_section_8_replaces_its_old_self_or_goes_before_what_is_not_measured() -
     assert second == (
         "# OMS benchmarks\n\n## 7. Returns\n\nr\n\n## 8. Partition heat and quotas\n\nnew\n\n"
         "## What this does not measure\n\nn\n"
+    )
+
+
+def test_a_write_sharded_index_value_is_one_of_its_lists_shards() -> None:
+    pattern = unsharded("RESERVED#06", classify("RESERVED#06", KNOWN))
+
+    assert pattern == Pattern("{status}#{shard}", frozenset({"status", "shard"}))
+    assert Assumptions().share(frozenset({"status", "shard"})) == 1 / SHARDS
+    assert unsharded("SUBSCRIPTIONS", classify("SUBSCRIPTIONS", KNOWN)) == Pattern(
+        "SUBSCRIPTIONS", frozenset()
     )
