@@ -35,17 +35,16 @@ from benchmarks.local_run import (
     drain,
     final_items_of,
     parked,
+    recorded_oms,
     sender,
     tables_of,
 )
 from benchmarks.partition_heat import HeatCounter, Known, Sample, Workload
 from benchmarks.recorder import Recorder, Usage
 from benchmarks.usage import item_catalog, workflow_counts
-from blueprint import FUNCTIONS, TABLES
-from local.invoker import import_handler
+from blueprint import TABLES
 from local.provision import DEFAULT_NAMING
 from local.runtime import LocalOMS
-from shared import aws
 from shared.dal import stock
 from shared.models.order import FulfillmentStatus, OrderStatus
 from shared.models.returns import RefundStatus, ReturnStatus
@@ -119,22 +118,11 @@ def run(settings: HeatSettings | None = None) -> HeatRuns:
 
 
 def _orders(settings: HeatSettings) -> RunGroup:
-    recorder = Recorder()
-    recorder.install()  # before any boto3 session exists, so that every client reports its calls
-    try:
-        with LocalOMS("inprocess") as oms:
-            aws.reset()
-            try:
-                return _order_group(oms, recorder, settings)
-            finally:
-                aws.reset()
-    finally:
-        recorder.uninstall()
+    with recorded_oms() as (oms, recorder):
+        return _order_group(oms, recorder, settings)
 
 
 def _order_group(oms: LocalOMS, recorder: Recorder, settings: HeatSettings) -> RunGroup:
-    for function in FUNCTIONS.values():
-        oms.override_handler(function.name, recorder.timed(function.name, import_handler(function.handler)))
     driver = _Driver(oms, Client(sender(oms, recorder)), recorder, settings)
     driver.seed()
     driver.happy_path()  # a warm-up, in no window: first calls and imports happen here

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -203,23 +204,31 @@ class RunResult:
     warmup_drain_seconds: float | None  # the same for the warm-up window
 
 
-def run(settings: Settings) -> RunResult:
+@contextmanager
+def recorded_oms() -> Iterator[tuple[LocalOMS, Recorder]]:
+    """A fresh in-process local OMS whose every AWS call and handler call the recorder sees."""
     recorder = Recorder()
     recorder.install()  # before any boto3 session exists, so that every client reports its calls
     try:
         with LocalOMS("inprocess") as oms:
             aws.reset()
             try:
-                return _run(oms, recorder, settings)
+                for function in FUNCTIONS.values():
+                    timed = recorder.timed(function.name, import_handler(function.handler))
+                    oms.override_handler(function.name, timed)
+                yield oms, recorder
             finally:
                 aws.reset()
     finally:
         recorder.uninstall()
 
 
+def run(settings: Settings) -> RunResult:
+    with recorded_oms() as (oms, recorder):
+        return _run(oms, recorder, settings)
+
+
 def _run(oms: LocalOMS, recorder: Recorder, settings: Settings) -> RunResult:
-    for function in FUNCTIONS.values():
-        oms.override_handler(function.name, recorder.timed(function.name, import_handler(function.handler)))
     client = Client(sender(oms, recorder))
     _seed(client, settings)
     drain(oms, recorder, settings.timeout_seconds)  # the seeding's own events: in no window
