@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from benchmarks import heat_runs, hot_sku
+from benchmarks import goals, heat_runs, hot_sku
 from benchmarks.heat_runs import BACKORDER, CANCEL, HAPPY, RETURN, SPLIT, HeatRuns
 from benchmarks.partition_heat import (
     READ_UNITS_PER_PARTITION,
@@ -51,7 +51,7 @@ class HeatResult:
 
     @property
     def goal(self) -> int:
-        return 0
+        return int(goals.BY_KEY["hot_keys_at_target_rate"].goal)
 
     @property
     def met(self) -> bool:

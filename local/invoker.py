@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from shared.errors import WORKFLOW_OUTCOMES
+
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Any], Any]
@@ -194,6 +196,11 @@ class HandlerRegistry:
         try:
             event = json.loads(body) if body else {}
             return Invocation(to_json_bytes(function.run(event, context)))
+        except WORKFLOW_OUTCOMES as outcome:  # routed by the workflow's Catch: one line, no traceback
+            logger.info("%s raised %s: %s", function.name, type(outcome).__name__, outcome)
+            return Invocation(
+                to_json_bytes(error_payload(outcome, context.aws_request_id)), unhandled_error=True
+            )
         except Exception as exc:
             logger.warning("%s raised %s: %s", function.name, type(exc).__name__, exc, exc_info=True)
             return Invocation(to_json_bytes(error_payload(exc, context.aws_request_id)), unhandled_error=True)

@@ -75,6 +75,10 @@ class FulfillmentFailed(Exception):
     """Part of the order never shipped or arrived; the message is the cause (the Fail state's)."""
 
 
+# Raised for the workflow to route: outcomes, not faults.
+WORKFLOW_OUTCOMES = (OrderRejected, OrderCancelled, OrderBackordered, FulfillmentFailed)
+
+
 def validation_message(error: Mapping[str, Any]) -> str:
     """A pydantic error's message without pydantic's "Value error, " prefix on our own validators."""
     return str(error["msg"]).removeprefix("Value error, ")
