@@ -1,5 +1,4 @@
 import random
-import time
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -401,35 +400,31 @@ def crowded(warehouse_count: int, sku_count: int, per_warehouse: int) -> tuple[l
     return ring, stock
 
 
-def test_forty_warehouses_no_four_of_which_cover_the_order_fall_back_to_greedy_quickly():
+def test_forty_warehouses_no_four_of_which_cover_the_order_fall_back_to_greedy_within_the_budget():
     # 40 warehouses, 40 SKUs, at most 5 shipments: no 4 warehouses cover the order, so the
     # exhaustive search would evaluate 102,090 combinations of up to 4 before reaching 5.
     ring, stock = crowded(40, 40, 8)
     units = dict.fromkeys(stock, 1)
-    started = time.perf_counter()
     result = plan(units, TO_BOSTON, stock, warehouses=ring, rules=SourcingRules(maxShipments=5))
-    elapsed = time.perf_counter() - started
     assert result.decidedBy is DecidedBy.GREEDY
     assert len(result.shipments) == 5
     assert sum(len(s.lines) for s in result.shipments) == 40
     assert "a greedy choice: the search stopped after 12,000 combinations" in result.explanation
-    assert elapsed < 2.0  # measured 0.01 to 0.02 s on the 2-core development machine
 
 
-def test_the_costliest_combinations_tested_take_a_fraction_of_a_second():
+def test_the_costliest_combinations_tested_end_in_a_greedy_plan_once_the_budget_is_spent():
     # Each of the 40 warehouses holds 1 of each of 8 SKUs the order needs 5 of: every combination of
     # 5 warehouses is a plan, each allocated (SKUs split five ways) and ranked until the budget ends.
+    # (Its time, 0.15 to 0.2 s on the 2-core development machine, is the module docstring's figure,
+    # not asserted here: a timed test fails on a loaded machine.)
     ring = [warehouse(f"WH-{n:02}", 30 + n * 0.5, -120 + n, "US") for n in range(40)]
     skus = [f"SKU-{m}" for m in range(8)]
     stock = {sku: [level(sku, w.warehouseId, 1) for w in ring] for sku in skus}
-    started = time.perf_counter()
     result = plan(
         dict.fromkeys(skus, 5), TO_BOSTON, stock, warehouses=ring, rules=SourcingRules(maxShipments=5)
     )
-    elapsed = time.perf_counter() - started
     assert result.decidedBy is DecidedBy.GREEDY
     assert len(result.shipments) == 5
-    assert elapsed < 3.0  # measured 0.15 to 0.2 s on the 2-core development machine
 
 
 def test_within_the_budget_the_search_is_exhaustive():
