@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from benchmarks import goals, heat_runs, hot_sku
 from benchmarks.heat_runs import BACKORDER, CANCEL, HAPPY, RETURN, SPLIT, HeatRuns
 from benchmarks.partition_heat import (
+    AGGREGATOR_BATCH,
     READ_UNITS_PER_PARTITION,
     WRITE_UNITS_PER_PARTITION,
     Assumptions,
@@ -23,6 +24,7 @@ from benchmarks.partition_heat import (
     table_totals,
 )
 from benchmarks.report import Environment, table
+from shared.dal.analytics import ALL_SHARDS, COUNTER_SHARDS
 from shared.models.inventory import MAX_BUCKETS
 
 TITLE = "## 8. Partition heat and account quotas at a target rate (a model, not a measurement)"
@@ -71,6 +73,7 @@ def default_assumptions(rate: float = 10_000.0, flash_share: float = 0.30) -> As
 
 def analyse(runs: HeatRuns, assumptions: Assumptions) -> HeatResult:
     samples, unpriced = heat_runs.attributed(runs)
+    assumptions = replace(assumptions, events_per_counter_write=heat_runs.events_per_counter_write(runs))
     keys = hot_keys(samples, assumptions)
     quotas = quota_needs(heat_runs.workloads(runs), table_totals(samples, assumptions.mix), assumptions)
     recordings: dict[str, int] = {}
@@ -255,9 +258,20 @@ def _notes(result: HeatResult, load: float) -> str:
             "re-read here (the quota page's tables were not in the offline copy; the names are those "
             "Service Quotas lists): check them in the account's Service Quotas console.",
             "- Units per write follow item sizes, as in section 2: the analytics day items "
-            "(`ALL / DAY#…` and the like) gain an attribute per new figure (histogram bins, statuses, "
-            "reasons), so they pass 1 KB within a few orders and a real day's are larger: their units "
-            "per order here are a floor, and vary from run to run with the sizes the run reached.",
+            "(`ALL#{counter shard} / DAY#…` and the like) gain an attribute per new figure (histogram "
+            "bins, statuses, reasons, and in the per-SKU item each SKU), so they pass 1 KB within a few "
+            "orders and a real day's are larger: their units per order here are a floor, and vary from "
+            "run to run with the sizes the run reached.",
+            "- The analytics counters: one order's writes to a scope are summed over the shards they "
+            "landed on (each transaction picks one at random) and spread over the scope's "
+            f"{COUNTER_SHARDS} counter shards ({ALL_SHARDS} for `ALL`), so `per order` is one shard's "
+            "part, and "
+            f"taken once per full batch of {AGGREGATOR_BATCH} events (the aggregator combines a batch into "
+            "one write per item; at the peak every batch is full, and its events are of different "
+            "orders). The recording, one order at a time, wrote once per "
+            f"{result.assumptions.events_per_counter_write:.2f} events the aggregator received (some "
+            "change nothing, some arrived together), so a peak write stands for that many of its writes: "
+            "the units per order are multiplied by that and divided by the batch.",
             f"- DynamoDB operations not priced by the unit rules, and so not in the figures: {unpriced}.",
         ]
     )

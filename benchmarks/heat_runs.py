@@ -302,6 +302,23 @@ def known_values(recorded: list[Recorded]) -> Known:
     return Known(values, frozenset(bucketed))
 
 
+COUNTER_WRITER = "AnalyticsAggregator"
+
+
+def events_per_counter_write(runs: HeatRuns) -> float:
+    """The messages the analytics aggregator received per transaction it wrote, over every recording
+    (1 when it wrote none): how many events one of its writes stood for here."""
+    recorded = [r for group in runs.groups for r in group.recorded]
+    messages = sum(i.records for r in recorded for i in r.usage.invocations if i.function == COUNTER_WRITER)
+    writes = sum(
+        1
+        for r in recorded
+        for call in r.usage.dynamodb_calls
+        if call.function == COUNTER_WRITER and call.operation == "TransactWriteItems" and not call.failed
+    )
+    return messages / writes if writes else 1.0
+
+
 def workloads(runs: HeatRuns) -> list[Workload]:
     return [
         Workload(

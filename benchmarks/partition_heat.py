@@ -29,7 +29,7 @@ from typing import Any
 
 from benchmarks.dynamodb_units import TableInfo, UnitCounter
 from benchmarks.recorder import DynamoCall
-from shared.dal import deliveries, sharded
+from shared.dal import analytics, deliveries, sharded
 
 # AWS: a partition (and so an item) takes about 1,000 write units and 3,000 read units a second,
 # a GSI partition the same; a throttled GSI throttles the table writes that feed it.
@@ -40,13 +40,22 @@ PARTITION, ITEM = "partition", "item"
 # What a key value can depend on. The first group is unique to one order (or its fulfillment,
 # return, an event, a time or a sequence number): such keys scale away.
 UNIQUE_DIMENSIONS = ("order", "fulfillment", "return", "id", "time", "seq")
-SHARED_DIMENSIONS = ("sku", "warehouse", "channel", "status", "day", "bucket", "shard")
+SHARED_DIMENSIONS = ("sku", "warehouse", "channel", "status", "day", "bucket", "shard", "counter shard")
 # Indexes whose partition key values end in a write shard, "<value>#<NN>" (shared/dal/sharded.py): a
 # value takes its list's share spread over SHARDS values, each key's shard from the item's id.
 SHARDED_INDEXES = frozenset(
     {sharded.BY_STATUS.name, sharded.BY_CHANNEL.name, sharded.BY_CREATION.name, deliveries.BY_CHANNEL.name}
 )
 _SHARD_SUFFIX = re.compile(rf"#\d{{{sharded.SHARD_WIDTH}}}$")
+# Tables whose partition key values end in a counter shard each transaction picks at random
+# (shared/dal/analytics.py), so one order's writes to a scope land on several shards: a shard takes
+# the units of all the scope's shards spread evenly over them (`shards_of`). Their writers combine a queue
+# batch's changes into one write per item (functions/analytics_aggregator): at the peak every batch is
+# full (AGGREGATOR_BATCH events, of as many orders), so an item takes one write where the recording,
+# one order at a time, made up to one per event.
+COUNTER_TABLES = frozenset({"Analytics"})
+AGGREGATOR_BATCH = 10
+_COUNTER_SHARD = re.compile(rf"#\d{{{analytics.SHARD_WIDTH}}}(?= / |$)")
 
 _GENERATED_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # uuid
@@ -316,13 +325,17 @@ class Assumptions:
     hottest_bucket_share: float = 1 / 25  # of the flash SKU's reservations on its busiest bucket
     # scenario -> orders of that kind per order placed (returns: per order, on top of its order)
     mix: Mapping[str, float] = field(default_factory=dict)
+    # Queue messages the counters' writer received per write it made, in the recording: at the peak
+    # a full batch is one write, so a write there stands for this many of the recording's.
+    events_per_counter_write: float = 1.0
 
     def share(self, dimensions: frozenset[str]) -> float:
         """What the hottest value of a pattern gets of all orders. The flash sale is one SKU, sold
         on one channel and shipped from one warehouse (the worst case): a value that depends on
         several of these gets the smallest of their shares (they are the same orders); statuses
-        and days are one value for every order; a bucket gets its part of its SKU's share, and a
-        write shard its part (1 of SHARDS, the ids spread evenly) of its list's."""
+        and days are one value for every order; a bucket gets its part of its SKU's share, a
+        write shard its part (1 of SHARDS, the ids spread evenly) of its list's, and a counter shard
+        (its units already its part of its scope's) one write per full batch (COUNTER_TABLES)."""
         shares = {
             "sku": self.flash_share,
             "warehouse": self.flash_share + (1 - self.flash_share) / self.warehouses,
@@ -331,6 +344,8 @@ class Assumptions:
         found = [shares[d] for d in dimensions if d in shares]
         share = min(found) if found else 1.0
         share *= 1 / sharded.SHARDS if "shard" in dimensions else 1.0
+        if "counter shard" in dimensions:
+            share *= self.events_per_counter_write / AGGREGATOR_BATCH
         return share * (self.hottest_bucket_share if "bucket" in dimensions else 1.0)
 
 
@@ -398,17 +413,42 @@ def hot_keys(samples: Sequence[Sample], assumptions: Assumptions) -> list[HotKey
 
 
 def _hottest_in(sample: Sample) -> dict[tuple[str, str, str, Pattern], tuple[float, str]]:
-    """Per (where, kind, WRU or RRU, pattern): the units of its hottest value in this sample."""
+    """Per (where, kind, WRU or RRU, pattern): the units of its hottest value in this sample (for a
+    counter table, of all shards of a value together)."""
     hottest: dict[tuple[str, str, str, Pattern], tuple[float, str]] = {}
-    for key in sample.keys:
+    for key in _counter_shards_summed(sample.keys):
         pattern = classify(key.value, sample.known)
         if key.kind == PARTITION and key.where.partition(".")[2] in SHARDED_INDEXES:
             pattern = unsharded(key.value, pattern)
+        if key.where in COUNTER_TABLES and "{counter shard}" in key.value:
+            pattern = Pattern(pattern.template, pattern.dimensions | {"counter shard"})
         for units_name, units in (("WRU", key.writes), ("RRU", key.reads)):
             row = (key.where, key.kind, units_name, pattern)
             if units > hottest.get(row, (0.0, ""))[0]:
                 hottest[row] = (units, key.value)
     return hottest
+
+
+def _counter_shards_summed(keys: Iterable[KeyUnits]) -> list[KeyUnits]:
+    """The keys with every counter table value's shards as one value, `<scope>#{counter shard}`, which
+    takes its part of their units: where a write lands is chance, so each shard gets as much."""
+    summed: dict[tuple[str, str, str], KeyUnits] = {}
+    rest = []
+    for key in keys:
+        if key.where not in COUNTER_TABLES or not _COUNTER_SHARD.search(key.value):
+            rest.append(key)
+            continue
+        value = _COUNTER_SHARD.sub("#{counter shard}", key.value, count=1)
+        shards = analytics.shards_of(value.split("#{counter shard}", 1)[0])
+        before = summed.get((key.where, key.kind, value), KeyUnits(key.where, key.kind, value))
+        summed[(key.where, key.kind, value)] = KeyUnits(
+            key.where,
+            key.kind,
+            value,
+            before.writes + key.writes / shards,
+            before.reads + key.reads / shards,
+        )
+    return rest + list(summed.values())
 
 
 def unsharded(value: str, pattern: Pattern) -> Pattern:

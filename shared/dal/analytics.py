@@ -1,31 +1,53 @@
-"""The Analytics table: daily counters per scope, and what each order last contributed to them.
+"""The Analytics table: daily counters per scope, write-sharded, and what each order last contributed.
 
-- `pk` = scope (`ALL`, `CH#<channel>`, `WH#<warehouse>`, `CH#<channel>#WH#<warehouse>`, `CTRY#<country>`,
-  `CELL#<lat>#<lon>`), `sk` = `DAY#<yyyy-mm-dd>`: one item per scope and day, its counters as numbers.
-  A period is one Query (`sk` between two days), whatever the number of orders.
-- `pk` = `ORDER#<orderId>`, `sk` = `CONTRIB`: the order's contribution as last applied, and a revision.
+- `pk` = `<scope>#<shard>` (scope `ALL`, `CH#<channel>`, `WH#<warehouse>`, `CH#<channel>#WH#<warehouse>`,
+  `CTRY#<country>`, `CELL#<lat>#<lon>`; shard `00`..`15`, `ALL` `00`..`31`), `sk` = `DAY#<yyyy-mm-dd>`: a
+  scope's counters on a day are the sum of its shards' items. Counters only ever ADD, so any shard
+  takes any change: each transaction picks one at random, and a scope's day takes up to its number
+  of shards times the write units one item would. The per-SKU counters are in their own item,
+  `DAY#<day>#SKU` (FAMILIES), so a status change, most of the writes, does not pay for the size a
+  large catalog gives them (an update costs its item's size).
+- `pk` = `ORDER#<orderId>`, `sk` = `CONTRIB`: the order's contribution as last applied (JSON,
+  compressed), and a revision.
 
-An order's new contribution replaces its old one in one transaction: the counters get the difference
-(ADD) and the record the new contribution, conditioned on the revision read, so two aggregators
-working on one order never both apply theirs (the loser reads again).
+A period of a scope is one Query per shard (every family of every day of the period), run at once,
+whatever the number of orders. Orders' new contributions replace their old ones in one transaction:
+the counters get the (combined) difference and each order's record its new contribution, each record
+conditioned on the revision read, so two aggregators working on one order never both apply theirs
+(the loser reads again).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import random
+import zlib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from shared import config
-from shared.dal.dynamo import table, transact
+from shared.dal.dynamo import client, table, transact
 
 CONTRIB_SK = "CONTRIB"
 DAY_PREFIX = "DAY#"
+# A day's counters by family, each family its own item (`DAY#<day><suffix>`): a write touches only
+# the items of the families it changes, and costs their size. The per-SKU counters grow with the
+# catalog, and are written once per order and per return, so the status changes (most writes) do not
+# pay for them. (Splitting further costs more: each item written costs at least its 1 KB.)
+FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (("#SKU", ("us|", "rs|")),)
+LAST_FAMILY = "#~"  # sorts after every family's suffix
 KEY_ATTRIBUTES = frozenset({"pk", "sk"})
+# At 10,000 orders/s the aggregator makes about one transaction per batch of 10 events, each writing
+# every scope its orders touch (docs/benchmarks.md section 8): spread over 16 shards a scope takes
+# under a partition's 1,000 write units/s, and `ALL`, which every order writes, over 32. A period
+# costs one Query per shard.
+COUNTER_SHARDS = 16
+ALL_SHARDS = 32
+SHARD_WIDTH = 2
+MOST_ACTIONS = 100  # TransactWriteItems
 
 
 def table_name() -> str:
@@ -36,26 +58,77 @@ def _record_key(order_id: str) -> dict[str, str]:
     return {"pk": f"ORDER#{order_id}", "sk": CONTRIB_SK}
 
 
+def shards_of(scope: str) -> int:
+    return ALL_SHARDS if scope == "ALL" else COUNTER_SHARDS
+
+
+def shard_key(scope: str, shard: int) -> str:
+    return f"{scope}#{shard:0{SHARD_WIDTH}d}"
+
+
+def scope_of_key(pk: str) -> str:
+    """The scope of a counters item's partition key (its shard suffix dropped)."""
+    return pk[: -(SHARD_WIDTH + 1)]
+
+
 Stored = dict[str, dict[str, str]]
 Delta = dict[tuple[str, str], dict[str, Decimal]]
 
 
-def applied(order_id: str) -> tuple[Stored, int]:
-    """The order's contribution as last applied (as stored) and the record's revision (0: none)."""
+@dataclass(frozen=True)
+class Applied:
+    """An order's contribution as last applied (as stored) and its record's revision (0: none)."""
+
+    stored: Stored
+    revision: int
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """An order's new contribution (as stored) in place of the one applied at `revision`."""
+
+    order_id: str
+    new: Stored
+    revision: int
+
+
+def applied(order_id: str) -> Applied:
     item = table(table_name()).get_item(Key=_record_key(order_id), ConsistentRead=True).get("Item")
     if not item:
-        return {}, 0
-    return json.loads(item["applied"]), int(item["revision"])
+        return Applied({}, 0)
+    if "appliedZ" in item:
+        return Applied(json.loads(zlib.decompress(bytes(item["appliedZ"].value))), int(item["revision"]))
+    return Applied(json.loads(item["applied"]), int(item["revision"]))  # written before compression
 
 
-def _add_action(scope: str, day: str, changes: dict[str, Decimal]) -> dict[str, Any]:
+def _compressed(stored: Stored) -> bytes:
+    """A contribution as the record keeps it: its JSON compressed (a write costs a unit per KB, and
+    the counter names repeat per scope)."""
+    return zlib.compress(json.dumps(stored, sort_keys=True, separators=(",", ":")).encode(), level=9)
+
+
+def families(changes: dict[str, Decimal]) -> Iterator[tuple[str, dict[str, Decimal]]]:
+    """A day's changes split by the item they go to: the sort key suffix and its counters."""
+    split: dict[str, dict[str, Decimal]] = {}
+    for counter, amount in changes.items():
+        suffix = next((suffix for suffix, prefixes in FAMILIES if counter.startswith(prefixes)), "")
+        split.setdefault(suffix, {})[counter] = amount
+    yield from sorted(split.items())
+
+
+def items_touched(delta: Delta) -> int:
+    """How many counter items adding `delta` writes (one transaction action each)."""
+    return sum(1 for changes in delta.values() for _ in families(changes))
+
+
+def _add_action(pk: str, sk: str, changes: dict[str, Decimal]) -> dict[str, Any]:
     names = {f"#c{i}": counter for i, counter in enumerate(changes)}
     values = {f":c{i}": amount for i, amount in enumerate(changes.values())}
     expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(changes)))
     return {
         "Update": {
             "TableName": table_name(),
-            "Key": {"pk": scope, "sk": DAY_PREFIX + day},
+            "Key": {"pk": pk, "sk": sk},
             "UpdateExpression": expression,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -63,27 +136,32 @@ def _add_action(scope: str, day: str, changes: dict[str, Decimal]) -> dict[str, 
     }
 
 
-def _record_action(order_id: str, new: Stored, revision: int) -> dict[str, Any]:
-    values: dict[str, Any] = {":applied": json.dumps(new, sort_keys=True), ":next": revision + 1}
+def _record_action(replacement: Replacement) -> dict[str, Any]:
+    values: dict[str, Any] = {":applied": _compressed(replacement.new), ":next": replacement.revision + 1}
     condition = "attribute_not_exists(pk)"
-    if revision:
-        condition, values[":revision"] = "revision = :revision", revision
+    if replacement.revision:
+        condition, values[":revision"] = "revision = :revision", replacement.revision
     return {
         "Update": {
             "TableName": table_name(),
-            "Key": _record_key(order_id),
-            "UpdateExpression": "SET applied = :applied, revision = :next",
+            "Key": _record_key(replacement.order_id),
+            "UpdateExpression": "SET appliedZ = :applied, revision = :next REMOVE applied",
             "ConditionExpression": condition,
             "ExpressionAttributeValues": values,
         }
     }
 
 
-def write(order_id: str, new: Stored, delta: Delta, revision: int) -> None:
-    """Record `new` as the order's contribution and add `delta` to the counters, in one transaction
-    conditioned on the revision read (TransactionConflict when another writer got there first)."""
-    actions = [_record_action(order_id, new, revision)]
-    actions += [_add_action(scope, day, changes) for (scope, day), changes in sorted(delta.items())]
+def write(replacements: Sequence[Replacement], delta: Delta) -> None:
+    """Record each order's new contribution and add their combined `delta` to the counters (on one
+    shard), in one transaction conditioned on each revision read (TransactionConflict when another
+    writer got to one of them first). At most MOST_ACTIONS records and items together."""
+    draw = random.randrange(ALL_SHARDS)
+    actions = [_record_action(r) for r in replacements]
+    for (scope, day), changes in sorted(delta.items()):
+        pk = shard_key(scope, draw % shards_of(scope))
+        for suffix, counters in families(changes):
+            actions.append(_add_action(pk, DAY_PREFIX + day + suffix, counters))
     transact(actions)
 
 
@@ -96,24 +174,53 @@ class Period:
     items: int
 
 
-def period(scope: str, first_day: str, last_day: str) -> Period:
-    """Every day of [first_day, last_day] with counters in `scope`: one Query per MB of them."""
+# Kept across invocations, so its threads are made once per process.
+_pool = ThreadPoolExecutor(max_workers=ALL_SHARDS, thread_name_prefix="counters")
+
+
+def _shard_period(pk: str, first_day: str, last_day: str) -> Period:
+    # String expressions: the pool's threads share one client (see shared/dal/sharded.py).
     query: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(scope)
-        & Key("sk").between(DAY_PREFIX + first_day, DAY_PREFIX + last_day)
+        "TableName": table_name(),
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+        "ExpressionAttributeValues": {
+            ":pk": pk,
+            ":first": DAY_PREFIX + first_day,
+            ":last": DAY_PREFIX + last_day + LAST_FAMILY,
+        },
     }
     days: dict[str, dict[str, Decimal]] = {}
-    queries = 0
+    queries = items = 0
     while True:
-        page = table(table_name()).query(**query)
+        page = client().query(**query)
         queries += 1
         for item in page["Items"]:
-            days[item["sk"][len(DAY_PREFIX) :]] = {
-                k: Decimal(v) for k, v in item.items() if k not in KEY_ATTRIBUTES and isinstance(v, Decimal)
-            }
+            items += 1
+            _add_into(days.setdefault(item["sk"][len(DAY_PREFIX) :][:10], {}), _counters(item))
         if "LastEvaluatedKey" not in page:
-            return Period(days, queries, len(days))
+            return Period(days, queries, items)
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _counters(item: dict[str, Any]) -> dict[str, Decimal]:
+    return {k: v for k, v in item.items() if k not in KEY_ATTRIBUTES and isinstance(v, Decimal)}
+
+
+def _add_into(total: dict[str, Decimal], counters: dict[str, Decimal]) -> None:
+    for k, v in counters.items():
+        total[k] = total.get(k, Decimal(0)) + v
+
+
+def period(scope: str, first_day: str, last_day: str) -> Period:
+    """Every day of [first_day, last_day] with counters in `scope`: one Query per shard (per MB of
+    its items), all at once."""
+    shards = [shard_key(scope, shard) for shard in range(shards_of(scope))]
+    reads = list(_pool.map(lambda pk: _shard_period(pk, first_day, last_day), shards))
+    days: dict[str, dict[str, Decimal]] = {}
+    for read in reads:
+        for day, counters in read.days.items():
+            _add_into(days.setdefault(day, {}), counters)
+    return Period(days, sum(r.queries for r in reads), sum(r.items for r in reads))
 
 
 def every_item() -> Iterator[dict[str, Any]]:
@@ -138,14 +245,15 @@ def delete_everything() -> int:
 
 
 def counters_by_key() -> dict[tuple[str, str], dict[str, Decimal]]:
-    """Every scope-and-day item's non-zero counters (what a backfill and live aggregation must agree on)."""
-    found = {}
+    """Every scope's non-zero counters per day, summed over its shards and items (what a backfill and
+    live aggregation must agree on): (scope, day) -> counters."""
+    found: dict[tuple[str, str], dict[str, Decimal]] = {}
     for item in every_item():
-        if not str(item["sk"]).startswith(DAY_PREFIX):
-            continue
-        counters = {
-            k: v for k, v in item.items() if k not in KEY_ATTRIBUTES and isinstance(v, Decimal) and v != 0
-        }
-        if counters:
-            found[(item["pk"], item["sk"])] = counters
-    return found
+        if str(item["sk"]).startswith(DAY_PREFIX):
+            day = item["sk"][len(DAY_PREFIX) :][:10]
+            _add_into(found.setdefault((scope_of_key(item["pk"]), day), {}), _counters(item))
+    return {
+        key: nonzero
+        for key, counters in found.items()
+        if (nonzero := {k: v for k, v in counters.items() if v != 0})
+    }

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,12 +30,15 @@ from shared.logic.analytics import (
     figures,
     flat,
     merge,
+    merge_deltas,
     scope_of,
     warehouses_for_region,
 )
 from shared.models.order import FulfillmentStatus, OrderStatus
 
 APPLY_ATTEMPTS = 8
+# Orders read and written together (an SQS batch is at most 10 messages).
+APPLY_CHUNK = 25
 DEFAULT_DAYS = 30
 MOST_DAYS = 366
 MOST_RADIUS_KM = 1000
@@ -54,18 +57,69 @@ def contribution_now(order_id: str) -> Contribution:
 
 def refresh(order_id: str) -> bool:
     """Bring the aggregates up to date with the order as stored; False when they already were."""
+    return order_id in refresh_many([order_id])
+
+
+def refresh_many(order_ids: Iterable[str]) -> set[str]:
+    """Bring the aggregates up to date with each order as stored, the changes of many orders combined
+    into one transaction (as many as its actions allow): the orders whose contribution changed."""
+    changed: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(order_ids))):
+        changed |= _apply(chunk)
+    return changed
+
+
+def _chunks(order_ids: list[str], size: int = APPLY_CHUNK) -> Iterator[list[str]]:
+    for start in range(0, len(order_ids), size):
+        yield order_ids[start : start + size]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    replacement: store.Replacement
+    delta: Contribution
+
+
+def _pending(order_id: str) -> _Pending | None:
+    before = store.applied(order_id)
+    new = contribution_now(order_id)
+    delta = difference(new, decode(before.stored))
+    if not delta:
+        return None
+    return _Pending(store.Replacement(order_id, encode(new), before.revision), delta)
+
+
+def _apply(order_ids: list[str]) -> set[str]:
+    """Apply the orders' changes, re-reading those not yet applied when a concurrent writer got to
+    one of them first."""
+    done: set[str] = set()
     for attempt in range(APPLY_ATTEMPTS):
-        stored, revision = store.applied(order_id)
-        new = contribution_now(order_id)
-        delta = difference(new, decode(stored))
-        if not delta:
-            return False
+        pending = [p for p in map(_pending, order_ids) if p is not None]
         try:
-            store.write(order_id, encode(new), delta, revision)
-            return True
+            for group in _groups(pending):
+                store.write([p.replacement for p in group], merge_deltas(p.delta for p in group))
+                done |= {p.replacement.order_id for p in group}
+            return done
         except TransactionConflict:
             pause_before_retry(attempt)
-    raise TransientError(f"the analytics of order {order_id} changed concurrently; retry")
+            order_ids = [o for o in order_ids if o not in done]
+    raise TransientError(f"the analytics of orders {', '.join(order_ids)} changed concurrently; retry")
+
+
+def _groups(pending: list[_Pending]) -> Iterator[list[_Pending]]:
+    """The pending orders in groups whose records and combined counter items fit one transaction."""
+    group: list[_Pending] = []
+    for candidate in pending:
+        trial = [*group, candidate]
+        if (
+            group
+            and len(trial) + store.items_touched(merge_deltas(p.delta for p in trial)) > store.MOST_ACTIONS
+        ):
+            yield group
+            trial = [candidate]
+        group = trial
+    if group:
+        yield group
 
 
 # Periods -----------------------------------------------------------------------------------------
@@ -304,14 +358,20 @@ class BackfillReport:
 def backfill(
     order_ids: Iterable[str], reset: bool = False, progress: Callable[[int], None] | None = None
 ) -> BackfillReport:
-    """Apply every order's contribution as stored now. With `reset`, the aggregates are emptied first
-    (a rebuild); without, each order's aggregates are corrected where they drifted."""
+    """Apply every order's contribution as stored now, APPLY_CHUNK orders a transaction. With `reset`,
+    the aggregates are emptied first (a rebuild); without, each order's aggregates are corrected
+    where they drifted."""
     report = BackfillReport()
     if reset:
         report.deleted = store.delete_everything()
+    chunk: list[str] = []
     for order_id in order_ids:
         report.orders += 1
-        report.changed += refresh(order_id)
+        chunk.append(order_id)
+        if len(chunk) == APPLY_CHUNK:
+            report.changed += len(refresh_many(chunk))
+            chunk = []
         if progress and report.orders % 100 == 0:
             progress(report.orders)
+    report.changed += len(refresh_many(chunk))
     return report

@@ -296,6 +296,17 @@ def difference(new: Contribution, old: Contribution) -> Contribution:
     return delta
 
 
+def merge_deltas(deltas: Iterable[Contribution]) -> Contribution:
+    """Several orders' differences as one: what adding each of them adds (zeros left out)."""
+    total: Contribution = {}
+    for delta in deltas:
+        for key, changes in delta.items():
+            counters = total.setdefault(key, {})
+            for counter, amount in changes.items():
+                counters[counter] = counters.get(counter, Decimal(0)) + amount
+    return {key: nonzero for key, c in total.items() if (nonzero := {k: v for k, v in c.items() if v != 0})}
+
+
 def encode(contribution: Contribution) -> dict[str, dict[str, str]]:
     return {
         f"{scope}{SEP}{day}": {k: str(v) for k, v in c.items()} for (scope, day), c in contribution.items()

@@ -4,6 +4,7 @@ shows, and the backfill rebuilds exactly what live aggregation built."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import Counter
@@ -12,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from functions.analytics_aggregator import handler as aggregator
 from local.runtime import LocalOMS
 from shared.clock import parse
 from shared.dal import analytics as analytics_table
+from shared.dal import dynamo
 from shared.dal import orders as orders_table
 from shared.logic import aggregation
 from shared.logic.analytics import bucket, representative
@@ -24,6 +27,7 @@ from tests.support.orders import CHANNEL_ID, Client, canonical_order
 from tests.support.returns import authorized, deliver_all, delivered_order, receive, wait_for_return
 
 SETTLE_SECONDS = 30
+ITEMS_PER_DAY = 1 + len(analytics_table.FAMILIES)  # a scope's day in one shard
 
 
 def _seconds(start: str, end: str) -> float:
@@ -217,7 +221,9 @@ def test_the_summary_equals_what_the_orders_imply_and_the_backfill_rebuilds_it(
     assert body["byChannel"][CHANNEL_ID]["ordersPlaced"] == 5
     assert body["byChannel"][CHANNEL_ID]["refunds"] == {"USD": "12.50"}
     assert body["byWarehouse"] == {"wh-east": {"shipments": 4}, "wh-west": {"shipments": 2}}
-    assert body["readCost"] == {"queries": 1, "items": 1}  # one day's item, whatever the volume
+    # One Query per counter shard, at most an item per family of the one day, whatever the volume.
+    assert body["readCost"]["queries"] == analytics_table.ALL_SHARDS
+    assert body["readCost"]["items"] <= ITEMS_PER_DAY * analytics_table.ALL_SHARDS
     assert summary(client, f"?channelId={CHANNEL_ID}")["ordersPlaced"] == 5
     assert summary(client, "?channelId=another-store")["ordersPlaced"] == 0
 
@@ -232,11 +238,60 @@ def test_the_summary_equals_what_the_orders_imply_and_the_backfill_rebuilds_it(
         assert found[key] == west[key], key
 
     live = analytics_table.counters_by_key()
+    items = len(list(analytics_table.every_item()))
     report = aggregation.backfill(orders_table.order_ids(), reset=True)
     assert (report.orders, report.changed) == (5, 5)
-    assert report.deleted == len(live) + 5  # every day item and each order's contribution record
+    assert report.deleted == items  # every counters item (of any shard) and each order's record
     assert analytics_table.counters_by_key() == live
     assert aggregation.backfill(orders_table.order_ids()).changed == 0  # nothing drifted
+
+
+def _events(order_ids: list[str]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{n}",
+                "receiptHandle": f"r{n}",
+                "body": json.dumps({"detail": {"data": {"orderId": order_id}}}),
+                "attributes": {},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+            }
+            for n, order_id in enumerate(order_ids)
+        ]
+    }
+
+
+def test_a_batch_of_events_is_applied_in_one_transaction(client: Client, history: dict[str, Any]) -> None:
+    settled(client, expected_figures(history["orders"], history["returns"]))
+    live = analytics_table.counters_by_key()
+    aggregation.backfill([], reset=True)
+    order_ids = [o["orderId"] for o in history["orders"]]
+    writes: list[int] = []
+
+    def counted(params: dict[str, Any], **_: Any) -> None:
+        writes.append(len(params["TransactItems"]))
+
+    events = dynamo.client().meta.events
+    events.register("provide-client-params.dynamodb.TransactWriteItems", counted)
+    try:
+        batch = _events([*order_ids, *order_ids, "not-an-order"])  # every order twice, one unknown
+        answer = aggregator._batch({**batch, "Records": [*batch["Records"], _broken()]}, None)
+    finally:
+        events.unregister("provide-client-params.dynamodb.TransactWriteItems", counted)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "broken"}]}  # no order id in it
+    assert len(writes) == 1  # 5 orders' records and their combined counters, one transaction
+    assert analytics_table.counters_by_key() == live
+
+
+def _broken() -> dict[str, Any]:
+    return {
+        "messageId": "broken",
+        "receiptHandle": "rb",
+        "body": "{}",
+        "attributes": {},
+        "eventSource": "aws:sqs",
+    }
 
 
 @pytest.mark.parametrize(
@@ -278,7 +333,9 @@ def test_timeseries_export_and_region_read_the_same_aggregates(oms: LocalOMS, cl
     assert status == 200, series
     assert series["points"] == [{"date": today, "value": 3}]
     assert series["byChannel"] == {CHANNEL_ID: [{"date": today, "value": 3}]}
-    assert series["readCost"] == {"queries": 2, "items": 2}
+    shards = analytics_table.ALL_SHARDS + analytics_table.COUNTER_SHARDS  # every order, its channel
+    assert series["readCost"]["queries"] == shards
+    assert series["readCost"]["items"] <= ITEMS_PER_DAY * shards
     status, weekly = client.call(
         "GET", f"/analytics/timeseries?metric=byStatus.DELIVERED&interval=week&to={today}"
     )

@@ -13,6 +13,7 @@ import pytest
 from benchmarks.dynamodb_units import ItemCatalog, TableInfo, UnitCounter
 from benchmarks.heat_report import splice
 from benchmarks.partition_heat import (
+    AGGREGATOR_BATCH,
     ITEM,
     PARTITION,
     STATE_TRANSITION,
@@ -32,6 +33,7 @@ from benchmarks.partition_heat import (
 )
 from benchmarks.recorder import DynamoCall
 from blueprint import Index
+from shared.dal.analytics import ALL_SHARDS, COUNTER_SHARDS
 from shared.dal.sharded import SHARDS
 
 ORDERS = "oms-Orders"
@@ -329,3 +331,35 @@ def test_a_write_sharded_index_value_is_one_of_its_lists_shards() -> None:
     assert unsharded("SUBSCRIPTIONS", classify("SUBSCRIPTIONS", KNOWN)) == Pattern(
         "SUBSCRIPTIONS", frozenset()
     )
+
+
+def test_a_counter_scope_takes_the_units_of_all_its_shards_spread_over_them_once_per_batch() -> None:
+    # One order's three writes to the scope ALL landed on two shards of its day's counters.
+    keys = (
+        KeyUnits("Analytics", ITEM, "ALL#03 / DAY#2026-12-03", writes=4.0),
+        KeyUnits("Analytics", ITEM, "ALL#11 / DAY#2026-12-03", writes=2.0),
+        KeyUnits("Analytics", PARTITION, "ALL#03", writes=4.0),
+        KeyUnits("Analytics", PARTITION, "ALL#11", writes=2.0),
+    )
+    assumptions = Assumptions(rate=10_000.0, mix={"happy": 1.0})
+
+    found = {(k.kind, k.pattern.template): k for k in hot_keys([Sample("happy", keys, KNOWN)], assumptions)}
+
+    item = found[(ITEM, "ALL#{counter shard} / DAY#{day}")]
+    assert item.per_order == 6.0 / ALL_SHARDS  # both shards' units, spread: where one lands is chance
+    assert item.pattern.name == "per day and counter shard"
+    assert item.share == 1 / AGGREGATOR_BATCH
+    assert item.per_second == pytest.approx(10_000 * 6.0 / (ALL_SHARDS * AGGREGATOR_BATCH))
+    assert found[(PARTITION, "ALL#{counter shard}")].per_order == 6.0 / ALL_SHARDS
+
+
+def test_a_counter_write_stands_for_the_events_the_recording_needed_for_one() -> None:
+    keys = (KeyUnits("Analytics", ITEM, "CH#shop#07 / DAY#2026-12-03", writes=8.0),)
+    assumptions = Assumptions(rate=1_000.0, mix={"happy": 1.0}, events_per_counter_write=2.5)
+
+    (key,) = hot_keys([Sample("happy", keys, KNOWN)], assumptions)
+
+    assert key.pattern.template == "CH#{channel}#{counter shard} / DAY#{day}"
+    # the channel's share of the orders, its part of 16 shards, one write per 10 events of 2.5 each
+    expected = 1_000 * assumptions.share(frozenset({"channel"})) * 8.0 / COUNTER_SHARDS * 2.5 / 10
+    assert key.per_second == pytest.approx(expected)
