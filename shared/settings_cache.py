@@ -2,8 +2,9 @@
 customer e-mail settings, the webhook subscriptions, the warehouses.
 
 On Lambda each container of a function has its own: a value is at most `SETTINGS_CACHE_SECONDS`
-(blueprint's COMMON_ENVIRONMENT, default DEFAULT_SECONDS) old, a write through the DAL forgets the
-key in the writer's process at once, and every other container sees it within the TTL. The local
+(blueprint's COMMON_ENVIRONMENT, default DEFAULT_SECONDS) old (plus DynamoDB's replication lag, about
+a second, where the fill is an eventually consistent read), a write through the DAL is seen in the
+writer's process at once (remembered or forgotten), and every other container sees it within that. The local
 runtime runs every function in one process, so there a DAL write is seen by all functions at once.
 
 Powertools' parameters utility caches the same way (max_age) but only for its providers' shapes
@@ -103,6 +104,16 @@ class SettingsCache(Generic[T]):
                 if generation == self._generation:
                     self._entries[key] = _Entry(value, now + ttl)
         return value
+
+    def remember(self, key: str, value: T) -> None:
+        """What this process just wrote: its own reads see it at once (a fill may read stale)."""
+        ttl = ttl_seconds()
+        with self._lock:
+            self._generation += 1
+            if ttl > 0:
+                self._entries[key] = _Entry(value, self._clock() + ttl)
+            else:
+                self._entries.pop(key, None)
 
     def forget(self, key: str) -> None:
         with self._lock:

@@ -33,13 +33,15 @@ def _amazon_claim_id(settings: AmazonSettings) -> str:
 
 
 def get(channel_id: str) -> Channel | None:
-    """The channel, as read at most `SETTINGS_CACHE_SECONDS` ago (`shared.settings_cache`)."""
-    return _cached.get(channel_id, lambda: read(channel_id))
+    """The channel, as read at most `SETTINGS_CACHE_SECONDS` ago (`shared.settings_cache`). Every
+    order reads it several times: the cache's fill is an eventually consistent read (half the read
+    units; a second's lag more on a value up to the TTL old anyway)."""
+    return _cached.get(channel_id, lambda: read(channel_id, consistent=False))
 
 
-def read(channel_id: str) -> Channel | None:
+def read(channel_id: str, *, consistent: bool = True) -> Channel | None:
     """The channel as stored now (what a write builds on)."""
-    item = table(_name()).get_item(Key={"channelId": channel_id}, ConsistentRead=True).get("Item")
+    item = table(_name()).get_item(Key={"channelId": channel_id}, ConsistentRead=consistent).get("Item")
     return Channel.model_validate(plain(item)) if item else None
 
 
@@ -83,6 +85,7 @@ def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
         raise refusal from conflict
     finally:
         _cached.forget(channel_id)
+    _cached.remember(channel_id, Channel.model_validate(plain(to_item(channel))))  # as a read returns it
     return channel, existing is None
 
 

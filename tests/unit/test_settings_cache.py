@@ -91,6 +91,7 @@ def secret_of(channel_id: str) -> str | None:
 
 def test_a_second_read_within_the_ttl_makes_no_dynamodb_call(clock: Clock, calls: Counter[str]) -> None:
     register("shop", "first-secret-0000")
+    settings_cache.clear_all()  # another container: it did not write the channel
     calls.clear()
 
     channels.get("shop")
@@ -130,6 +131,26 @@ def test_a_write_through_the_dal_is_seen_at_once_in_its_process(clock: Clock, ca
     register("shop", "rotated-secret-00")
 
     assert secret_of("shop") == "rotated-secret-00"
+
+
+def test_a_channel_written_here_is_remembered_and_a_fill_is_an_eventually_consistent_read(
+    clock: Clock, calls: Counter[str]
+) -> None:
+    consistent: list[bool] = []
+    events = aws.dynamodb().meta.client.meta.events
+    events.register(
+        "provide-client-params.dynamodb.GetItem",
+        lambda params, **_: consistent.append(bool(params.get("ConsistentRead"))),
+    )
+    register("shop", "first-secret-0000")
+    calls.clear()
+
+    assert secret_of("shop") == "first-secret-0000"  # remembered: no read
+    assert calls["GetItem"] == 0
+    clock.now += TTL
+    secret_of("shop")
+
+    assert consistent == [True, False]  # the write's own read, then the cache's fill
 
 
 def test_an_unknown_channel_is_not_kept_but_missing_email_settings_are(
@@ -191,6 +212,7 @@ def test_the_dynamodb_calls_that_fill_an_entry_are_marked_as_a_cached_read(
     clock: Clock, calls: Counter[str]
 ) -> None:
     register("shop", "first-secret-0000")
+    settings_cache.clear_all()
     marks: list[settings_cache.Load | None] = []
     events = aws.dynamodb().meta.client.meta.events
     events.register("before-call.dynamodb", lambda **_: marks.append(settings_cache.loading()))
