@@ -143,6 +143,16 @@ def _assumptions(assumptions: Assumptions) -> str:
             "- One order's own keys (`per order`, `per fulfillment`, `per return`, `per id`: generated "
             "ids, times, sequence numbers) scale away: a new value per order. They are listed with their "
             "units per order and hold unless one order alone exceeded a limit.",
+            f"- **Cached settings** (`shared/settings_cache.py`: a channel, its e-mail settings, the "
+            f"subscriptions, the warehouses) are read once per container and TTL "
+            f"({assumptions.cache_seconds:g} s, `SETTINGS_CACHE_SECONDS`), not per order: the recordings "
+            "run the caches in pass-through, so every function reading a cached value shows with its "
+            "units per read, and the value takes the sum over those functions of containers / TTL x "
+            "units per read. A function's containers are its invocations/s x mean duration (Little's "
+            "law): its handler seconds per order (local, as for Lambda concurrency below) x the rate, "
+            f"at least {assumptions.min_containers:g}; every container is taken to read the hottest value "
+            "(its channel, say) within each TTL. `per order` then shows only the uncached units; those "
+            "rows say `cached` in their pattern.",
         ]
     )
 
@@ -154,7 +164,7 @@ def _failing(result: HeatResult) -> str:
     lines = [f"**Keys that do not hold at {rate:,.0f} orders/s** ({len(result.failing)}):", ""]
     for key in result.failing:
         lines.append(
-            f"- `{key.where}` {key.kind} `{key.pattern.template}` ({key.pattern.name}): "
+            f"- `{key.where}` {key.kind} `{key.pattern.template}` ({key.note}): "
             f"{_per_second(key)} {key.units}/s against {key.limit:,.0f}; stops holding at about "
             f"{_rate(key.breaking_rate)} orders/s"
         )
@@ -186,7 +196,7 @@ def _place_table(place: str, keys: list[HotKey]) -> str:
         [
             f"{key.kind} `{key.pattern.template}`",
             key.units,
-            key.pattern.name,
+            key.note,
             f"`{_short(key.example)}`",
             f"{key.per_order:.2f}",
             _per_second(key),
@@ -273,6 +283,8 @@ def _notes(result: HeatResult, load: float) -> str:
             "change nothing, some arrived together), so a peak write stands for that many of its writes: "
             "the units per order are multiplied by that and divided by the batch.",
             f"- DynamoDB operations not priced by the unit rules, and so not in the figures: {unpriced}.",
+            "- The table totals behind the DynamoDB table quotas leave out the cached reads (a few "
+            "per container and TTL, not per order).",
         ]
     )
 

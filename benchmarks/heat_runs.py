@@ -15,6 +15,10 @@ scenario writes, and where, is what its window holds. The scenarios, `orders` of
 Then the returns: `benchmarks.returns` runs its return-with-refund scenario on its own local OMS
 (an order of MUG-BLUE x2 delivered first, not counted; the return authorized, received, restocked
 and refunded by a signed request, in its window).
+
+Everything runs with the settings caches in pass-through (`shared.settings_cache.pass_through`):
+every cached read reaches DynamoDB, marked, so each function that reads a cached value shows,
+however warm the process; the model prices those reads per container and TTL, not per order.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from benchmarks.usage import item_catalog, workflow_counts
 from blueprint import TABLES
 from local.provision import DEFAULT_NAMING
 from local.runtime import LocalOMS
+from shared import settings_cache
 from shared.dal import stock
 from shared.models.order import FulfillmentStatus, OrderStatus
 from shared.models.returns import RefundStatus, ReturnStatus
@@ -108,9 +113,10 @@ class HeatRuns:
 def run(settings: HeatSettings | None = None) -> HeatRuns:
     settings = settings or HeatSettings()
     started = time.perf_counter()
-    groups = [_orders(settings)]
-    if settings.returns:
-        groups.append(_returns(settings))
+    with settings_cache.pass_through():
+        groups = [_orders(settings)]
+        if settings.returns:
+            groups.append(_returns(settings))
     return HeatRuns(groups, time.perf_counter() - started)
 
 
@@ -280,10 +286,18 @@ def attributed(runs: HeatRuns) -> tuple[list[Sample], dict[str, int]]:
         known = known_values(group.recorded)
         for recorded in group.recorded:
             keys = tuple(heat.key_units(recorded.usage.dynamodb_calls))
-            found.append(Sample(recorded.scenario, keys, known))
+            found.append(Sample(recorded.scenario, keys, known, busy_seconds(recorded.usage)))
         for operation, calls in heat.unpriced.items():
             unpriced[operation] = unpriced.get(operation, 0) + calls
     return found, unpriced
+
+
+def busy_seconds(usage: Usage) -> tuple[tuple[str, float], ...]:
+    """Per function, the seconds its handlers ran in the recording."""
+    busy: dict[str, float] = {}
+    for invocation in usage.invocations:
+        busy[invocation.function] = busy.get(invocation.function, 0.0) + invocation.seconds
+    return tuple(sorted(busy.items()))
 
 
 def known_values(recorded: list[Recorded]) -> Known:

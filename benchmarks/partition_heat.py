@@ -16,6 +16,11 @@ The pure part of the load model (`benchmarks.heat_runs` records the scenarios on
 3. **Scaling.** At a target rate of orders a second, a pattern's hottest value takes
    rate x share x units per order, the share being what the hottest value of each thing the
    pattern depends on gets (`Assumptions`), against AWS's limits per partition (and per item).
+   A read a settings cache made (`shared.settings_cache`; the recordings run it in pass-through, so
+   every reader shows) is not per order: each container of a reading function re-reads the value
+   once per TTL, so the value takes the sum over its readers of containers / TTL x units per read,
+   a function's containers being its handler seconds per order x the rate (Little's law, the local
+   handler time standing in for the duration on AWS), at least `min_containers`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from typing import Any
 
 from benchmarks.dynamodb_units import TableInfo, UnitCounter
 from benchmarks.recorder import DynamoCall
+from blueprint import COMMON_ENVIRONMENT
+from shared import settings_cache
 from shared.dal import analytics, deliveries, sharded
 
 # AWS: a partition (and so an item) takes about 1,000 write units and 3,000 read units a second,
@@ -80,21 +87,37 @@ class KeyUnits:
     kind: str  # PARTITION or ITEM
     value: str
     writes: float = 0.0
-    reads: float = 0.0
+    reads: float = 0.0  # made on every request
+    # Cached reads: (function, read units per fill of its cache entry), per function that read it.
+    cached: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
 class _Tally:
     writes: dict[tuple[str, str, str], float] = field(default_factory=dict)
     reads: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    # key -> function -> (units, the cache fills they were made in)
+    cached: dict[tuple[str, str, str], dict[str, tuple[float, frozenset[int]]]] = field(default_factory=dict)
 
     def add(self, counts: dict[tuple[str, str, str], float], key: tuple[str, str, str], units: float) -> None:
         if units:
             counts[key] = counts.get(key, 0.0) + units
 
+    def add_cached(self, key: tuple[str, str, str], function: str, units: float, fill: int) -> None:
+        by_function = self.cached.setdefault(key, {})
+        total, fills = by_function.get(function, (0.0, frozenset()))
+        by_function[function] = (total + units, fills | {fill})
+
     def result(self) -> list[KeyUnits]:
-        keys = sorted(set(self.writes) | set(self.reads))
-        return [KeyUnits(*key, self.writes.get(key, 0.0), self.reads.get(key, 0.0)) for key in keys]
+        keys = sorted(set(self.writes) | set(self.reads) | set(self.cached))
+        return [
+            KeyUnits(*key, self.writes.get(key, 0.0), self.reads.get(key, 0.0), self._per_fill(key))
+            for key in keys
+        ]
+
+    def _per_fill(self, key: tuple[str, str, str]) -> tuple[tuple[str, float], ...]:
+        found = self.cached.get(key, {})
+        return tuple((function, units / len(fills)) for function, (units, fills) in sorted(found.items()))
 
 
 def text_of(value: Mapping[str, Any]) -> str:
@@ -183,14 +206,16 @@ class HeatCounter:
         name = self._logical.get(table, table)
         if call.operation == "GetItem":
             key = self._key(table, request["Key"])
-            tally.add(tally.reads, (name, PARTITION, key[0]), units)
-            tally.add(tally.reads, (name, ITEM, " / ".join(key)), units)
-            return
-        index = request.get("IndexName")
-        attribute = self._partition_attribute(table, index)
-        value = _queried_value(request, attribute)
-        where = f"{name}.{index}" if index else name
-        tally.add(tally.reads, (where, PARTITION, value), units)
+            landed = [(name, PARTITION, key[0]), (name, ITEM, " / ".join(key))]
+        else:
+            index = request.get("IndexName")
+            value = _queried_value(request, self._partition_attribute(table, index))
+            landed = [(f"{name}.{index}" if index else name, PARTITION, value)]
+        for where in landed:
+            if call.cached is not None:
+                tally.add_cached(where, call.function or "(none)", units, call.cached.number)
+            else:
+                tally.add(tally.reads, where, units)
 
     def _key(self, table: str, item: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(text_of(item[name]) for name in self._tables[table].key_attributes)
@@ -313,6 +338,11 @@ class Sample:
     scenario: str
     keys: tuple[KeyUnits, ...]
     known: Known
+    busy: tuple[tuple[str, float], ...] = ()  # (function, its handlers' seconds in this run)
+
+
+def _deployed_cache_seconds() -> float:
+    return float(COMMON_ENVIRONMENT.get(settings_cache.TTL_VARIABLE, settings_cache.DEFAULT_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -328,6 +358,20 @@ class Assumptions:
     # Queue messages the counters' writer received per write it made, in the recording: at the peak
     # a full batch is one write, so a write there stands for this many of the recording's.
     events_per_counter_write: float = 1.0
+    cache_seconds: float = field(default_factory=_deployed_cache_seconds)  # the settings cache's TTL
+    min_containers: float = 1.0  # of a function that runs at all, however short its handler
+
+    def containers(self, samples: Sequence[Sample]) -> dict[str, float]:
+        """Per function, its containers at the target rate: invocations/s x mean duration (Little's
+        law) = its handler seconds per order x the rate, at least `min_containers`."""
+        functions = sorted({function for sample in samples for function, _ in sample.busy})
+        return {
+            function: max(
+                self.min_containers,
+                self.rate * mixed(((s.scenario, dict(s.busy).get(function, 0.0)) for s in samples), self.mix),
+            )
+            for function in functions
+        }
 
     def share(self, dimensions: frozenset[str]) -> float:
         """What the hottest value of a pattern gets of all orders. The flash sale is one SKU, sold
@@ -358,9 +402,10 @@ class HotKey:
     units: str  # "WRU" or "RRU"
     pattern: Pattern
     example: str
-    per_order: float  # units on the hottest value per order placed, over the mix
+    per_order: float  # units on the hottest value per order placed, over the mix (cached reads apart)
     share: float
     rate: float  # the target rate, orders/s
+    cached: CachedLoad | None = None  # the reads settings caches make of the value, if any
 
     @property
     def limit(self) -> float:
@@ -369,7 +414,9 @@ class HotKey:
     @property
     def per_second(self) -> float | None:
         """Units a second on the hottest value at the target rate (None: one value per order)."""
-        return None if self.pattern.unique else self.rate * self.share * self.per_order
+        if self.pattern.unique:
+            return None
+        return self.rate * self.share * self.per_order + (self.cached.per_second if self.cached else 0.0)
 
     @property
     def holds(self) -> bool:
@@ -378,23 +425,58 @@ class HotKey:
 
     @property
     def breaking_rate(self) -> float | None:
-        """Orders a second at which the hottest value reaches its limit (None: never, it scales away)."""
-        if self.pattern.unique or self.per_order <= 0:
+        """Orders a second at which the hottest value reaches its limit (None: never, it scales away).
+        Cached reads grow with the rate too (containers do), so both parts scale linearly."""
+        per_second = self.per_second
+        if per_second is None or per_second <= 0:
             return None
-        return self.limit / (self.share * self.per_order)
+        return self.limit * self.rate / per_second
+
+    @property
+    def note(self) -> str:
+        """The pattern's name, and how a settings cache reads it."""
+        if self.cached is None:
+            return self.pattern.name
+        return f"{self.pattern.name}; {self.cached.note}"
+
+
+@dataclass(frozen=True)
+class CachedLoad:
+    """A value settings caches hold: each reading function's containers re-read it once per TTL."""
+
+    readers: tuple[tuple[str, float, float], ...]  # (function, containers, units per read)
+    ttl: float
+
+    @property
+    def containers(self) -> float:
+        return sum(containers for _, containers, _ in self.readers)
+
+    @property
+    def per_second(self) -> float:
+        return sum(containers * units for _, containers, units in self.readers) / self.ttl
+
+    @property
+    def note(self) -> str:
+        readers = len(self.readers)
+        return f"cached, TTL {self.ttl:g} s: {self.containers:,.0f} containers of {readers} function(s)"
+
+
+Row = tuple[str, str, str, Pattern]  # (where, kind, "WRU" or "RRU", pattern)
 
 
 def hot_keys(samples: Sequence[Sample], assumptions: Assumptions) -> list[HotKey]:
     """Every (table or index, partition or item, pattern), writes and reads, hottest first."""
-    per_sample = [_hottest_in(sample) for sample in samples]
     scenarios = {sample.scenario for sample in samples}
     counts = {name: sum(s.scenario == name for s in samples) for name in scenarios}
-    found: dict[tuple[str, str, str, Pattern], tuple[float, str]] = {}
-    for sample, hottest in zip(samples, per_sample, strict=True):
+    found: dict[Row, tuple[float, str]] = {}
+    for sample in samples:
         weight = assumptions.mix.get(sample.scenario, 0.0) / counts[sample.scenario]
-        for row, (units, example) in hottest.items():
+        for row, (units, example) in _hottest_in(sample).items():
             total, kept = found.get(row, (0.0, example))
             found[row] = (total + weight * units, kept)
+    cached = _cached_loads(samples, assumptions)
+    for row, (_, example) in cached.items():
+        found.setdefault(row, (0.0, example))
     keys = [
         HotKey(
             where,
@@ -405,11 +487,49 @@ def hot_keys(samples: Sequence[Sample], assumptions: Assumptions) -> list[HotKey
             per_order,
             assumptions.share(pattern.dimensions),
             assumptions.rate,
+            cached[(where, kind, units, pattern)][0] if (where, kind, units, pattern) in cached else None,
         )
         for (where, kind, units, pattern), (per_order, example) in found.items()
-        if per_order > 0
+        if per_order > 0 or (where, kind, units, pattern) in cached
     ]
     return sorted(keys, key=lambda k: (k.holds, -(k.per_second or 0), k.where, k.kind))
+
+
+def _cached_loads(samples: Sequence[Sample], assumptions: Assumptions) -> dict[Row, tuple[CachedLoad, str]]:
+    """Per read row a settings cache fills: who reads its busiest value, and its units per read
+    (the most any recording saw), with an example value. Every container of a reader is taken to
+    read the row's hottest value (each serves orders of every channel and warehouse within a TTL)."""
+    containers = assumptions.containers(samples)
+    per_read: dict[Row, dict[str, float]] = {}
+    examples: dict[Row, str] = {}
+    for sample in samples:
+        for key in sample.keys:
+            row = (key.where, key.kind, "RRU", _pattern_of(key, sample.known))
+            for function, units in key.cached:
+                readers = per_read.setdefault(row, {})
+                if units > readers.get(function, 0.0):
+                    readers[function], examples[row] = units, key.value
+    return {
+        row: (
+            CachedLoad(
+                tuple(
+                    (f, containers.get(f, assumptions.min_containers), u) for f, u in sorted(readers.items())
+                ),
+                assumptions.cache_seconds,
+            ),
+            examples[row],
+        )
+        for row, readers in per_read.items()
+    }
+
+
+def _pattern_of(key: KeyUnits, known: Known) -> Pattern:
+    pattern = classify(key.value, known)
+    if key.kind == PARTITION and key.where.partition(".")[2] in SHARDED_INDEXES:
+        return unsharded(key.value, pattern)
+    if key.where in COUNTER_TABLES and "{counter shard}" in key.value:
+        return Pattern(pattern.template, pattern.dimensions | {"counter shard"})
+    return pattern
 
 
 def _hottest_in(sample: Sample) -> dict[tuple[str, str, str, Pattern], tuple[float, str]]:
@@ -417,11 +537,7 @@ def _hottest_in(sample: Sample) -> dict[tuple[str, str, str, Pattern], tuple[flo
     counter table, of all shards of a value together)."""
     hottest: dict[tuple[str, str, str, Pattern], tuple[float, str]] = {}
     for key in _counter_shards_summed(sample.keys):
-        pattern = classify(key.value, sample.known)
-        if key.kind == PARTITION and key.where.partition(".")[2] in SHARDED_INDEXES:
-            pattern = unsharded(key.value, pattern)
-        if key.where in COUNTER_TABLES and "{counter shard}" in key.value:
-            pattern = Pattern(pattern.template, pattern.dimensions | {"counter shard"})
+        pattern = _pattern_of(key, sample.known)
         for units_name, units in (("WRU", key.writes), ("RRU", key.reads)):
             row = (key.where, key.kind, units_name, pattern)
             if units > hottest.get(row, (0.0, ""))[0]:

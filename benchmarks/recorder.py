@@ -8,7 +8,8 @@ and never from a thread inside `unobserved()`: what the benchmark itself does to
 (polling, reading results back) is not part of what an order costs.
 
 DynamoDB calls are kept whole, as wire-format JSON (request and response), so that request units
-can be computed from item sizes afterwards (moto reports no ConsumedCapacity for transactions).
+can be computed from item sizes afterwards (moto reports no ConsumedCapacity for transactions), and
+marked when a settings cache made them to fill an entry (`shared.settings_cache.loading()`).
 Calls to the services of the asynchronous side (EventBridge, SQS, SES) are kept too, with their
 parameters and parsed answers and the thread that made them: PutEvents entries are billed events,
 and an SQS call from a queue poller's thread (`poll-<function>`, `local/queue_poller.py`) is what
@@ -36,6 +37,7 @@ import boto3
 from botocore.handlers import BUILTIN_HANDLERS
 
 from local.invoker import Handler
+from shared import settings_cache
 
 _REQUEST_BODY = "oms_benchmark_request_body"
 _STARTED = "oms_benchmark_started"
@@ -54,6 +56,7 @@ class DynamoCall:
     response: dict[str, Any]
     failed: bool
     seconds: float  # local time from request to response, waiting for moto's DynamoDB lock included
+    cached: settings_cache.Load | None = None  # made to fill a settings cache entry (a cached read)
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,7 @@ class Recorder:
                 response=json.loads(http_response.content or b"{}"),
                 failed=http_response.status_code >= 300,
                 seconds=time.perf_counter() - context[_STARTED],
+                cached=settings_cache.loading(),
             )
         with self._lock:
             usage.aws_calls[f"{service}.{model.name}"] += 1

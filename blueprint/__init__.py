@@ -962,6 +962,9 @@ WORKFLOWS: dict[str, Workflow] = {w.name: w for w in (ORDER_WORKFLOW, RETURN_WOR
 COMMON_ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "oms",
     "POWERTOOLS_METRICS_NAMESPACE": "OMS",
+    # How old a cached setting may be (shared/settings_cache.py): a channel, its e-mail settings,
+    # the subscriptions, the warehouses. A change reaches every container within this.
+    "SETTINGS_CACHE_SECONDS": "5",
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from boto3.dynamodb.conditions import Attr
 
-from shared import config
+from shared import config, settings_cache
 from shared.clock import iso_in, now_iso
 from shared.dal.dynamo import TransactionConflict, plain, scan_page, table, to_item, transact
 from shared.errors import Conflict
@@ -18,6 +18,9 @@ from shared.models.catalog import (
     Channel,
     ChannelSettings,
 )
+
+# Not found is not kept: a channel registered a moment ago must take its orders at once.
+_cached: settings_cache.SettingsCache[Channel] = settings_cache.SettingsCache("channels", keep_missing=False)
 
 
 def _name() -> str:
@@ -30,7 +33,15 @@ def _amazon_claim_id(settings: AmazonSettings) -> str:
 
 
 def get(channel_id: str) -> Channel | None:
-    item = table(_name()).get_item(Key={"channelId": channel_id}, ConsistentRead=True).get("Item")
+    """The channel, as read at most `SETTINGS_CACHE_SECONDS` ago (`shared.settings_cache`). Every
+    order reads it several times: the cache's fill is an eventually consistent read (half the read
+    units; a second's lag more on a value up to the TTL old anyway)."""
+    return _cached.get(channel_id, lambda: read(channel_id, consistent=False))
+
+
+def read(channel_id: str, *, consistent: bool = True) -> Channel | None:
+    """The channel as stored now (what a write builds on)."""
+    item = table(_name()).get_item(Key={"channelId": channel_id}, ConsistentRead=consistent).get("Item")
     return Channel.model_validate(plain(item)) if item else None
 
 
@@ -54,7 +65,7 @@ def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
     old one valid for a grace period (deliveries signed before the change are still being retried).
     An Amazon seller and marketplace belong to one channel only.
     """
-    existing = get(channel_id)
+    existing = read(channel_id)
     now = now_iso()
     settings = data.model_dump()
     channel = Channel(
@@ -72,6 +83,9 @@ def put(channel_id: str, data: ChannelSettings) -> tuple[Channel, bool]:
         if refusal is None:
             raise
         raise refusal from conflict
+    finally:
+        _cached.forget(channel_id)
+    _cached.remember(channel_id, Channel.model_validate(plain(to_item(channel))))  # as a read returns it
     return channel, existing is None
 
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from shared import config
+from shared import config, settings_cache
 from shared.clock import now_iso
 from shared.dal import stock
 from shared.dal.dynamo import (
@@ -35,6 +35,14 @@ from shared.models.catalog import StockLevel, Warehouse, WarehouseIn
 
 WAREHOUSE_PK = "WAREHOUSE"
 T = TypeVar("T")
+# Warehouses are created and replaced, never deleted: one that exists goes on existing. Not found is
+# not kept (a warehouse created a moment ago takes its stock at once).
+_warehouses: settings_cache.SettingsCache[tuple[Warehouse, ...]] = settings_cache.SettingsCache(
+    "warehouses", keep_missing=False
+)
+_existing: settings_cache.SettingsCache[bool] = settings_cache.SettingsCache(
+    "warehouse exists", keep_missing=False
+)
 
 
 @dataclass(frozen=True)
@@ -61,13 +69,21 @@ def reservation_key(order_id: str, fulfillment_id: str) -> dict[str, str]:
 def put_warehouse(warehouse_id: str, data: WarehouseIn) -> tuple[Warehouse, bool]:
     """Create or replace a warehouse; returns it and whether it is new (told by the write itself)."""
     warehouse = Warehouse(warehouseId=warehouse_id, updatedAt=now_iso(), **data.model_dump())
-    replaced = table(_name()).put_item(
-        Item=to_item(warehouse, pk=WAREHOUSE_PK, sk=warehouse_id), ReturnValues="ALL_OLD"
-    )
+    try:
+        replaced = table(_name()).put_item(
+            Item=to_item(warehouse, pk=WAREHOUSE_PK, sk=warehouse_id), ReturnValues="ALL_OLD"
+        )
+    finally:
+        _warehouses.forget(WAREHOUSE_PK)
     return warehouse, "Attributes" not in replaced
 
 
 def list_warehouses() -> list[Warehouse]:
+    """Every warehouse, as read at most `SETTINGS_CACHE_SECONDS` ago (`shared.settings_cache`)."""
+    return list(_warehouses.get(WAREHOUSE_PK, lambda: tuple(_read_warehouses())) or ())
+
+
+def _read_warehouses() -> list[Warehouse]:
     # Warehouses are few (tens): one partition, read whole.
     page = table(_name()).query(KeyConditionExpression=Key("pk").eq(WAREHOUSE_PK), ConsistentRead=True)
     return [Warehouse.model_validate(plain(item)) for item in page["Items"]]
@@ -106,14 +122,11 @@ def retrying(write: Callable[[], T], what: str, attempts: int = ATTEMPTS) -> T:
     raise TransientError(f"{what} kept changing during {attempts} attempts")
 
 
-def _warehouse_exists(warehouse_id: str) -> dict[str, Any]:
-    return {
-        "ConditionCheck": {
-            "TableName": _name(),
-            "Key": {"pk": WAREHOUSE_PK, "sk": warehouse_id},
-            "ConditionExpression": "attribute_exists(pk)",
-        }
-    }
+def _require_warehouse(warehouse_id: str) -> None:
+    # A (cached) read, not a ConditionCheck in the stock transaction: that would cost every stock
+    # change 2 write units on the one `WAREHOUSE` partition, and warehouses are never deleted.
+    if not warehouse_exists(warehouse_id):
+        raise NotFound(f"warehouse {warehouse_id} does not exist")
 
 
 @dataclass(frozen=True)
@@ -160,12 +173,8 @@ def change_stock(
         writes = stock.write_actions(found, after, why, now_iso())
         if not writes:
             return StockChange(found, [])  # already so (its warehouse existed when it was stocked)
-        try:
-            transact([_warehouse_exists(warehouse_id), *writes])
-        except TransactionConflict as conflict:
-            if conflict.failed(0):
-                raise NotFound(f"warehouse {warehouse_id} does not exist") from conflict
-            raise
+        _require_warehouse(warehouse_id)
+        transact(writes)
         return StockChange(after, stock.ledger_items(writes))
 
     return retrying(write, f"stock of {sku} at {warehouse_id}")
@@ -192,12 +201,11 @@ def receive_returned(
             after = found
             first = found.buckets[0] if found.buckets else stock.Bucket(sku, warehouse_id, 0)
             writes = stock.bucket_actions(first, first, why, at)
+        _require_warehouse(warehouse_id)
         try:
-            transact([_warehouse_exists(warehouse_id), marker, *writes])
+            transact([marker, *writes])
         except TransactionConflict as conflict:
             if conflict.failed(0):
-                raise NotFound(f"warehouse {warehouse_id} does not exist") from conflict
-            if conflict.failed(1):
                 raise AlreadyApplied(f"{sku} at {warehouse_id}") from conflict
             raise
         return StockChange(after, stock.ledger_items(writes))
@@ -206,6 +214,11 @@ def receive_returned(
 
 
 def warehouse_exists(warehouse_id: str) -> bool:
+    """Whether it exists: a yes is kept for `SETTINGS_CACHE_SECONDS` (`shared.settings_cache`)."""
+    return bool(_existing.get(warehouse_id, lambda: _read_exists(warehouse_id) or None))
+
+
+def _read_exists(warehouse_id: str) -> bool:
     item = table(_name()).get_item(Key={"pk": WAREHOUSE_PK, "sk": warehouse_id}, ConsistentRead=True)
     return "Item" in item
 

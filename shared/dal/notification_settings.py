@@ -5,13 +5,17 @@ them, as it skips the Amazon claims (they have no `type`)."""
 
 from __future__ import annotations
 
-from shared import config
+from shared import config, settings_cache
 from shared.clock import now_iso
 from shared.dal.dynamo import TransactionConflict, plain, table, to_item, transact
 from shared.errors import NotFound
 from shared.models.notifications import NotificationSettings, NotificationSettingsIn
 
 PREFIX = "NOTIFICATIONS#"
+# None (no settings: the defaults) is kept too: settings made a moment ago are as late as changed ones.
+_cached: settings_cache.SettingsCache[NotificationSettings] = settings_cache.SettingsCache(
+    "notification settings", keep_missing=True
+)
 
 
 def _key(channel_id: str) -> dict[str, str]:
@@ -19,6 +23,11 @@ def _key(channel_id: str) -> dict[str, str]:
 
 
 def get(channel_id: str) -> NotificationSettings | None:
+    """The settings, as read at most `SETTINGS_CACHE_SECONDS` ago (`shared.settings_cache`)."""
+    return _cached.get(channel_id, lambda: _read(channel_id))
+
+
+def _read(channel_id: str) -> NotificationSettings | None:
     item = table(config.channels_table()).get_item(Key=_key(channel_id), ConsistentRead=True).get("Item")
     if not item:
         return None
@@ -47,4 +56,6 @@ def put(channel_id: str, settings: NotificationSettingsIn) -> NotificationSettin
         if conflict.failed(0):
             raise NotFound(f"channel {channel_id} is not registered") from conflict
         raise
+    finally:
+        _cached.forget(channel_id)
     return stored

@@ -10,7 +10,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
-from shared import config
+from shared import config, settings_cache
 from shared.dal.dynamo import (
     Page,
     decode_cursor,
@@ -27,6 +27,11 @@ SUBSCRIPTIONS_PARTITION = "SUBSCRIPTIONS"
 # Delivered, failed and cancelled deliveries are kept this long for GET .../deliveries and redelivery.
 FINISHED_RETENTION_SECONDS = 30 * 24 * 3600
 KEY_ATTRIBUTES = ("pk", "sk")
+# The fan-out's list, read on every event: a new subscription gets events within the TTL; a deleted
+# one's deliveries are cancelled when they come up (`get`, not cached).
+_every: settings_cache.SettingsCache[tuple[Subscription, ...]] = settings_cache.SettingsCache(
+    "subscriptions", keep_missing=False
+)
 
 
 def _table() -> Any:
@@ -64,12 +69,18 @@ def put(subscription: Subscription, *, create: bool) -> bool:
     """Store it; `create`: only if there is none yet (False if one appeared meanwhile)."""
     condition = "attribute_not_exists(pk)" if create else "attribute_exists(pk)"
     item = to_item(subscription, **_subscription_key(subscription.subscriptionId))
-    return _conditional(_table().put_item, Item=item, ConditionExpression=condition)
+    try:
+        return _conditional(_table().put_item, Item=item, ConditionExpression=condition)
+    finally:
+        _every.forget(SUBSCRIPTIONS_PARTITION)
 
 
 def delete(subscription_id: str) -> bool:
     """Remove it; whether there was one. Its queued deliveries are cancelled as they come up."""
-    answer = _table().delete_item(Key=_subscription_key(subscription_id), ReturnValues="ALL_OLD")
+    try:
+        answer = _table().delete_item(Key=_subscription_key(subscription_id), ReturnValues="ALL_OLD")
+    finally:
+        _every.forget(SUBSCRIPTIONS_PARTITION)
     return "Attributes" in answer
 
 
@@ -79,6 +90,11 @@ def list_page(limit: int, cursor: str | None) -> tuple[list[Subscription], str |
 
 
 def all_subscriptions() -> list[Subscription]:
+    """Every subscription, as read at most `SETTINGS_CACHE_SECONDS` ago (`shared.settings_cache`)."""
+    return list(_every.get(SUBSCRIPTIONS_PARTITION, lambda: tuple(_read_all())) or ())
+
+
+def _read_all() -> list[Subscription]:
     found: list[Subscription] = []
     request: dict[str, Any] = {
         "KeyConditionExpression": Key("pk").eq(SUBSCRIPTIONS_PARTITION) & Key("sk").begins_with("SUB#")

@@ -1,11 +1,13 @@
 """The partition heat model on small hand-made recordings: units put on the key values they land on
 (table, item, an index's value left and entered), key values classified into patterns by what they
 depend on, and a pattern's hottest value scaled to a rate, with the rate at which it stops holding;
-the account quotas scaled the same way; section 8 put into a report in place."""
+the account quotas scaled the same way; section 8 put into a report in place. A read a settings cache
+made is priced per container and TTL, not per order."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -32,9 +34,10 @@ from benchmarks.partition_heat import (
     unsharded,
 )
 from benchmarks.recorder import DynamoCall
-from blueprint import Index
+from blueprint import COMMON_ENVIRONMENT, Index
 from shared.dal.analytics import ALL_SHARDS, COUNTER_SHARDS
 from shared.dal.sharded import SHARDS
+from shared.settings_cache import Load
 
 ORDERS = "oms-Orders"
 BY_STATUS = Index("byStatus", "status", "createdKey", "KEYS_ONLY")
@@ -156,6 +159,20 @@ def test_reads_go_to_the_partition_a_query_names_and_to_the_item_a_get_reads() -
     assert found[("Orders", ITEM, "ORDER#ord_1 / ORDER")] == (0.0, 1.0)
 
 
+def test_a_read_a_settings_cache_made_is_kept_apart_as_units_per_fill_per_function() -> None:
+    get = {"TableName": ORDERS, "Key": {"pk": s("ORDER#ord_1"), "sk": s("ORDER")}, "ConsistentRead": True}
+
+    def cached_get(function: str, fill: int) -> DynamoCall:
+        return DynamoCall(function, "GetItem", get, {"Item": ORDER_ITEM}, False, 0.0, Load("c", "k", fill))
+
+    calls = [cached_get("Intake", 1), cached_get("Intake", 2), cached_get("Reserve", 3), call("GetItem", get)]
+
+    (item,) = [k for k in heat().key_units(calls) if k.kind == ITEM]
+
+    assert item.reads == 1.0  # the uncached one
+    assert item.cached == (("Intake", 1.0), ("Reserve", 1.0))
+
+
 # -- classification --------------------------------------------------------------------------
 
 
@@ -251,6 +268,38 @@ def test_reads_are_held_against_3000_and_one_orders_own_keys_scale_away() -> Non
     assert subscriptions.per_second == pytest.approx(10_000 * 0.8 * 0.2)  # 1,600: holds
     assert subscriptions.holds
     assert subscriptions.breaking_rate == pytest.approx(3_000 / (0.8 * 0.2))
+
+
+def test_a_cached_value_takes_containers_over_ttl_per_reader_however_often_an_order_reads_it() -> None:
+    def recorded(scenario: str, reads_per_order: int) -> Sample:
+        channel = KeyUnits("Channels", ITEM, "shop", cached=(("Intake", 1.0), ("Notify", 1.0)))
+        busy = (("Intake", 0.020 * reads_per_order), ("Notify", 0.050))
+        return Sample(scenario, (channel,), KNOWN, busy)
+
+    for reads_per_order in (1, 5):
+        (key,) = hot_keys([recorded("happy", reads_per_order)], replace(ASSUMPTIONS, mix={"happy": 1.0}))
+
+        intake, notify = 10_000 * 0.020 * reads_per_order, 10_000 * 0.050  # Little's law: containers
+        assert key.per_order == 0.0
+        assert key.cached is not None and key.cached.containers == pytest.approx(intake + notify)
+        assert key.per_second == pytest.approx((intake + notify) * 1.0 / 5.0)
+        assert key.holds
+        assert key.note == f"per channel; cached, TTL 5 s: {intake + notify:,.0f} containers of 2 function(s)"
+    assert key.breaking_rate == pytest.approx(3_000 * 10_000 / key.per_second)
+
+
+def test_a_function_has_at_least_min_containers_and_uncached_reads_add_to_cached_ones() -> None:
+    channel = KeyUnits("Channels", ITEM, "shop", reads=0.1, cached=(("ChannelsApi", 2.0),))
+    assumptions = replace(ASSUMPTIONS, mix={"happy": 1.0}, cache_seconds=10, min_containers=3)
+
+    (key,) = hot_keys([Sample("happy", (channel,), KNOWN, (("ChannelsApi", 0.0),))], assumptions)
+
+    assert key.cached is not None and key.cached.containers == 3
+    assert key.per_second == pytest.approx(10_000 * (0.3 + 0.7 / 4) * 0.1 + 3 * 2.0 / 10)
+
+
+def test_the_deployed_ttl_is_the_models_default() -> None:
+    assert Assumptions().cache_seconds == float(COMMON_ENVIRONMENT["SETTINGS_CACHE_SECONDS"])
 
 
 def test_keys_that_do_not_hold_come_first_hottest_first() -> None:
