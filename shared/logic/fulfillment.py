@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator
 
 from shared import workflow
 from shared.clock import iso, now_iso
@@ -22,6 +22,7 @@ from shared.dal import fulfillments, inventory, orders
 from shared.dal.dynamo import TransactionConflict, pause_before_retry, transact
 from shared.errors import InvalidTransition, NotFound, OrderCancelled, TransientError
 from shared.ids import order_id_of_fulfillment
+from shared.models.base import Model
 from shared.models.order import (
     FULFILLMENT_PHASE,
     FULFILLMENT_TRANSITIONS,
@@ -44,7 +45,7 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Item = dict[str, Any]
 
 
-class FulfillmentEventIn(BaseModel):
+class FulfillmentEventIn(Model):
     model_config = ConfigDict(extra="forbid")
     type: Literal["PICKED", "PACKED", "SHIPPED", "DELIVERED"]
     carrier: ShortText | None = None
