@@ -22,9 +22,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from pydantic import BaseModel
 
 from shared.errors import InvalidRequest, OmsError, PayloadTooLarge, TransientError, validation_message
+from shared.models.base import Model
 from shared.observability import lambda_entry, logger
 
 API_TITLE = "Order Management System API"
@@ -54,13 +54,13 @@ PageCursor = Annotated[
 ]
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     code: str
     message: str
     details: Any = None
 
 
-class ErrorEnvelope(BaseModel):
+class ErrorEnvelope(Model):
     """Every error this API answers with."""
 
     error: ErrorBody

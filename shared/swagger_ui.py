@@ -11,15 +11,18 @@ on, which for ApiInfo is its own two routes, not the whole API.
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 from functools import cache
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler.openapi import swagger_ui
-
 PAGE_PATH = "/swagger"
 DOCUMENT_PATH = "/openapi.json"
-SWAGGER_UI_ASSETS = Path(swagger_ui.__file__).parent
+# Found, not imported: importing Powertools' swagger_ui package loads its OpenAPI models (its OAuth2
+# settings), most of ApiInfo's cold start, and only the folder holding its assets is needed.
+_SWAGGER_UI = importlib.util.find_spec("aws_lambda_powertools.event_handler.openapi.swagger_ui")
+assert _SWAGGER_UI is not None and _SWAGGER_UI.origin is not None
+SWAGGER_UI_ASSETS = Path(_SWAGGER_UI.origin).parent
 
 # Runs once Swagger UI's script is loaded. The base path is the page's path less PAGE_PATH.
 PATHS = f"var pagePath = {json.dumps(PAGE_PATH)};\nvar documentPath = {json.dumps(DOCUMENT_PATH)};"

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, SecurityScheme
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from shared.api import (
@@ -20,21 +19,29 @@ from shared.api import (
     api_handler,
     create_resolver,
 )
-from shared.models.order import CanonicalOrder
 from shared.swagger_ui import DOCUMENT_PATH, PAGE_PATH, swagger_page
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import SecurityScheme
 
 router = APIGatewayRouter()
 
-# How the document describes `shared.api.API_KEY_REQUIRED`. Here, not in shared/api.py: the OpenAPI
-# models take long to import, and only this function writes the document.
-SECURITY_SCHEMES: dict[str, SecurityScheme] = {
-    API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header),
-    STAFF_TOKEN_SCHEME: HTTPBearer(
-        bearerFormat="JWT",
-        description="An access token of the staff user pool (Amazon Cognito; locally the runtime's pool "
-        "on moto's Cognito), as the console signs in.",
-    ),
-}
+
+def security_schemes() -> dict[str, SecurityScheme]:
+    """How the document describes `shared.api.API_KEY_REQUIRED`. Here, not in shared/api.py, and
+    imported when the document is first asked for: the OpenAPI models take long to import (most of
+    this function's cold start), and only the document needs them."""
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer  # noqa: PLC0415
+
+    return {
+        API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header),
+        STAFF_TOKEN_SCHEME: HTTPBearer(
+            bearerFormat="JWT",
+            description="An access token of the staff user pool (Amazon Cognito; locally the runtime's pool "
+            "on moto's Cognito), as the console signs in.",
+        ),
+    }
+
 
 API_DESCRIPTION = (
     "Orders from sales channels, from webhook to delivered. Errors are always "
@@ -87,7 +94,7 @@ def openapi_document() -> dict[str, Any]:
         title=API_TITLE,
         version=API_VERSION,
         description=API_DESCRIPTION,
-        security_schemes=SECURITY_SCHEMES,
+        security_schemes=security_schemes(),
     )
     return with_documented_outcomes(json.loads(schema))
 
@@ -149,6 +156,8 @@ def with_documented_outcomes(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _document_webhook(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    from shared.models.order import CanonicalOrder  # noqa: PLC0415 - as the routers: for the document only
+
     order_schema = CanonicalOrder.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(order_schema.pop("$defs", {}))
     schemas["CanonicalOrder"] = order_schema

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.errors import InvalidRequest
+from shared.models.base import Model
 from shared.models.order import CanonicalOrder
 from shared.models.refunds import ChannelRefund
 
@@ -25,18 +26,18 @@ from shared.models.refunds import ChannelRefund
 Headers = Mapping[str, str]
 
 
-class OrderPlaced(BaseModel):
+class OrderPlaced(Model):
     kind: Literal["order"] = "order"
     order: CanonicalOrder
 
 
-class OrderCancelled(BaseModel):
+class OrderCancelled(Model):
     kind: Literal["cancel"] = "cancel"
     channelOrderId: str
     reason: str
 
 
-class Acknowledged(BaseModel):
+class Acknowledged(Model):
     """A valid delivery the OMS takes no action on (a ping, an unpaid order, an FBA order...)."""
 
     kind: Literal["ignore"] = "ignore"
@@ -47,7 +48,7 @@ class Acknowledged(BaseModel):
 Action = Annotated[OrderPlaced | OrderCancelled | Acknowledged, Field(discriminator="kind")]
 
 
-class Inbound(BaseModel):
+class Inbound(Model):
     """What a delivery means, as its adapter reads it."""
 
     # The channel's own id for the event; the same event delivered twice has the same id.

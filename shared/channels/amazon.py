@@ -63,10 +63,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal, TypeAlias, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from shared.channels import Acknowledged, OrderCancelled
 from shared.errors import InvalidRequest, validation_message
+from shared.models.base import Model
 from shared.models.money import (
     ISO_4217,
     MAX_DECIMAL_PLACES,
@@ -105,7 +106,7 @@ Notice: TypeAlias = Acknowledged | OrderCancelled
 # --- the notification -------------------------------------------------------------------------------
 
 
-class OrderChangeNotification(BaseModel):
+class OrderChangeNotification(Model):
     """What the OMS keeps of an ORDER_CHANGE notification (flattened; SP-API names in comments)."""
 
     model_config = ConfigDict(frozen=True)

@@ -73,7 +73,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, ValidationError
 
 from shared.channels import (
     Acknowledged,
@@ -87,6 +87,7 @@ from shared.channels import (
     required_header,
 )
 from shared.errors import InvalidRequest, validation_message
+from shared.models.base import Model
 from shared.models.catalog import NotBoolean
 from shared.models.money import MAX_DECIMAL_PLACES, Amount, Currency
 from shared.models.order import CanonicalOrder, CountryCode, NonEmpty, Sku
@@ -188,7 +189,7 @@ SignedMoney = Annotated[Decimal, BeforeValidator(_signed_amount)]
 Quantity = Annotated[int, Field(ge=1, le=10_000), NotBoolean]
 
 
-class _Model(BaseModel):
+class _Model(Model):
     model_config = ConfigDict(extra="ignore")
 
 

@@ -43,6 +43,7 @@ from shared.channels import (
     required_header,
 )
 from shared.errors import InvalidRequest, validation_message
+from shared.models.base import Model
 from shared.models.catalog import NotBoolean
 from shared.models.money import Amount, Currency, round_half_up, smallest_unit, split_line_price
 from shared.models.order import MAX_LINES, Address, CanonicalOrder, Customer, Sku
@@ -229,7 +230,7 @@ SignedMoney = Annotated[Decimal, BeforeValidator(_signed_money)]
 RefundTotal = Annotated[Amount, BeforeValidator(_unsigned_money)]
 
 
-class _Woo(BaseModel):
+class _Woo(Model):
     model_config = ConfigDict(extra="ignore")
 
 

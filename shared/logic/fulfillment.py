@@ -14,14 +14,15 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator
 
 from shared import workflow
 from shared.clock import iso, now_iso
-from shared.dal import fulfillments, inventory, orders
+from shared.dal import fulfillments, orders
 from shared.dal.dynamo import TransactionConflict, pause_before_retry, transact
 from shared.errors import InvalidTransition, NotFound, OrderCancelled, TransientError
 from shared.ids import order_id_of_fulfillment
+from shared.models.base import Model
 from shared.models.order import (
     FULFILLMENT_PHASE,
     FULFILLMENT_TRANSITIONS,
@@ -44,7 +45,7 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Item = dict[str, Any]
 
 
-class FulfillmentEventIn(BaseModel):
+class FulfillmentEventIn(Model):
     model_config = ConfigDict(extra="forbid")
     type: Literal["PICKED", "PACKED", "SHIPPED", "DELIVERED"]
     carrier: ShortText | None = None
@@ -191,6 +192,9 @@ def _commit_event(
     removes = ["waitToken", "awaiting"] if item.get("awaiting") == target.value else []
     actions = change_actions(read, item, target, _reason(item, event), at, sets=sets, removes=removes)
     if target is FulfillmentStatus.SHIPPED:
+        # Only a shipment touches stock: AwaitEvent (parking) imports this module and never does.
+        from shared.dal import inventory  # noqa: PLC0415
+
         held = inventory.reservations_of(item["orderId"], item["fulfillmentId"])
         actions += inventory.commit_actions(held, f"warehouse:{item['warehouseId']}")
     if target is FulfillmentStatus.SHIPPED or sets.keys() & {"carrier", "trackingNumber"}:

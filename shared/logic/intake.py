@@ -11,10 +11,11 @@ Queue-delivered channels (Amazon) join at `apply_once` through `shared.logic.ama
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -31,9 +32,6 @@ from shared.channels import (
     OrderCancelled,
     OrderPlaced,
     lower_keys,
-    shopify,
-    standard,
-    woocommerce,
 )
 from shared.clock import now_iso
 from shared.dal import channels, deliveries, orders
@@ -60,11 +58,17 @@ class WebhookAdapter(Protocol):
     def interpret(self, headers: Headers, body: bytes) -> Inbound: ...
 
 
-WEBHOOK_ADAPTERS: dict[ChannelType, WebhookAdapter] = {
-    ChannelType.API: standard,
-    ChannelType.SHOPIFY: shopify,
-    ChannelType.WOOCOMMERCE: woocommerce,
+# Each adapter's module is imported when a delivery of its type first comes: a cold start loads the
+# one adapter its delivery needs, not all of them (Shopify's and WooCommerce's are large).
+WEBHOOK_ADAPTER_MODULES: dict[ChannelType, str] = {
+    ChannelType.API: "shared.channels.standard",
+    ChannelType.SHOPIFY: "shared.channels.shopify",
+    ChannelType.WOOCOMMERCE: "shared.channels.woocommerce",
 }
+
+
+def webhook_adapter(channel_type: ChannelType) -> WebhookAdapter:
+    return cast(WebhookAdapter, importlib.import_module(WEBHOOK_ADAPTER_MODULES[channel_type]))
 
 
 def receive(
@@ -81,7 +85,7 @@ def _webhook_channel(channel_id: str) -> Channel:
     channel = channels.get(channel_id)
     if channel is None:
         raise NotFound(f"channel {channel_id} is not registered")
-    if channel.type not in WEBHOOK_ADAPTERS:
+    if channel.type not in WEBHOOK_ADAPTER_MODULES:
         raise InvalidRequest(
             f"channel {channel_id} is of type {channel.type.value}, which delivers through its queue, "
             "not webhooks",
@@ -92,7 +96,7 @@ def _webhook_channel(channel_id: str) -> Channel:
 
 def _authenticate(channel: Channel, headers: Headers, body: bytes) -> None:
     try:
-        WEBHOOK_ADAPTERS[channel.type].authenticate(channel.secrets(now_iso()), headers, body)
+        webhook_adapter(channel.type).authenticate(channel.secrets(now_iso()), headers, body)
         _check_shop(channel, headers)
     except SignatureError as refused:
         logger.warning(
@@ -116,7 +120,7 @@ def _check_shop(channel: Channel, headers: Headers) -> None:
 def process_webhook(channel: Channel, delivery: Delivery, lambda_context: Any = None) -> DeliveryResult:
     """Interpret an archived webhook delivery and apply it (also what a replay does)."""
     try:
-        inbound = WEBHOOK_ADAPTERS[channel.type].interpret(lower_keys(delivery.headers), delivery.body)
+        inbound = webhook_adapter(channel.type).interpret(lower_keys(delivery.headers), delivery.body)
     except InvalidRequest as invalid:
         record_invalid(delivery.deliveryId, invalid)
         raise

@@ -13,9 +13,8 @@ sends the same request again, which the channel's idempotency makes harmless.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import shared.channels.refunds as ports
 from shared import clock
 from shared.dal import channels, orders, refunds
 from shared.dal import returns as returns_dal
@@ -39,6 +38,9 @@ from shared.models.returns import (
     replacement_worth,
 )
 from shared.observability import count, logger
+
+if TYPE_CHECKING:
+    import shared.channels.refunds as ports
 
 
 class RefundFailed(Exception):
@@ -321,6 +323,10 @@ def _send(channel: Channel | None, order: Order, found: Return, refund: ReturnRe
         total=refund.total,
         reason=f"return {found.returnId}",
     )
+    # The ports (HTTP clients of the channels' refund APIs) load with the first refund sent: most
+    # functions importing this module never send one.
+    import shared.channels.refunds as ports  # noqa: PLC0415
+
     try:
         return ports.send_refund(_target(channel), request)
     except (ports.RefundRefused, ports.RefundUnavailable) as failure:
@@ -328,6 +334,8 @@ def _send(channel: Channel | None, order: Order, found: Return, refund: ReturnRe
 
 
 def _target(channel: Channel) -> ports.ShopifyRefundApi | ports.WooCommerceRefundApi | ports.SignedRefundUrl:
+    import shared.channels.refunds as ports  # noqa: PLC0415 - as in _send
+
     if channel.type is ChannelType.API:
         assert channel.refundUrl is not None and channel.webhookSecret is not None
         return ports.SignedRefundUrl(url=channel.refundUrl, secret=channel.webhookSecret)

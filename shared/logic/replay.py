@@ -12,7 +12,7 @@ from typing import Any
 
 from shared.dal import channels, deliveries
 from shared.errors import InvalidRequest, NotFound, OmsError
-from shared.logic import amazon_intake, intake
+from shared.logic import intake
 from shared.models.catalog import Channel
 from shared.models.intake import Delivery, DeliveryResult, ReplayedError, ReplayReport, ReplayResult
 
@@ -42,5 +42,8 @@ def _replay_one(channel: Channel, delivery: Delivery, lambda_context: Any) -> Re
 
 def _process(channel: Channel, delivery: Delivery, lambda_context: Any) -> DeliveryResult:
     if delivery.source == "queue":
+        # Only replaying a queue channel's (Amazon's) deliveries needs its adapter: not loaded at import.
+        from shared.logic import amazon_intake  # noqa: PLC0415
+
         return amazon_intake.process_notification(channel, delivery, lambda_context)
     return intake.process_webhook(channel, delivery, lambda_context)

@@ -22,12 +22,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from shared import aws, config
 from shared.clock import iso, now_iso
 from shared.dal import subscriptions
 from shared.http_client import post
+from shared.models.base import Model
 from shared.models.events import DomainEvent
 from shared.models.subscriptions import (
     MAX_ATTEMPTS_KEPT,
@@ -46,7 +45,7 @@ MAX_SQS_DELAY_SECONDS = 900
 USER_AGENT = "OMS-Webhooks/1.0"
 
 
-class DeliveryMessage(BaseModel):
+class DeliveryMessage(Model):
     subscriptionId: str
     deliveryId: str
     version: int

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -18,6 +17,7 @@ from pydantic import (
     field_validator,
 )
 
+from shared.models.base import Model
 from shared.models.limits import DEFAULT_MAX_SHIPMENTS, MAX_SHIPMENTS_LIMIT
 from shared.models.refunds import EndpointUrl, ShopifyRefundApi, WooCommerceRefundApi
 from shared.signatures import standard_webhook_key
@@ -47,12 +47,12 @@ ReturnableSku = Annotated[
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
-class FulfillmentLine(BaseModel):
+class FulfillmentLine(Model):
     sku: str
     quantity: int
 
 
-class SourcingRules(BaseModel):
+class SourcingRules(Model):
     """How a channel's orders are routed to warehouses."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -84,7 +84,7 @@ class BackorderMode(StrEnum):
 MAX_BACKORDER_WAIT_DAYS = 365  # a Step Functions Standard execution lasts at most a year
 
 
-class BackorderPolicy(BaseModel):
+class BackorderPolicy(Model):
     """What happens to this channel's orders that no warehouse can ship now."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -140,7 +140,7 @@ FeePercent = Annotated[
 ]
 
 
-class ReturnPolicy(BaseModel):
+class ReturnPolicy(Model):
     """How a channel takes goods back. A channel registered without one gets these defaults."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -193,7 +193,7 @@ SECRET_ROTATION_GRACE_SECONDS = 24 * 3600
 SPAPI_TOKEN_ENDPOINT = "https://api.amazon.com/auth/o2/token"
 
 
-class AmazonSettings(BaseModel):
+class AmazonSettings(Model):
     """Where and how the OMS fetches orders of one Amazon seller in one marketplace (SP-API)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -208,14 +208,14 @@ class AmazonSettings(BaseModel):
     refreshToken: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
-class AmazonSettingsView(BaseModel):
+class AmazonSettingsView(Model):
     sellerId: str
     marketplaceId: str
     endpoint: str
     tokenEndpoint: str
 
 
-class _ChannelIn(BaseModel):
+class _ChannelIn(Model):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, StringConstraints(max_length=256)] | None = None
     sourcing: SourcingRules = Field(
@@ -294,7 +294,7 @@ ChannelIn = Annotated[ChannelSettings, Field(discriminator="type")]
 NEXT_SCAN_PAGE = "Pass as `cursor` for the next page; null when the list is complete"
 
 
-class ChannelView(BaseModel):
+class ChannelView(Model):
     """A channel as the API shows it: everything but its secrets."""
 
     channelId: str
@@ -316,12 +316,12 @@ class ChannelView(BaseModel):
     updatedAt: str
 
 
-class ChannelList(BaseModel):
+class ChannelList(Model):
     channels: list[ChannelView]
     nextCursor: str | None = Field(description=NEXT_SCAN_PAGE)
 
 
-class Channel(BaseModel):
+class Channel(Model):
     model_config = ConfigDict(extra="ignore")
     channelId: str
     type: ChannelType
@@ -365,7 +365,7 @@ MAX_DAILY_ORDER_CAPACITY = 1_000_000
 DailyOrderCapacity = Annotated[int, Field(ge=1, le=MAX_DAILY_ORDER_CAPACITY), NotBoolean]
 
 
-class WarehouseIn(BaseModel):
+class WarehouseIn(Model):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=r"\S")
@@ -403,7 +403,7 @@ class ListedWarehouse(Warehouse):
 OriginSource = Literal["near", "postalCode", "city"]
 
 
-class Origin(BaseModel):
+class Origin(Model):
     """The point warehouses are ranked from, and what it came from."""
 
     latitude: Latitude
@@ -418,7 +418,7 @@ class Origin(BaseModel):
     country: str | None = Field(default=None, description="Its country; null for near")
 
 
-class WarehouseList(BaseModel):
+class WarehouseList(Model):
     warehouses: list[ListedWarehouse]
     origin: Origin | None = Field(
         default=None,
@@ -431,7 +431,7 @@ MAX_UNITS = 10_000_000
 Units = Annotated[int, Field(ge=0, le=MAX_UNITS), NotBoolean]
 
 
-class StockIn(BaseModel):
+class StockIn(Model):
     model_config = ConfigDict(extra="forbid")
     onHand: Units
     safetyStock: Units | None = Field(
@@ -441,7 +441,7 @@ class StockIn(BaseModel):
     )
 
 
-class StockLevel(BaseModel):
+class StockLevel(Model):
     """Stock of one SKU in one warehouse."""
 
     sku: str
@@ -457,7 +457,7 @@ class StockLevel(BaseModel):
     )
 
 
-class InventoryView(BaseModel):
+class InventoryView(Model):
     sku: str
     onHand: int
     reserved: int
@@ -466,6 +466,6 @@ class InventoryView(BaseModel):
     locations: list[StockLevel]
 
 
-class InventoryList(BaseModel):
+class InventoryList(Model):
     inventory: list[StockLevel]
     nextCursor: str | None = Field(description=NEXT_SCAN_PAGE)

@@ -13,7 +13,9 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from shared.models.base import Model
 
 SOURCE = "oms"
 SCHEMA_VERSION = 1
@@ -39,7 +41,7 @@ class EventType(StrEnum):
     RETURN_REFUNDED = "return.refunded"
 
 
-class EventData(BaseModel):
+class EventData(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -220,7 +222,7 @@ DATA_MODELS: dict[EventType, type[EventData]] = {
 }
 
 
-class DomainEvent(BaseModel):
+class DomainEvent(Model):
     """The envelope every event shares (the EventBridge `Detail`)."""
 
     id: str = Field(description="Stable: the same change always has the same id")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from shared.models.base import Model
 from shared.models.catalog import Latitude, Longitude
 
 LocationSource = Literal["address", "postalCode", "city"]
 
 
-class Place(BaseModel):
+class Place(Model):
     """A place the geocoder knows: a US ZIP code's centre or a city's."""
 
     model_config = ConfigDict(frozen=True)
@@ -24,7 +25,7 @@ class Place(BaseModel):
     country: str
 
 
-class Location(BaseModel):
+class Location(Model):
     """Where an address is, and what told it; `problem` says what was tried when it could not be located."""
 
     model_config = ConfigDict(frozen=True)

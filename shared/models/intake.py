@@ -6,8 +6,9 @@ import base64
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from shared.models.base import Model
 from shared.models.order import OrderStatus
 from shared.models.tracking import TrackingOutcome
 
@@ -22,7 +23,7 @@ class Outcome(StrEnum):
     INVALID = "INVALID"  # refused with 400; nothing stored but the archived delivery
 
 
-class DeliveryResult(BaseModel):
+class DeliveryResult(Model):
     outcome: Outcome | TrackingOutcome = Field(
         description="For a tracking provider's delivery: TrackingOutcome"
     )
@@ -38,7 +39,7 @@ class DeliveryAttempt(DeliveryResult):
     at: str
 
 
-class WebhookReceipt(BaseModel):
+class WebhookReceipt(Model):
     """The answer to a webhook delivery."""
 
     deliveryId: str = Field(description="The archived delivery: GET /channels/{channelId}/deliveries/{id}")
@@ -51,7 +52,7 @@ class WebhookReceipt(BaseModel):
 DeliverySource = Literal["webhook", "queue"]
 
 
-class Delivery(BaseModel):
+class Delivery(Model):
     """One delivery exactly as it arrived, kept so any order can be traced to the bytes that made it."""
 
     deliveryId: str
@@ -84,7 +85,7 @@ def _readable(data: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
         return base64.b64encode(data).decode("ascii"), "base64"
 
 
-class DeliveryView(BaseModel):
+class DeliveryView(Model):
     deliveryId: str
     channelId: str
     source: DeliverySource
@@ -101,7 +102,7 @@ class DeliveryView(BaseModel):
     fetched: dict[str, str] = {}
 
 
-class DeliverySummary(BaseModel):
+class DeliverySummary(Model):
     deliveryId: str
     receivedAt: str
     source: DeliverySource
@@ -110,24 +111,24 @@ class DeliverySummary(BaseModel):
     replays: list[DeliveryAttempt] = []
 
 
-class DeliveryList(BaseModel):
+class DeliveryList(Model):
     deliveries: list[DeliverySummary]
     nextCursor: str | None = None
 
 
-class ReplayRequest(BaseModel):
+class ReplayRequest(Model):
     deliveryIds: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=25)
     ]
 
 
-class ReplayedError(BaseModel):
+class ReplayedError(Model):
     code: str
     message: str
     details: Any = None
 
 
-class ReplayResult(BaseModel):
+class ReplayResult(Model):
     """What the replay did (`result`), or why the delivery was refused again (`error`)."""
 
     deliveryId: str
@@ -135,5 +136,5 @@ class ReplayResult(BaseModel):
     error: ReplayedError | None = None
 
 
-class ReplayReport(BaseModel):
+class ReplayReport(Model):
     results: list[ReplayResult]

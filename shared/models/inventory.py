@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
+from shared.models.base import Model
 from shared.models.catalog import MAX_UNITS, Identifier, InventoryView, NotBoolean, StockLevel, Units
 from shared.models.order import Sku
 
@@ -23,7 +24,7 @@ Note = Annotated[str, StringConstraints(max_length=1000)]
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 
 
-class AdjustmentIn(BaseModel):
+class AdjustmentIn(Model):
     model_config = ConfigDict(extra="forbid")
     delta: Annotated[
         int, Field(ge=-MAX_UNITS, le=MAX_UNITS, json_schema_extra={"not": {"const": 0}}), NotBoolean
@@ -42,7 +43,7 @@ class AdjustmentIn(BaseModel):
         return delta
 
 
-class LedgerEntry(BaseModel):
+class LedgerEntry(Model):
     """One change of one stock bucket (a location has one bucket unless its SKU is hot)."""
 
     sku: str
@@ -71,21 +72,21 @@ class LedgerEntry(BaseModel):
     )
 
 
-class LedgerPage(BaseModel):
+class LedgerPage(Model):
     sku: str
     warehouseId: str | None = None
     entries: list[LedgerEntry] = Field(description="Newest first")
     nextCursor: str | None = Field(description="Pass as `cursor` for older entries; null after the oldest")
 
 
-class AdjustmentResult(BaseModel):
+class AdjustmentResult(Model):
     entries: list[LedgerEntry] = Field(
         description="What the adjustment wrote, one entry per bucket it changed"
     )
     location: StockLevel = Field(description="The location's figures after it")
 
 
-class InventoryBySku(BaseModel):
+class InventoryBySku(Model):
     """Stock of several SKUs, in the order asked."""
 
     inventory: list[InventoryView]
@@ -95,7 +96,7 @@ class InventoryBySku(BaseModel):
 MAX_COUNTS_PER_REQUEST = 100
 
 
-class CountRow(BaseModel):
+class CountRow(Model):
     """One counted location: absolute figures, as a stock count or an import file gives them."""
 
     model_config = ConfigDict(extra="forbid")
@@ -105,7 +106,7 @@ class CountRow(BaseModel):
     safetyStock: Units | None = Field(default=None, description="Unchanged if not given (0 if new)")
 
 
-class CountsIn(BaseModel):
+class CountsIn(Model):
     model_config = ConfigDict(extra="forbid")
     counts: Annotated[list[CountRow], Field(min_length=1, max_length=MAX_COUNTS_PER_REQUEST)]
     reference: Reference | None = Field(
@@ -119,12 +120,12 @@ class CountOutcome(StrEnum):
     REFUSED = "REFUSED"  # see `error`; the other rows are applied regardless
 
 
-class CountError(BaseModel):
+class CountError(Model):
     code: str
     message: str
 
 
-class CountResult(BaseModel):
+class CountResult(Model):
     index: int = Field(description="The row's position in `counts`, from 0")
     sku: str
     warehouseId: str
@@ -133,7 +134,7 @@ class CountResult(BaseModel):
     location: StockLevel | None = None
 
 
-class CountsResult(BaseModel):
+class CountsResult(Model):
     results: list[CountResult]
     applied: int
     unchanged: int
@@ -144,7 +145,7 @@ class CountsResult(BaseModel):
 MAX_BUCKETS = 25
 
 
-class SkuSettingsIn(BaseModel):
+class SkuSettingsIn(Model):
     model_config = ConfigDict(extra="forbid")
     buckets: Annotated[int, Field(ge=1, le=MAX_BUCKETS), NotBoolean] = Field(
         description="Items each location's stock is spread over. One takes about 500 reservations/s "
@@ -158,7 +159,7 @@ class SkuSettingsIn(BaseModel):
     )
 
 
-class SkuSettings(BaseModel):
+class SkuSettings(Model):
     sku: str
     buckets: int
     lowStockThreshold: int = 0

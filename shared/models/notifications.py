@@ -5,14 +5,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import ConfigDict, Field, StrictBool, model_validator
 
+from shared.models.base import Model
 from shared.models.order import Email
 
 EmailAddress = Annotated[Email, Field(description="An e-mail address, e.g. orders@shop.example")]
 
 
-class NotificationSettingsIn(BaseModel):
+class NotificationSettingsIn(Model):
     """`PUT /channels/{channelId}/notifications`: whether the channel's customers are e-mailed, and from
     which address. The sender (the address, or its domain) must be verified in Amazon SES."""
 
@@ -66,7 +67,7 @@ class Outcome(StrEnum):
     REJECTED = "REJECTED"
 
 
-class NotificationResult(BaseModel):
+class NotificationResult(Model):
     """What became of one event (what a redelivery of the event gets back, unchanged)."""
 
     eventId: str

@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -19,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from shared.models.base import Model
 from shared.models.catalog import CountryCode, FulfillmentLine, Latitude, Longitude, NotBoolean
 from shared.models.geo import Location
 from shared.models.money import Amount, Currency, finer_than, too_fine_for
@@ -197,13 +197,13 @@ def derive_order_status(statuses: Iterable[FulfillmentStatus]) -> OrderStatus:
     return OrderStatus.FULFILLING
 
 
-class Customer(BaseModel):
+class Customer(Model):
     model_config = ConfigDict(extra="forbid")
     email: Email
     name: NonEmpty
 
 
-class Address(BaseModel):
+class Address(Model):
     model_config = ConfigDict(extra="forbid")
     name: NonEmpty
     line1: NonEmpty
@@ -216,7 +216,7 @@ class Address(BaseModel):
     longitude: Longitude | None = None
 
 
-class OrderLine(BaseModel):
+class OrderLine(Model):
     model_config = ConfigDict(extra="forbid")
     sku: Sku
     # The product name as the channel showed it to the buyer (for pick lists and support).
@@ -248,7 +248,7 @@ class OrderLine(BaseModel):
         return net if taxes_included else net + self.taxAmount
 
 
-class CanonicalOrder(BaseModel):
+class CanonicalOrder(Model):
     """The OMS's own order format (channel type `api`); other channels are normalized into it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -356,18 +356,18 @@ def _before_order_discount(
     return lines_due + shipping + (Decimal("0") if taxes_included else shipping_tax)
 
 
-class TotalMismatch(BaseModel):
+class TotalMismatch(Model):
     declared: Amount
     computed: Amount
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(Model):
     status: str
     at: str
     reason: str | None = None
 
 
-class Fulfillment(BaseModel):
+class Fulfillment(Model):
     fulfillmentId: str
     orderId: str
     warehouseId: str
@@ -388,12 +388,12 @@ class Fulfillment(BaseModel):
     updatedAt: str
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(Model):
     field: str
     message: str
 
 
-class BackorderWait(BaseModel):
+class BackorderWait(Model):
     """How long a BACKORDERED order waits for stock, and for which SKUs."""
 
     since: str = Field(description="When it was first backordered")
@@ -405,7 +405,7 @@ class BackorderWait(BaseModel):
     )
 
 
-class ExchangeLink(BaseModel):
+class ExchangeLink(Model):
     """An exchange order's origin: the order whose return it replaces."""
 
     orderId: str
@@ -460,7 +460,7 @@ class Order(CanonicalOrder):
         return lines  # checked when the order was received; rejected orders have no lines
 
 
-class OrderList(BaseModel):
+class OrderList(Model):
     orders: list[Order]
     nextCursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 

@@ -10,8 +10,9 @@ import urllib.parse
 from decimal import Decimal
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
+from shared.models.base import Model
 from shared.models.money import Amount
 from shared.signatures import standard_webhook_key
 
@@ -19,7 +20,7 @@ SHOPIFY_API_VERSION: Final = "2026-07"
 LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-class ChannelRefundLine(BaseModel):
+class ChannelRefundLine(Model):
     """One line of a refund the channel reports, by the channel's own line id."""
 
     channelLineId: str
@@ -29,7 +30,7 @@ class ChannelRefundLine(BaseModel):
     tax: Amount = Decimal("0")
 
 
-class ChannelRefund(BaseModel):
+class ChannelRefund(Model):
     """A refund made in (or reported by) the channel itself: a Shopify `refunds/create` webhook, or
     a refund listed in a WooCommerce `order.updated` payload."""
 
@@ -47,7 +48,7 @@ class ChannelRefund(BaseModel):
     omsRefundId: str | None = None
 
 
-class RefundRequestLine(BaseModel):
+class RefundRequestLine(Model):
     model_config = ConfigDict(extra="forbid")
     # The channel's id for the order line (Shopify line_item_id, WooCommerce line item id).
     channelLineId: str | None = None
@@ -59,7 +60,7 @@ class RefundRequestLine(BaseModel):
     tax: Amount = Decimal("0")
 
 
-class RefundRequest(BaseModel):
+class RefundRequest(Model):
     """What the OMS asks a channel to refund. `refundId` is the idempotency key: sending the same
     request again must never refund twice."""
 
@@ -74,7 +75,7 @@ class RefundRequest(BaseModel):
     reason: str
 
 
-class RefundReceipt(BaseModel):
+class RefundReceipt(Model):
     """The channel's answer to a refund it made."""
 
     channelRefundId: str | None = None
@@ -145,7 +146,7 @@ SigningSecret = Annotated[
 ]
 
 
-class ShopifyRefundApi(BaseModel):
+class ShopifyRefundApi(Model):
     """A shop's REST Admin API, e.g. adminUrl https://shop.myshopify.com, with an Admin API access
     token allowed to write orders."""
 
@@ -155,7 +156,7 @@ class ShopifyRefundApi(BaseModel):
     apiVersion: Annotated[str, StringConstraints(pattern=r"^(\d{4}-\d{2}|unstable)$")] = SHOPIFY_API_VERSION
 
 
-class WooCommerceRefundApi(BaseModel):
+class WooCommerceRefundApi(Model):
     """A store's REST API (pretty permalinks: /wp-json/ must be reachable), with a read/write key."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -164,7 +165,7 @@ class WooCommerceRefundApi(BaseModel):
     consumerSecret: Credential = Field(repr=False)
 
 
-class SignedRefundUrl(BaseModel):
+class SignedRefundUrl(Model):
     """Where an `api` channel takes refund requests, signed per Standard Webhooks with `secret`
     (`whsec_` + base64, or any string used as raw bytes)."""
 

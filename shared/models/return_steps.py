@@ -8,10 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.models.base import Model
 from shared.models.returns import ExchangeOutcome, Resolution, ReturnStatus
 
 
-class ReturnStepInput(BaseModel):
+class ReturnStepInput(Model):
     model_config = ConfigDict(extra="forbid")
     returnId: str
 
@@ -26,7 +27,7 @@ class ConcludeReturnInput(ReturnStepInput):
     error: dict[str, Any] | None = None
 
 
-class ReturnStepResult(BaseModel):
+class ReturnStepResult(Model):
     def payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
@@ -56,7 +57,7 @@ class ConclusionResult(ReturnStepResult):
 
 
 # What AwaitReceipt is resumed with once the warehouse reports.
-class ReceiptReport(BaseModel):
+class ReceiptReport(Model):
     returnId: str
     receivedAt: str
 
@@ -76,12 +77,12 @@ RETURN_STATES: dict[str, tuple[type[ReturnStepInput], type[BaseModel]]] = {
 }
 
 
-class ReturnTimings(BaseModel):
+class ReturnTimings(Model):
     receiptTimeoutSeconds: int
     exchangePollSeconds: int
 
 
-class ReturnExecutionInput(BaseModel):
+class ReturnExecutionInput(Model):
     """What a return's execution starts with (shared/workflow.py `start_return`)."""
 
     returnId: str

@@ -7,8 +7,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from shared.models.base import Model
 from shared.models.catalog import NotBoolean, ReturnPolicy
 from shared.models.money import Amount
 from shared.models.order import MAX_LINES, OrderView, Sku
@@ -27,14 +28,14 @@ class Condition(StrEnum):
     DAMAGED = "DAMAGED"
 
 
-class ReturnLineIn(BaseModel):
+class ReturnLineIn(Model):
     model_config = ConfigDict(extra="forbid")
     sku: Sku
     quantity: Quantity
     reason: Reason
 
 
-class ExchangeLineIn(BaseModel):
+class ExchangeLineIn(Model):
     model_config = ConfigDict(extra="forbid")
     sku: Sku
     quantity: Quantity
@@ -51,7 +52,7 @@ def _one_line_per_sku(lines: list[ReturnLineIn] | list[ExchangeLineIn]) -> None:
         raise ValueError("lists a SKU twice; give each SKU once with its total quantity")
 
 
-class ReturnIn(BaseModel):
+class ReturnIn(Model):
     """What a customer asks to send back, and what they want for it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -81,14 +82,14 @@ class ReturnIn(BaseModel):
         return self
 
 
-class ReceivedLineIn(BaseModel):
+class ReceivedLineIn(Model):
     model_config = ConfigDict(extra="forbid")
     sku: Sku
     quantity: Annotated[int, Field(ge=0, le=10_000), NotBoolean]
     condition: Condition
 
 
-class ReturnEventIn(BaseModel):
+class ReturnEventIn(Model):
     """The receiving warehouse's report of what came back and in what condition."""
 
     model_config = ConfigDict(extra="forbid")
@@ -117,7 +118,7 @@ class ReturnStatus(StrEnum):
 OPEN_RETURN = frozenset({ReturnStatus.AUTHORIZED, ReturnStatus.RECEIVED})
 
 
-class DeliveredUnits(BaseModel):
+class DeliveredUnits(Model):
     """Units of a return line taken from one delivered fulfillment, with that delivery's deadline."""
 
     fulfillmentId: str
@@ -126,7 +127,7 @@ class DeliveredUnits(BaseModel):
     returnableUntil: str
 
 
-class ReturnLine(BaseModel):
+class ReturnLine(Model):
     sku: str
     quantity: int
     reason: str
@@ -134,25 +135,25 @@ class ReturnLine(BaseModel):
     delivered: list[DeliveredUnits] = []
 
 
-class ExchangeLine(BaseModel):
+class ExchangeLine(Model):
     sku: str
     quantity: int
     unitPrice: Amount | None = None
 
 
-class ReceivedLine(BaseModel):
+class ReceivedLine(Model):
     sku: str
     quantity: int
     condition: Condition
 
 
-class Receipt(BaseModel):
+class Receipt(Model):
     warehouseId: str
     lines: list[ReceivedLine]
     receivedAt: str
 
 
-class RefundLine(BaseModel):
+class RefundLine(Model):
     lineIndex: int = Field(description="The order line refunded (its position in the order's lines)")
     sku: str
     quantity: int
@@ -181,7 +182,7 @@ class RefundStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class ReturnRefund(BaseModel):
+class ReturnRefund(Model):
     refundId: str
     status: RefundStatus
     method: RefundMethod
@@ -199,13 +200,13 @@ class ExchangeOutcome(StrEnum):
     UNAVAILABLE = "UNAVAILABLE"
 
 
-class ReturnTimelineEntry(BaseModel):
+class ReturnTimelineEntry(Model):
     status: str
     at: str
     reason: str | None = None
 
 
-class Return(BaseModel):
+class Return(Model):
     model_config = ConfigDict(extra="ignore")
     returnId: str
     orderId: str
@@ -237,7 +238,7 @@ class Return(BaseModel):
     updatedAt: str
 
 
-class ReturnAuthorization(BaseModel):
+class ReturnAuthorization(Model):
     """The answer to a new return."""
 
     returnId: str
@@ -251,12 +252,12 @@ class ReturnAuthorization(BaseModel):
     lines: list[ReturnLine]
 
 
-class ReturnList(BaseModel):
+class ReturnList(Model):
     returns: list[Return]
     nextCursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
-class RecordedRefund(BaseModel):
+class RecordedRefund(Model):
     """One entry of an order's refund ledger, whatever its origin."""
 
     refundId: str

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 
+from shared.models.base import Model
 from shared.models.catalog import Identifier, SourcingRules
 from shared.models.geo import Location
 from shared.models.order import CanonicalOrder
@@ -18,7 +19,7 @@ MAX_WINDOW_DAYS = 92
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
-class PlanRequest(BaseModel):
+class PlanRequest(Model):
     """Either a stored order (`orderId`) or an order as a channel would send it (`order`, with the
     `channelId` whose rules apply; without one, the default rules)."""
 
@@ -39,7 +40,7 @@ class PlanRequest(BaseModel):
         return self
 
 
-class PlanResponse(BaseModel):
+class PlanResponse(Model):
     orderId: str | None = None
     channelId: str | None = None
     rules: SourcingRules
@@ -53,7 +54,7 @@ class PlanResponse(BaseModel):
     problems: list[UnplannableReason] = Field(default=[], description="Why no plan fits (plan is null)")
 
 
-class SimulationRequest(BaseModel):
+class SimulationRequest(Model):
     model_config = ConfigDict(extra="forbid")
     channelId: Identifier
     createdFrom: AwareDatetime = Field(description="Simulate the orders created at or after this instant")
@@ -76,12 +77,12 @@ class SimulationRequest(BaseModel):
         return self
 
 
-class UnplannedOrder(BaseModel):
+class UnplannedOrder(Model):
     orderId: str
     codes: list[str]
 
 
-class SimulationFigures(BaseModel):
+class SimulationFigures(Model):
     rules: SourcingRules
     planned: int = Field(description="Orders a plan was found for")
     unplannable: int = Field(description="Orders no plan fits under these rules")
@@ -92,7 +93,7 @@ class SimulationFigures(BaseModel):
     unplannableOrders: list[UnplannedOrder] = Field(description="The first 20, with their reasons' codes")
 
 
-class SimulationResponse(BaseModel):
+class SimulationResponse(Model):
     channelId: str
     createdFrom: datetime
     createdBefore: datetime

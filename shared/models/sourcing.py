@@ -9,8 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from shared.models.base import Model
 from shared.models.catalog import CountryCode, FulfillmentLine, Latitude, Longitude, SourcingRules
 from shared.models.limits import (
     ACTIONS_PER_PAIR,
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 
-class Destination(BaseModel):
+class Destination(Model):
     """Where the order goes, as sourcing sees it. Coordinates count only as a pair."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -53,7 +54,7 @@ class Destination(BaseModel):
         return (self.latitude, self.longitude)
 
 
-class WarehouseLoad(BaseModel):
+class WarehouseLoad(Model):
     """Orders a warehouse took today against its daily capacity."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -80,7 +81,7 @@ class DecidedBy(StrEnum):
     GREEDY = "GREEDY"  # the search budget ran out; not proven the best (see plan_shipments)
 
 
-class PlannedShipment(BaseModel):
+class PlannedShipment(Model):
     warehouseId: str
     lines: list[FulfillmentLine]
     distanceKm: float | None = Field(
@@ -88,7 +89,7 @@ class PlannedShipment(BaseModel):
     )
 
 
-class ConsideredPlan(BaseModel):
+class ConsideredPlan(Model):
     """An alternative the planner evaluated and did not choose."""
 
     warehouseIds: list[str]
@@ -104,7 +105,7 @@ class RejectionCode(StrEnum):
     NOT_ENOUGH_STOCK = "NOT_ENOUGH_STOCK"  # cannot ship the order alone, and no chosen split needed it
 
 
-class RejectedWarehouse(BaseModel):
+class RejectedWarehouse(Model):
     warehouseId: str
     reason: RejectionCode
     message: str
@@ -113,7 +114,7 @@ class RejectedWarehouse(BaseModel):
 MAX_CONSIDERED = 5
 
 
-class SourcingPlan(BaseModel):
+class SourcingPlan(Model):
     shipments: Annotated[list[PlannedShipment], Field(min_length=1)]
     decidedBy: DecidedBy
     explanation: str
@@ -142,12 +143,12 @@ class UnplannableCode(StrEnum):
 Detail = int | float | str | list[str] | None
 
 
-class UnplannableReason(BaseModel):
+class UnplannableReason(Model):
     code: UnplannableCode
     message: str
     details: dict[str, Detail] = {}
 
 
-class Unplannable(BaseModel):
+class Unplannable(Model):
     reasons: Annotated[list[UnplannableReason], Field(min_length=1)]
     rejected: list[RejectedWarehouse] = []

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.models.base import Model
+
 
 class StepOutcome(StrEnum):
     VALID = "VALID"
@@ -26,7 +28,7 @@ class StepOutcome(StrEnum):
     EXPIRED = "EXPIRED"  # a backorder waited past its channel's limit
 
 
-class StepInput(BaseModel):
+class StepInput(Model):
     model_config = ConfigDict(extra="forbid")
     orderId: str
 
@@ -52,7 +54,7 @@ class CompensateInput(StepInput):
     fulfillmentId: str | None = None
 
 
-class StepResult(BaseModel):
+class StepResult(Model):
     outcome: StepOutcome
     reasons: list[dict[str, Any]] = []
 
@@ -91,7 +93,7 @@ class ConclusionResult(StepResult):
 
 
 # What a waiting task is resumed with (SendTaskSuccess output) once its fulfillment reports.
-class FulfillmentReport(BaseModel):
+class FulfillmentReport(Model):
     fulfillmentId: str
     status: Literal["SHIPPED", "DELIVERED"]
     carrier: str | None = None
@@ -99,7 +101,7 @@ class FulfillmentReport(BaseModel):
 
 
 # What a backordered order's waiting task is resumed with when a restock wakes it.
-class RestockReport(BaseModel):
+class RestockReport(Model):
     orderId: str
     restocked: str
 

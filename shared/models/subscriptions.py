@@ -12,8 +12,9 @@ import binascii
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
+from shared.models.base import Model
 from shared.models.catalog import Identifier
 from shared.models.events import EventType
 
@@ -52,7 +53,7 @@ EventTypes = Annotated[
 WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
-class SubscriptionIn(BaseModel):
+class SubscriptionIn(Model):
     """PUT /subscriptions/{subscriptionId}."""
 
     model_config = ConfigDict(extra="forbid")
@@ -68,7 +69,7 @@ class SubscriptionIn(BaseModel):
     description: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
-class Subscription(BaseModel):
+class Subscription(Model):
     subscriptionId: Identifier
     url: str
     eventTypes: list[str]
@@ -93,7 +94,7 @@ class Subscription(BaseModel):
         )
 
 
-class SubscriptionView(BaseModel):
+class SubscriptionView(Model):
     subscriptionId: str
     url: str
     eventTypes: list[str]
@@ -106,7 +107,7 @@ class SubscriptionView(BaseModel):
     updatedAt: str
 
 
-class SubscriptionList(BaseModel):
+class SubscriptionList(Model):
     subscriptions: list[SubscriptionView]
     nextCursor: str | None = None
 
@@ -125,7 +126,7 @@ class AttemptResult(StrEnum):
     CONNECTION_FAILED = "CONNECTION_FAILED"
 
 
-class Attempt(BaseModel):
+class Attempt(Model):
     number: int
     at: str
     result: AttemptResult
@@ -134,7 +135,7 @@ class Attempt(BaseModel):
     error: str | None = Field(default=None, description="Why it failed, or the start of the answer's body")
 
 
-class WebhookDelivery(BaseModel):
+class WebhookDelivery(Model):
     """One event for one subscription (`SUB#<id>` / `DELIVERY#<deliveryId>`)."""
 
     subscriptionId: str
@@ -162,7 +163,7 @@ class WebhookDelivery(BaseModel):
         )
 
 
-class WebhookDeliveryView(BaseModel):
+class WebhookDeliveryView(Model):
     subscriptionId: str
     deliveryId: str
     eventId: str
@@ -178,7 +179,7 @@ class WebhookDeliveryView(BaseModel):
     createdAt: str
 
 
-class WebhookDeliveryList(BaseModel):
+class WebhookDeliveryList(Model):
     deliveries: list[WebhookDeliveryView]
     nextCursor: str | None = None
 
@@ -186,7 +187,7 @@ class WebhookDeliveryList(BaseModel):
 DeliveryId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
-class RedeliverIn(BaseModel):
+class RedeliverIn(Model):
     """POST /subscriptions/{id}/redeliver: the deliveries named, or (absent) every dead letter."""
 
     model_config = ConfigDict(extra="forbid")
@@ -199,12 +200,12 @@ class RedeliveryOutcome(StrEnum):
     NOT_FOUND = "NOT_FOUND"
 
 
-class Redelivery(BaseModel):
+class Redelivery(Model):
     deliveryId: str
     outcome: RedeliveryOutcome
 
 
-class RedeliverResult(BaseModel):
+class RedeliverResult(Model):
     redeliveries: list[Redelivery]
     more: bool = Field(
         default=False,

@@ -9,8 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
+from shared.models.base import Model
 from shared.models.catalog import Identifier
 
 
@@ -41,7 +42,7 @@ class TrackingProviderType(StrEnum):
 WebhookSecret = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 
 
-class TrackingProviderIn(BaseModel):
+class TrackingProviderIn(Model):
     """PUT /tracking-providers/{providerId}. A new `webhookSecret` rotates the old one out over 24 h."""
 
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +53,7 @@ class TrackingProviderIn(BaseModel):
     )
 
 
-class TrackingProvider(BaseModel):
+class TrackingProvider(Model):
     providerId: Identifier
     type: TrackingProviderType
     webhookSecret: str
@@ -79,7 +80,7 @@ def archive_key(provider_id: str) -> str:
     return f"tracking:{provider_id}"
 
 
-class TrackingProviderView(BaseModel):
+class TrackingProviderView(Model):
     providerId: str
     type: TrackingProviderType
     webhookUrl: str | None = Field(
@@ -90,7 +91,7 @@ class TrackingProviderView(BaseModel):
     updatedAt: str
 
 
-class TrackingProviderList(BaseModel):
+class TrackingProviderList(Model):
     providers: list[TrackingProviderView]
     nextCursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
@@ -98,7 +99,7 @@ class TrackingProviderList(BaseModel):
 Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
 
 
-class Checkpoint(BaseModel):
+class Checkpoint(Model):
     """One scan or message of the carrier."""
 
     at: str = Field(description="When it happened (UTC, ISO 8601)")
@@ -109,7 +110,7 @@ class Checkpoint(BaseModel):
     country: Place | None = None
 
 
-class ShipmentTracking(BaseModel):
+class ShipmentTracking(Model):
     """What the carrier last said of a fulfillment's shipment, through a tracking provider."""
 
     providerId: str
@@ -147,7 +148,7 @@ def tracking_number_key(number: str) -> str:
     return "".join(number.split()).upper()
 
 
-class TrackerUpdate(BaseModel):
+class TrackerUpdate(Model):
     """One provider event about one tracker, in the provider-neutral form."""
 
     eventId: str
@@ -163,7 +164,7 @@ class TrackerUpdate(BaseModel):
         return value.strip()
 
 
-class TrackerIgnored(BaseModel):
+class TrackerIgnored(Model):
     """A provider event that says nothing of a tracker (another object, a test ping)."""
 
     eventId: str | None = None
@@ -179,7 +180,7 @@ class TrackingOutcome(StrEnum):
     IGNORED = "IGNORED"  # not a tracker event
 
 
-class TrackingResult(BaseModel):
+class TrackingResult(Model):
     """What a tracking provider's event did."""
 
     outcome: TrackingOutcome
@@ -195,7 +196,7 @@ class TrackingReceipt(TrackingResult):
     deliveryId: str = Field(description="The archived delivery")
 
 
-class Attention(BaseModel):
+class Attention(Model):
     """Why an order needs someone to look at it (set by a carrier exception)."""
 
     reason: str

@@ -11,8 +11,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from shared.models.base import Model
 from shared.models.catalog import NotBoolean
 from shared.models.money import Amount
 
@@ -53,7 +54,7 @@ def postal_codes_match(given: str | None, stored: str | None, country: str | Non
     return us_zip and {len(mine), len(theirs)} == {5, 9} and mine[:5] == theirs[:5]
 
 
-class TrackingLookupIn(BaseModel):
+class TrackingLookupIn(Model):
     """POST /track/lookup: an order number with the order's e-mail or postal code, or a link's token."""
 
     model_config = ConfigDict(extra="forbid")
@@ -115,7 +116,7 @@ STAGE_LABELS: dict[Stage, str] = {
 }
 
 
-class PublicCheckpoint(BaseModel):
+class PublicCheckpoint(Model):
     at: str
     message: str
     city: str | None = None
@@ -123,13 +124,13 @@ class PublicCheckpoint(BaseModel):
     country: str | None = None
 
 
-class PublicLine(BaseModel):
+class PublicLine(Model):
     sku: str
     title: str | None = None
     quantity: int
 
 
-class PublicShipment(BaseModel):
+class PublicShipment(Model):
     stage: Stage
     stageLabel: str
     reached: Stage = Field(description="The last step of the progress bar reached (for EXCEPTION/CANCELLED)")
@@ -144,7 +145,7 @@ class PublicShipment(BaseModel):
     checkpoints: list[PublicCheckpoint] = Field(default_factory=list, description="Newest first")
 
 
-class PublicReturn(BaseModel):
+class PublicReturn(Model):
     status: str
     statusLabel: str
     lines: list[PublicLine]
@@ -159,7 +160,7 @@ class PricedLine(PublicLine):
     )
 
 
-class Prices(BaseModel):
+class Prices(Model):
     """What a signed link shows beyond a lookup: the order's prices."""
 
     currency: str
@@ -169,7 +170,7 @@ class Prices(BaseModel):
     total: Amount
 
 
-class TrackingView(BaseModel):
+class TrackingView(Model):
     """POST /track/lookup's answer: one order as its customer may see it."""
 
     orderNumber: str
@@ -182,14 +183,14 @@ class TrackingView(BaseModel):
     linkExpiresAt: str | None = Field(default=None, description="The signed link's expiry, when one was used")
 
 
-class TrackingLinkIn(BaseModel):
+class TrackingLinkIn(Model):
     """POST /orders/{orderId}/tracking-link."""
 
     model_config = ConfigDict(extra="forbid")
     expiresInDays: Annotated[int, Field(ge=1, le=90), NotBoolean] = 30
 
 
-class TrackingLink(BaseModel):
+class TrackingLink(Model):
     url: str = Field(description="The tracking page with the token, to send to the customer")
     token: str
     expiresAt: str

@@ -6,7 +6,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shared.models.base import Model
 
 
 class StepOutcome(StrEnum):
@@ -26,7 +28,7 @@ class ExecutionStatus(StrEnum):
     PENDING_REDRIVE = "PENDING_REDRIVE"
 
 
-class Step(BaseModel):
+class Step(Model):
     """One entry into a state, in the order the execution entered them."""
 
     state: str = Field(description="The state's name in the definition")
@@ -41,7 +43,7 @@ class Step(BaseModel):
     cause: str | None = Field(default=None, description="The last failure's cause, shortened")
 
 
-class Execution(BaseModel):
+class Execution(Model):
     executionArn: str
     status: ExecutionStatus
     startedAt: str
@@ -50,7 +52,7 @@ class Execution(BaseModel):
     cause: str | None = None
 
 
-class WorkflowView(BaseModel):
+class WorkflowView(Model):
     orderId: str
     stateMachineArn: str
     definition: dict[str, Any] = Field(description="The state machine's ASL, as deployed")
